@@ -1,0 +1,17 @@
+/*
+ * sifkube-helper: the system calls Node.js cannot make (namespaces, mounts, pivot_root, capabilities,
+ * seccomp, BPF, setuid/setgid, exec). TypeScript makes every decision and hands the helper a plan;
+ * the helper only carries it out. One binary, one subcommand per job (see main.c).
+ */
+#ifndef SIFKUBE_HELPER_H
+#define SIFKUBE_HELPER_H
+
+#include <stddef.h>
+
+/* A subcommand: argv[0] is the subcommand name. Returns the process exit status. */
+typedef int (*helper_cmd)(int argc, char **argv);
+
+/* Prints "sifkube-helper: <message>: <strerror(errno)>" to stderr when errno is set. */
+void helper_fail(const char *fmt, ...);
+
+#endif
