@@ -1,0 +1,7 @@
+// Public API of the SIF layer: read, write, inspect, verify, build and mount SIF images.
+export * from './format.js';
+export * from './errors.js';
+export { bufferSource, findDescriptor, openSource, parseSif, primaryPartition, readObject, readSif, withFileSource, type ByteSource, type SifImage } from './read.js';
+export { addObject, createSif, deleteObject, parseUuid, setPrimary, type CreateOptions, type DeleteOptions, type ObjectData, type ObjectInput, type TimeOptions } from './write.js';
+export { archName, descriptorJson, formatHeader, formatInfo, formatList, goTime, headerJson, readableSize } from './inspect.js';
+export { loadKeys, verifySif, type SignatureResult, type VerifyKeys, type VerifyReport } from './verify.js';
