@@ -5,3 +5,5 @@ export { bufferSource, findDescriptor, openSource, parseSif, primaryPartition, r
 export { addObject, createSif, deleteObject, parseUuid, setPrimary, type CreateOptions, type DeleteOptions, type ObjectData, type ObjectInput, type TimeOptions } from './write.js';
 export { archName, descriptorJson, formatHeader, formatInfo, formatList, goTime, headerJson, readableSize } from './inspect.js';
 export { loadKeys, verifySif, type SignatureResult, type VerifyKeys, type VerifyReport } from './verify.js';
+export { buildSif, COMPRESSIONS, DEFAULT_COMPRESSION, IMAGE_CONFIG_NAME, readImageConfig, type BuildOptions, type Compression, type ImageConfig } from './build.js';
+export { mountEntry, mountSif, unmountSif, type MountMethod, type MountOptions, type MountResult } from './mount.js';

@@ -28,8 +28,12 @@ import {
 import { SifDescriptorError, SifInputError, SifObjectNotFoundError, SifOpenError, SifWriteError } from './errors.js';
 import { parseSif, withFileSource, type SifImage } from './read.js';
 
-/** Where an object's bytes come from: in memory, or a file streamed in chunks. */
-export type ObjectData = Buffer | { path: string };
+/**
+ * Where an object's bytes come from: in memory, a file streamed in chunks, or already written in
+ * the image at the offset the object will get (`inPlace` bytes; used to let mksquashfs write a
+ * partition straight into the image).
+ */
+export type ObjectData = Buffer | { path: string } | { inPlace: number };
 
 export interface ObjectInput {
   dataType: DataType;
@@ -104,6 +108,10 @@ function writeData(fd: number, data: ObjectData, offset: number, digest: boolean
     hash?.update(data);
     return { size: data.length, sha256: hash?.digest('hex') ?? '' };
   }
+  if ('inPlace' in data) {
+    if (hash) throw new SifInputError('OCI objects must be given as data, not in place, so their digest can be computed');
+    return { size: data.inPlace, sha256: '' };
+  }
   const src = openRw(data.path, 'r');
   try {
     const buf = Buffer.alloc(CHUNK);
@@ -151,8 +159,24 @@ function readImage(path: string): SifImage {
   return withFileSource(path, (src) => parseSif(src));
 }
 
-/** Makes an empty image (header and free descriptor table), then adds `objects` in order. */
-export function createSif(path: string, opts: CreateOptions = {}): SifImage {
+/**
+ * Writes the header and a free descriptor table at the start of `path` without truncating it (bytes
+ * past the table, such as a partition written there beforehand, stay). Returns the data offset.
+ */
+export function initSif(path: string, opts: CreateOptions = {}): number {
+  const { header, dataOffset } = headerFor(opts);
+  const fd = openRw(path, 'r+');
+  try {
+    // The gap between header and table and the table itself are zero (free slots are all zero).
+    writeAt(fd, Buffer.concat([header, Buffer.alloc(dataOffset - HEADER_SIZE)]), 0);
+  } finally {
+    closeSync(fd);
+  }
+  return dataOffset;
+}
+
+/** The header of a new, empty image; checks the options first. */
+function headerFor(opts: CreateOptions): { header: Buffer; dataOffset: number } {
   const launch = opts.launchScript ?? '';
   if (Buffer.byteLength(launch, 'latin1') > LAUNCH_SCRIPT_MAX) {
     throw new SifInputError(`launch script ${JSON.stringify(launch)} is ${launch.length} bytes: it must be at most ${LAUNCH_SCRIPT_MAX}`);
@@ -167,6 +191,7 @@ export function createSif(path: string, opts: CreateOptions = {}): SifImage {
   }
   const id = opts.id !== undefined ? parseUuid(opts.id) : opts.deterministic ? Buffer.alloc(16) : parseUuid(randomUUID());
   const t = stamp(opts);
+  const dataOffset = tableOffset + total * DESCRIPTOR_SIZE;
   const h = Buffer.alloc(HEADER_SIZE);
   h.write(launch, H.launch, 'latin1');
   h.write(`${MAGIC}\0`, H.magic, 'latin1');
@@ -179,16 +204,18 @@ export function createSif(path: string, opts: CreateOptions = {}): SifImage {
   setInt64(h, H.descriptorsTotal, total);
   setInt64(h, H.descriptorsOffset, tableOffset);
   setInt64(h, H.descriptorsSize, total * DESCRIPTOR_SIZE);
-  setInt64(h, H.dataOffset, tableOffset + total * DESCRIPTOR_SIZE);
+  setInt64(h, H.dataOffset, dataOffset);
   setInt64(h, H.dataSize, 0);
-  const fd = openRw(path, 'w');
-  try {
-    writeAt(fd, h, 0);
-    ftruncateSync(fd, tableOffset + total * DESCRIPTOR_SIZE);
-  } finally {
-    closeSync(fd);
-  }
+  return { header: h, dataOffset };
+}
+
+/** Makes a new image (header and free descriptor table), then adds `objects` in order. */
+export function createSif(path: string, opts: CreateOptions = {}): SifImage {
+  const t = stamp(opts);
   const timeOpts: TimeOptions = { deterministic: t === ZERO_TIME, time: new Date(t * 1000) };
+  headerFor({ ...opts, ...timeOpts });
+  closeSync(openRw(path, 'w'));
+  initSif(path, { ...opts, ...timeOpts });
   for (const o of opts.objects ?? []) addObject(path, o, timeOpts);
   return readImage(path);
 }
