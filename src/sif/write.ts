@@ -48,6 +48,9 @@ export interface ObjectInput {
   signature?: { hashType: number; fingerprint?: Buffer };
   cryptoMessage?: { formatType: number; messageType: number };
   sbomFormat?: number;
+  /** Deprecated owner fields, 0 in new images; images of 2020 carry the builder's IDs. */
+  uid?: number;
+  gid?: number;
 }
 
 /** When the change is stamped: deterministic = Go's zero time (no time), else `time` or now. */
@@ -62,6 +65,8 @@ export interface CreateOptions extends TimeOptions {
   id?: string;
   descriptorsTotal?: number;
   descriptorsOffset?: number;
+  /** Start of the data area; right after the table by default (images of 2020 used 32768). */
+  dataOffset?: number;
   objects?: ObjectInput[];
 }
 
@@ -191,7 +196,10 @@ function headerFor(opts: CreateOptions): { header: Buffer; dataOffset: number } 
   }
   const id = opts.id !== undefined ? parseUuid(opts.id) : opts.deterministic ? Buffer.alloc(16) : parseUuid(randomUUID());
   const t = stamp(opts);
-  const dataOffset = tableOffset + total * DESCRIPTOR_SIZE;
+  const dataOffset = opts.dataOffset ?? tableOffset + total * DESCRIPTOR_SIZE;
+  if (!Number.isInteger(dataOffset) || dataOffset < tableOffset + total * DESCRIPTOR_SIZE) {
+    throw new SifInputError(`data offset ${dataOffset} is out of range: give ${tableOffset + total * DESCRIPTOR_SIZE} (the end of the descriptor table) or more`);
+  }
   const h = Buffer.alloc(HEADER_SIZE);
   h.write(launch, H.launch, 'latin1');
   h.write(`${MAGIC}\0`, H.magic, 'latin1');
@@ -214,7 +222,12 @@ export function createSif(path: string, opts: CreateOptions = {}): SifImage {
   const t = stamp(opts);
   const timeOpts: TimeOptions = { deterministic: t === ZERO_TIME, time: new Date(t * 1000) };
   headerFor({ ...opts, ...timeOpts });
-  closeSync(openRw(path, 'w'));
+  const fd = openRw(path, 'w');
+  try {
+    ftruncateSync(fd, headerFor({ ...opts, ...timeOpts }).dataOffset);
+  } finally {
+    closeSync(fd);
+  }
   initSif(path, { ...opts, ...timeOpts });
   for (const o of opts.objects ?? []) addObject(path, o, timeOpts);
   return readImage(path);
@@ -260,6 +273,8 @@ export function addObject(path: string, input: ObjectInput, opts: TimeOptions = 
     setInt64(d, D.sizeWithPadding, offset - end + size);
     setInt64(d, D.createdAt, t);
     setInt64(d, D.modifiedAt, t);
+    setInt64(d, D.uid, input.uid ?? 0);
+    setInt64(d, D.gid, input.gid ?? 0);
     d.write(input.name ?? '', D.name, 'utf8');
     extraFor(input, sha256, path).copy(d, D.extra);
     writeAt(fd, d, h.descriptorsOffset + slot * DESCRIPTOR_SIZE);
