@@ -26,10 +26,33 @@ export function archName(code: string): string {
   return ARCH_CODES[code] ?? 'unknown';
 }
 
+/**
+ * Unix seconds as UTC date and time parts, for any int64 (a damaged file may hold times far outside
+ * what Date handles): Hinnant's days-to-civil algorithm in BigInt.
+ */
+function civil(unix: number): { date: string; time: string } {
+  const s = BigInt(unix);
+  const floorDiv = (a: bigint, b: bigint) => (a >= 0n ? a / b : -((-a + b - 1n) / b));
+  const days = floorDiv(s, 86400n);
+  const secs = s - days * 86400n;
+  const z = days + 719468n;
+  const era = floorDiv(z, 146097n);
+  const doe = z - era * 146097n;
+  const yoe = (doe - doe / 1460n + doe / 36524n - doe / 146096n) / 365n;
+  const doy = doe - (365n * yoe + yoe / 4n - yoe / 100n);
+  const mp = (5n * doy + 2n) / 153n;
+  const d = doy - (153n * mp + 2n) / 5n + 1n;
+  const m = mp < 10n ? mp + 3n : mp - 9n;
+  const y = yoe + era * 400n + (m <= 2n ? 1n : 0n);
+  const p2 = (v: bigint) => v.toString().padStart(2, '0');
+  const year = y < 0n ? `-${(-y).toString().padStart(4, '0')}` : y.toString().padStart(4, '0');
+  return { date: `${year}-${p2(m)}-${p2(d)}`, time: `${p2(secs / 3600n)}:${p2((secs / 60n) % 60n)}:${p2(secs % 60n)}` };
+}
+
 /** A time as Go's `time.Time.UTC()` prints it: `2020-06-20 20:16:23 +0000 UTC`. */
 export function goTime(unix: number): string {
-  const iso = new Date(unix * 1000).toISOString();
-  return `${iso.slice(0, 10)} ${iso.slice(11, 19)} +0000 UTC`;
+  const { date, time } = civil(unix);
+  return `${date} ${time} +0000 UTC`;
 }
 
 /** siftool's human size: `27 KiB`, `707 B`. */
@@ -130,7 +153,9 @@ export function formatInfo(d: Descriptor): string {
 
 /** Time as ISO text for JSON, null when unset. */
 function isoTime(unix: number): string | null {
-  return unix === ZERO_TIME ? null : new Date(unix * 1000).toISOString();
+  if (unix === ZERO_TIME) return null;
+  const { date, time } = civil(unix);
+  return `${date}T${time}Z`;
 }
 
 export function headerJson(image: SifImage): Record<string, unknown> {
