@@ -1,2 +1,15 @@
 export { runHostChecks, kernelRelease, cgroupLayout, findExecutable, CNI_BIN_DIRS } from './doctor.js';
 export type { HostCheck } from './doctor.js';
+export * from './errors.js';
+export * from './config/types.js';
+export { parseClusterConfig, validateClusterConfig, defaultClusterConfig, checkClusterName, checkKubernetesVersion } from './config/validate.js';
+export { parseCidr, formatCidr, overlaps } from './config/cidr.js';
+export { clusterNames, clustersDir, stateRoot, kindNodeName } from './names.js';
+export type { ClusterNames } from './names.js';
+export { planCluster, API_SERVER_PORT, CONTROL_PLANE_TAINT } from './plan.js';
+export type { ClusterPlan, NodePlan, TakenSubnet } from './plan.js';
+export { createClusterState, readClusterState, writeClusterState, listClusters, removeClusterDir, hostRoutes, STATE_VERSION } from './state/store.js';
+export type { ClusterState, ClusterPhase } from './state/store.js';
+export { generateClusterPki, pkiPaths, contextName, apiServerSans } from './pki/cluster-pki.js';
+export type { PkiPaths } from './pki/cluster-pki.js';
+export { buildKubeconfig, kubeconfigText, mergeKubeconfig, removeFromKubeconfig, defaultKubeconfigPath } from './pki/kubeconfig.js';
