@@ -86,3 +86,10 @@ export class ClusterStateError extends SifkubeError {
     super(`${file}: ${problem}: delete the cluster with \`sifkube delete\` and create it again`, 91);
   }
 }
+
+/** delete could not remove everything; the message lists what is left. */
+export class CleanupIncompleteError extends SifkubeError {
+  constructor(cluster: string, left: string[]) {
+    super(`cluster ${JSON.stringify(cluster)}: could not remove ${left.join('; ')}: stop what uses them and run \`sifkube delete --name ${cluster}\` again`, 92);
+  }
+}
