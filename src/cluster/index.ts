@@ -19,3 +19,4 @@ export { createNodeCgroups, clusterCgroups, cgroupMounts } from './cgroups.js';
 export * from './network/index.js';
 export { prepareCluster, PREPARE_STEPS } from './prepare.js';
 export type { PreparedCluster, PrepareStep } from './prepare.js';
+export * from './kube/index.js';
