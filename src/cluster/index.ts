@@ -20,3 +20,5 @@ export * from './network/index.js';
 export { prepareCluster, PREPARE_STEPS } from './prepare.js';
 export type { PreparedCluster, PrepareStep } from './prepare.js';
 export * from './kube/index.js';
+export * from './supervisor/index.js';
+export * from './components/index.js';
