@@ -1,0 +1,85 @@
+import { existsSync, lstatSync } from 'node:fs';
+import { cgroupPids, clusterCgroups, removeClusterCgroups } from './cgroups.js';
+import { CleanupIncompleteError } from './errors.js';
+import { clusterNames } from './names.js';
+import { clusterChains, clusterLinks, clusterNetns, removeClusterLinks, removeClusterNetns, removeClusterRules, restoreHostSysctls } from './network/index.js';
+import { contextName } from './pki/cluster-pki.js';
+import { defaultKubeconfigPath, removeFromKubeconfig } from './pki/kubeconfig.js';
+import { killAndWait, pidsInNetns, pidsWithCmdline } from './processes.js';
+import { readClusterState, removeClusterDir, type ClusterState } from './state/store.js';
+
+/** What one delete removed, by kind of object. */
+export interface DeleteReport {
+  processes: number;
+  netns: string[];
+  links: string[];
+  iptables: boolean;
+  cgroups: number;
+  sysctls: string[];
+  kubeconfig: boolean;
+  stateDir: boolean;
+}
+
+function stateOf(name: string): ClusterState | undefined {
+  try {
+    return readClusterState(name);
+  } catch {
+    return undefined; // a failed init may have left no (or a broken) state file: names suffice
+  }
+}
+
+function exists(path: string): boolean {
+  try {
+    lstatSync(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Whatever of the cluster is still on the host, one readable line per object. */
+export function clusterLeftovers(name: string): string[] {
+  const names = clusterNames(name);
+  const netnsFiles = clusterNetns(names).map((n) => `/run/netns/${n}`);
+  return [
+    ...[...new Set([...pidsInNetns(netnsFiles), ...pidsWithCmdline(names.stateDir)])].map((p) => `process ${p}`),
+    ...netnsFiles.map((n) => `netns ${n}`),
+    ...clusterLinks(names).map((l) => `link ${l}`),
+    ...clusterChains(names).map((c) => `iptables ${c}`),
+    ...clusterCgroups(names).map((c) => `cgroup ${c}`),
+    ...(exists(names.stateDir) ? [`folder ${names.stateDir}`] : []),
+  ];
+}
+
+/**
+ * Removes every host object of a cluster, in an order that lets each step succeed: processes (in its
+ * cgroups, its network namespaces, or naming its state folder), network namespaces, links, iptables
+ * chains, cgroups, the host sysctls the kubelets changed, its kubeconfig context, its state folder.
+ * Works from the cluster name alone, so a half-made cluster (failed init) goes too. Throws
+ * CleanupIncompleteError listing anything still there at the end.
+ */
+export async function deleteCluster(name: string, kubeconfigPath = defaultKubeconfigPath()): Promise<DeleteReport> {
+  const names = clusterNames(name);
+  const state = stateOf(name);
+  const netnsFiles = clusterNetns(names).map((n) => `/run/netns/${n}`);
+  const pids = [...cgroupPids(names), ...pidsInNetns(netnsFiles), ...pidsWithCmdline(names.stateDir)];
+  const stuck = await killAndWait(pids);
+  // A second pass catches children forked while the first pass was killing their parents.
+  await killAndWait([...cgroupPids(names), ...pidsInNetns(netnsFiles), ...pidsWithCmdline(names.stateDir)]);
+  const report: DeleteReport = {
+    processes: new Set(pids).size - stuck.length,
+    netns: removeClusterNetns(names),
+    links: removeClusterLinks(names),
+    iptables: removeClusterRules(names),
+    cgroups: 0,
+    sysctls: state?.sysctls ? restoreHostSysctls(state.sysctls) : [],
+    kubeconfig: existsSync(kubeconfigPath) ? removeFromKubeconfig(kubeconfigPath, contextName(name)) : false,
+    stateDir: exists(names.stateDir),
+  };
+  const before = clusterCgroups(names).length;
+  report.cgroups = before - removeClusterCgroups(names).length;
+  removeClusterDir(name);
+  const left = clusterLeftovers(name);
+  if (left.length > 0) throw new CleanupIncompleteError(name, left);
+  return report;
+}

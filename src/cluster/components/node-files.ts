@@ -1,0 +1,39 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { stringify } from 'yaml';
+import type { KubeDistribution } from '../kube/resolve.js';
+import type { ClusterPlan, NodePlan } from '../plan.js';
+import type { PkiPaths } from '../pki/cluster-pki.js';
+import type { ComponentSpec } from '../supervisor/index.js';
+import { cniConfList } from './cni.js';
+import { apiServerArgs, controllerManagerArgs, ETCD_PORTS, etcdArgs, kubeProxyArgs, kubeProxyConfiguration, schedulerArgs } from './control-plane.js';
+import { kubeletArgs, kubeletConfiguration } from './kubelet.js';
+import { nodeLayout, type NodeLayout } from './layout.js';
+
+/**
+ * Writes a node's generated files (kubelet and kube-proxy configurations, CNI network) and returns
+ * the components its supervisor runs, in start order: on the control-plane node etcd, kube-apiserver,
+ * kube-controller-manager, kube-scheduler first; on every node the kubelet and kube-proxy.
+ */
+export function writeNodeFiles(plan: ClusterPlan, node: NodePlan, pki: PkiPaths, dist: KubeDistribution, etcd: string): { layout: NodeLayout; components: ComponentSpec[] } {
+  const layout = nodeLayout(plan, node);
+  for (const d of [layout.dir, layout.logs, layout.kubeletRoot, layout.cniConfDir]) mkdirSync(d, { recursive: true, mode: 0o700 });
+  writeFileSync(layout.kubeletConfig, stringify(kubeletConfiguration(plan, node, pki, layout, dist.version)));
+  writeFileSync(layout.kubeProxyConfig, stringify(kubeProxyConfiguration(plan, node, pki)));
+  writeFileSync(layout.cniConfFile, `${JSON.stringify(cniConfList(node), null, 2)}\n`);
+  const p = dist.paths;
+  const components: ComponentSpec[] = [];
+  if (node.role === 'control-plane') {
+    mkdirSync(layout.etcdData, { recursive: true, mode: 0o700 });
+    components.push(
+      { name: 'etcd', command: etcd, args: etcdArgs(node.name, layout.etcdData), health: { url: `http://127.0.0.1:${ETCD_PORTS.client}/health` } },
+      { name: 'kube-apiserver', command: p['kube-apiserver'], args: apiServerArgs(plan, pki), health: { url: `https://127.0.0.1:${plan.apiServer.port}/readyz`, caFile: pki.ca.cert } },
+      { name: 'kube-controller-manager', command: p['kube-controller-manager'], args: controllerManagerArgs(plan, pki), health: { url: 'https://127.0.0.1:10257/healthz', insecure: true } },
+      { name: 'kube-scheduler', command: p['kube-scheduler'], args: schedulerArgs(plan, pki), health: { url: 'https://127.0.0.1:10259/healthz', insecure: true } },
+    );
+  }
+  components.push(
+    { name: 'kubelet', command: p.kubelet, args: kubeletArgs(node, pki, layout), health: { url: 'http://127.0.0.1:10248/healthz' } },
+    { name: 'kube-proxy', command: p['kube-proxy'], args: kubeProxyArgs(layout), health: { url: 'http://127.0.0.1:10256/healthz' } },
+  );
+  return { layout, components };
+}

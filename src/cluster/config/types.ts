@@ -1,0 +1,48 @@
+/** The cluster config file (`apiVersion: sifkube.io/v1alpha1`, `kind: Cluster`), after validation. */
+export const CONFIG_API_VERSION = 'sifkube.io/v1alpha1';
+export const CONFIG_KIND = 'Cluster';
+
+/** The Kubernetes release sifkube downloads when none is named (1.28+ is supported). */
+export const DEFAULT_KUBERNETES_VERSION = 'v1.31.4';
+
+export type NodeRole = 'control-plane' | 'worker';
+
+export interface PortMapping {
+  containerPort: number;
+  hostPort: number;
+  protocol: 'TCP' | 'UDP';
+}
+
+export interface ExtraMount {
+  hostPath: string;
+  containerPath: string;
+  readOnly: boolean;
+}
+
+export interface NodeConfig {
+  role: NodeRole;
+  /** optional in the file; named as kind names nodes when absent */
+  name?: string;
+  labels: Record<string, string>;
+  extraPortMappings: PortMapping[];
+  extraMounts: ExtraMount[];
+}
+
+export interface NetworkingConfig {
+  /** the bridge subnet nodes get their addresses from; undefined: sifkube picks a free one */
+  nodeSubnet?: string;
+  /** pods' addresses; undefined: sifkube picks a free one; each node gets a slice of it */
+  podSubnet?: string;
+  /** the size of each node's slice of podSubnet */
+  nodePodPrefix: number;
+  serviceSubnet: string;
+  dnsDomain: string;
+}
+
+export interface ClusterConfig {
+  name: string;
+  kubernetesVersion: string;
+  nodes: NodeConfig[];
+  networking: NetworkingConfig;
+  featureGates: Record<string, boolean>;
+}

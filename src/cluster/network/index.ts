@@ -1,0 +1,3 @@
+export { addBridge, attachNode, addNodeNetns, clusterLinks, clusterNetns, removeClusterLinks, removeClusterNetns } from './links.js';
+export { addClusterRules, removeClusterRules, clusterChains } from './iptables.js';
+export { KUBELET_SYSCTLS, readSysctl, recordHostSysctls, restoreHostSysctls } from './sysctl.js';

@@ -1,0 +1,67 @@
+import { spawnSync } from 'node:child_process';
+import { existsSync, readdirSync } from 'node:fs';
+import { sh, trySh } from '../host.js';
+import type { ClusterNames } from '../names.js';
+import type { ClusterPlan, NodePlan } from '../plan.js';
+import { writeSysctl } from './sysctl.js';
+
+/** The cluster's bridge with the host's address on it; forwarding on for this interface only. */
+export function addBridge(plan: ClusterPlan): void {
+  const br = plan.bridge.name;
+  sh('ip', ['-batch', '-'], [`link add ${br} type bridge`, `addr add ${plan.bridge.address}/${plan.bridge.prefix} dev ${br}`, `link set ${br} up`, ''].join('\n'));
+  writeSysctl(`net.ipv4.conf.${br}.forwarding`, '1');
+}
+
+/** Runs an `ip -batch` script inside the network namespace at `netns` (a bind-mounted nsfs file). */
+function ipIn(netns: string, lines: string[]): void {
+  sh('nsenter', [`--net=${netns}`, 'ip', '-batch', '-'], `${lines.join('\n')}\n`);
+}
+
+/**
+ * Connects a node's network namespace to the bridge: a veth whose node end is eth0 with the node's
+ * address, a default route through the host, direct routes to the other nodes' pod CIDRs; and on the
+ * host a route to this node's pod CIDR.
+ */
+export function attachNode(plan: ClusterPlan, node: NodePlan, netns: string): void {
+  sh('ip', ['link', 'add', node.veth, 'type', 'veth', 'peer', 'name', 'eth0', 'netns', netns]);
+  sh('ip', ['-batch', '-'], `link set ${node.veth} master ${plan.bridge.name} up\nroute add ${node.podCIDR} via ${node.address} dev ${plan.bridge.name}\n`);
+  ipIn(netns, [
+    'link set lo up',
+    `addr add ${node.address}/${plan.bridge.prefix} dev eth0`,
+    'link set eth0 up',
+    `route add default via ${plan.bridge.address}`,
+    ...plan.nodes.filter((o) => o !== node).map((o) => `route add ${o.podCIDR} via ${o.address} dev eth0`),
+  ]);
+}
+
+/** A named network namespace (/run/netns/sk-<id>-<node>) standing in for a node's own until the runtime runs nodes. */
+export function addNodeNetns(names: ClusterNames, node: NodePlan): string {
+  const name = `${names.netnsPrefix}${node.index}`;
+  sh('ip', ['netns', 'add', name]);
+  return `/run/netns/${name}`;
+}
+
+/** The cluster's named network namespaces that exist. */
+export function clusterNetns(names: ClusterNames): string[] {
+  if (!existsSync('/run/netns')) return [];
+  return readdirSync('/run/netns').filter((n) => n.startsWith(names.netnsPrefix));
+}
+
+/** The host's links whose name starts with the cluster's prefix. */
+export function clusterLinks(names: ClusterNames): string[] {
+  const r = spawnSync('ip', ['-o', 'link', 'show'], { encoding: 'utf8' });
+  return r.stdout
+    .split('\n')
+    .map((l) => l.split(': ')[1]?.split('@')[0])
+    .filter((n): n is string => !!n && n.startsWith(names.linkPrefix));
+}
+
+/** Deletes the cluster's links (veths first: their peers go with them), then the bridge and its routes. */
+export function removeClusterLinks(names: ClusterNames): string[] {
+  const links = clusterLinks(names).sort((a, b) => (a === names.bridge ? 1 : b === names.bridge ? -1 : a.localeCompare(b)));
+  return links.filter((l) => trySh('ip', ['link', 'delete', l]));
+}
+
+export function removeClusterNetns(names: ClusterNames): string[] {
+  return clusterNetns(names).filter((n) => trySh('ip', ['netns', 'delete', n]));
+}

@@ -1,0 +1,42 @@
+import { createNodeCgroups } from './cgroups.js';
+import { deleteCluster } from './cleanup.js';
+import type { ClusterConfig } from './config/types.js';
+import { addBridge, addClusterRules, recordHostSysctls } from './network/index.js';
+import { generateClusterPki, type PkiPaths } from './pki/cluster-pki.js';
+import { createClusterState, writeClusterState, type ClusterState } from './state/store.js';
+
+export interface PreparedCluster {
+  state: ClusterState;
+  pki: PkiPaths;
+}
+
+/** Names of the steps, in order, for progress output. */
+export const PREPARE_STEPS = ['state', 'sysctls', 'pki', 'cgroups', 'network'] as const;
+export type PrepareStep = (typeof PREPARE_STEPS)[number];
+
+/**
+ * The host side of `init` that needs no node runtime: the state folder (tmpfs), the host sysctls
+ * recorded before any kubelet runs, the PKI and kubeconfigs, every node's cgroup root, the bridge and
+ * the iptables chains. On any failure everything made so far is deleted before the error is rethrown.
+ */
+export async function prepareCluster(config: ClusterConfig, opts: { persistentDir?: string; onStep?: (step: PrepareStep) => void } = {}): Promise<PreparedCluster> {
+  const step = opts.onStep ?? (() => undefined);
+  step('state');
+  const state = createClusterState(config, opts.persistentDir);
+  try {
+    step('sysctls');
+    state.sysctls = recordHostSysctls();
+    writeClusterState(state);
+    step('pki');
+    const pki = await generateClusterPki(state.plan, state.plan.names.stateDir);
+    step('cgroups');
+    createNodeCgroups(state.plan);
+    step('network');
+    addBridge(state.plan);
+    addClusterRules(state.plan);
+    return { state, pki };
+  } catch (err) {
+    await deleteCluster(config.name).catch(() => undefined);
+    throw err;
+  }
+}

@@ -1,0 +1,145 @@
+import { existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, readlinkSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { isAbsolute, join } from 'node:path';
+import { ClusterExistsError, ClusterNotFoundError, ClusterStateError, ClusterConfigError } from '../errors.js';
+import { sh, trySh } from '../host.js';
+import { clusterNames, clustersDir } from '../names.js';
+import { planCluster, type ClusterPlan, type TakenSubnet } from '../plan.js';
+import type { ClusterConfig } from '../config/types.js';
+
+export const STATE_VERSION = 1;
+export const STATE_FILE = 'state.json';
+
+export type ClusterPhase = 'creating' | 'running' | 'failed' | 'deleting';
+
+/** What sifkube remembers of a cluster (state.json in the cluster's folder). */
+export interface ClusterState {
+  stateVersion: typeof STATE_VERSION;
+  createdAt: string;
+  phase: ClusterPhase;
+  config: ClusterConfig;
+  plan: ClusterPlan;
+  /** host sysctls as they were before the first node started; restored by delete */
+  sysctls?: Record<string, string>;
+  /** set when the state lives on disk (--persistent DIR) instead of a tmpfs */
+  persistentDir?: string;
+}
+
+/** Host IPv4 routes (main table), as subnets a new cluster must not overlap. */
+export function hostRoutes(): TakenSubnet[] {
+  const out: TakenSubnet[] = [];
+  for (const line of sh('ip', ['-4', '-o', 'route', 'show', 'table', 'main']).split('\n')) {
+    const dst = line.split(' ')[0];
+    if (!dst || dst === 'default') continue;
+    const cidr = dst.includes('/') ? dst : `${dst}/32`;
+    const dev = / dev (\S+)/.exec(line)?.[1] ?? '?';
+    out.push({ cidr, what: `the host route ${line.trim().split(' proto')[0]} (dev ${dev})` });
+  }
+  return out;
+}
+
+function stateFile(name: string): string {
+  return join(clusterNames(name).stateDir, STATE_FILE);
+}
+
+/** Reads one cluster's state; ClusterNotFoundError if there is none. */
+export function readClusterState(name: string): ClusterState {
+  const file = stateFile(name);
+  if (!existsSync(file)) throw new ClusterNotFoundError(name);
+  let state: ClusterState;
+  try {
+    state = JSON.parse(readFileSync(file, 'utf8')) as ClusterState;
+  } catch (err) {
+    throw new ClusterStateError(file, `unreadable (${(err as Error).message})`);
+  }
+  if (state.stateVersion !== STATE_VERSION) throw new ClusterStateError(file, `state version ${state.stateVersion} is not ${STATE_VERSION}`);
+  return state;
+}
+
+/** Every cluster that has a state file, by name. */
+export function listClusters(): ClusterState[] {
+  const dir = clustersDir();
+  if (!existsSync(dir)) return [];
+  return readdirSync(dir)
+    .sort()
+    .filter((n) => existsSync(join(dir, n, STATE_FILE)))
+    .map((n) => readClusterState(n));
+}
+
+/** Writes the state atomically (write then rename), so a crash never leaves half a file. */
+export function writeClusterState(state: ClusterState): void {
+  const file = stateFile(state.plan.name);
+  writeFileSync(`${file}.tmp`, `${JSON.stringify(state, null, 2)}\n`, { mode: 0o600 });
+  renameSync(`${file}.tmp`, file);
+}
+
+export function isMountPoint(path: string): boolean {
+  return readFileSync('/proc/self/mountinfo', 'utf8')
+    .split('\n')
+    .some((l) => l.split(' ')[4] === path);
+}
+
+/**
+ * Plans a new cluster and creates its folder: a tmpfs (default) or a link to `persistentDir`.
+ * Fails before creating anything when the name is taken or a subnet clashes.
+ */
+export function createClusterState(config: ClusterConfig, persistentDir?: string): ClusterState {
+  const names = clusterNames(config.name);
+  if (existsSync(names.stateDir) || lstatExists(names.stateDir)) throw new ClusterExistsError(config.name);
+  if (persistentDir !== undefined && !isAbsolute(persistentDir)) {
+    throw new ClusterConfigError('--persistent', 'persistent', `${persistentDir} is not an absolute path`, 'pass an absolute folder path');
+  }
+  const others = listClusters();
+  const clash = others.find((c) => c.plan.names.id === names.id);
+  if (clash) throw new ClusterConfigError('--name', 'name', `${config.name} shares its short id ${names.id} with cluster ${clash.plan.name}`, 'choose another name');
+  const taken: TakenSubnet[] = [
+    ...hostRoutes(),
+    ...others.flatMap((c) => [
+      { cidr: c.plan.bridge.subnet, what: `cluster ${c.plan.name}'s node subnet ${c.plan.bridge.subnet}` },
+      { cidr: c.plan.podSubnet, what: `cluster ${c.plan.name}'s pod subnet ${c.plan.podSubnet}` },
+    ]),
+  ];
+  const plan = planCluster(config, taken);
+  mkdirSync(clustersDir(), { recursive: true, mode: 0o700 });
+  if (persistentDir !== undefined) {
+    if (existsSync(persistentDir) && readdirSync(persistentDir).length > 0) {
+      throw new ClusterConfigError('--persistent', 'persistent', `${persistentDir} is not empty`, 'pass an empty or new folder');
+    }
+    mkdirSync(persistentDir, { recursive: true, mode: 0o700 });
+    symlinkSync(persistentDir, names.stateDir);
+  } else {
+    mkdirSync(names.stateDir, { mode: 0o700 });
+    sh('mount', ['-t', 'tmpfs', '-o', 'mode=0700', `sifkube-${config.name}`, names.stateDir]);
+  }
+  const state: ClusterState = { stateVersion: STATE_VERSION, createdAt: new Date().toISOString(), phase: 'creating', config, plan, persistentDir };
+  writeClusterState(state);
+  return state;
+}
+
+function lstatExists(path: string): boolean {
+  try {
+    lstatSync(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Removes the cluster's folder: unmounts its tmpfs (lazily if busy), removes a persistent folder. */
+export function removeClusterDir(name: string): void {
+  const dir = clusterNames(name).stateDir;
+  if (!lstatExists(dir)) return;
+  if (lstatSync(dir).isSymbolicLink()) {
+    const target = readlinkSync(dir);
+    rmSync(target, { recursive: true, force: true });
+    rmSync(dir, { force: true });
+    return;
+  }
+  // Mounts under the state folder (a kubelet's root-dir bind mount, say) go first, deepest first.
+  const inside = readFileSync('/proc/self/mountinfo', 'utf8')
+    .split('\n')
+    .map((l) => l.split(' ')[4])
+    .filter((m): m is string => !!m && (m === dir || m.startsWith(`${dir}/`)))
+    .sort((a, b) => b.length - a.length);
+  for (const m of inside) if (!trySh('umount', [m])) sh('umount', ['-l', m]);
+  rmSync(dir, { recursive: true, force: true });
+}

@@ -1,0 +1,194 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { closeSync, mkdirSync, openSync, readFileSync, renameSync, writeFileSync, writeSync } from 'node:fs';
+import { join } from 'node:path';
+import { probe, type HealthCheck } from './health.js';
+
+/** One supervised program: a control-plane component, the kubelet, kube-proxy. */
+export interface ComponentSpec {
+  name: string;
+  command: string;
+  args: string[];
+  env?: Record<string, string>;
+  health?: HealthCheck;
+}
+
+export type ComponentPhase = 'running' | 'backoff' | 'stopping' | 'stopped';
+
+export interface ComponentStatus {
+  name: string;
+  phase: ComponentPhase;
+  pid?: number;
+  healthy: boolean;
+  restarts: number;
+  startedAt?: string;
+  lastExit?: { code: number | null; signal: string | null; at: string };
+  /** when phase is backoff: the delay before the next start */
+  backoffMs?: number;
+  logFile: string;
+}
+
+export interface SupervisorOptions {
+  logDir: string;
+  /** written (atomically) on every change, for `sifkube status` */
+  statusFile?: string;
+  /** first restart delay; doubles on each quick failure up to maxBackoffMs */
+  initialBackoffMs?: number;
+  maxBackoffMs?: number;
+  /** a run this long resets the backoff */
+  resetAfterMs?: number;
+  healthIntervalMs?: number;
+}
+
+interface Slot {
+  spec: ComponentSpec;
+  status: ComponentStatus;
+  child?: ChildProcess;
+  failures: number;
+  timer?: NodeJS.Timeout;
+  started: number;
+}
+
+/**
+ * Runs components as children, each logging to <logDir>/<name>.log; restarts one that exits with
+ * exponential backoff; probes health endpoints; stops them all with SIGTERM, then SIGKILL.
+ */
+export class Supervisor {
+  private readonly slots = new Map<string, Slot>();
+  private readonly opts: Required<Omit<SupervisorOptions, 'statusFile'>> & { statusFile?: string };
+  private healthTimer?: NodeJS.Timeout;
+  private stopping = false;
+
+  constructor(opts: SupervisorOptions) {
+    this.opts = { initialBackoffMs: 500, maxBackoffMs: 10_000, resetAfterMs: 10_000, healthIntervalMs: 500, ...opts };
+    mkdirSync(opts.logDir, { recursive: true });
+  }
+
+  start(specs: ComponentSpec[]): void {
+    for (const spec of specs) {
+      if (this.slots.has(spec.name)) throw new Error(`component ${spec.name} is already supervised`);
+      const slot: Slot = { spec, failures: 0, started: 0, status: { name: spec.name, phase: 'stopped', healthy: false, restarts: 0, logFile: join(this.opts.logDir, `${spec.name}.log`) } };
+      this.slots.set(spec.name, slot);
+      this.launch(slot);
+    }
+    this.healthTimer ??= setInterval(() => void this.checkHealth(), this.opts.healthIntervalMs);
+    void this.checkHealth();
+  }
+
+  status(): ComponentStatus[] {
+    return [...this.slots.values()].map((s) => ({ ...s.status }));
+  }
+
+  /** Resolves once the component's health check passes; rejects after timeoutMs. */
+  async waitHealthy(name: string, timeoutMs: number): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const slot = this.slots.get(name);
+      if (slot?.status.healthy) return;
+      if (Date.now() > deadline) {
+        const log = slot ? readFileSync(slot.status.logFile, 'utf8').trim().split('\n').slice(-3).join(' | ') : '';
+        throw new Error(`${name} not healthy after ${timeoutMs} ms (last log lines: ${log})`);
+      }
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+
+  private log(slot: Slot, line: string): void {
+    const fd = openSync(slot.status.logFile, 'a');
+    writeSync(fd, `${new Date().toISOString()} sifkube-supervisor: ${line}\n`);
+    closeSync(fd);
+  }
+
+  private launch(slot: Slot): void {
+    const { spec } = slot;
+    const fd = openSync(slot.status.logFile, 'a');
+    let child: ChildProcess;
+    try {
+      child = spawn(spec.command, spec.args, { stdio: ['ignore', fd, fd], env: { ...process.env, ...spec.env } });
+    } finally {
+      closeSync(fd);
+    }
+    slot.child = child;
+    slot.started = Date.now();
+    Object.assign(slot.status, { phase: 'running', pid: child.pid, healthy: false, startedAt: new Date().toISOString(), backoffMs: undefined });
+    this.log(slot, `started ${spec.command} (pid ${child.pid})`);
+    child.on('error', (err) => this.log(slot, `cannot start ${spec.command}: ${err.message}`));
+    child.on('close', (code, signal) => this.exited(slot, child, code, signal));
+    this.save();
+  }
+
+  private exited(slot: Slot, child: ChildProcess, code: number | null, signal: NodeJS.Signals | null): void {
+    if (slot.child !== child) return;
+    slot.child = undefined;
+    Object.assign(slot.status, { pid: undefined, healthy: false, lastExit: { code, signal, at: new Date().toISOString() } });
+    if (this.stopping) {
+      slot.status.phase = 'stopped';
+      this.save();
+      return;
+    }
+    slot.failures = Date.now() - slot.started >= this.opts.resetAfterMs ? 1 : slot.failures + 1;
+    const delay = Math.min(this.opts.initialBackoffMs * 2 ** (slot.failures - 1), this.opts.maxBackoffMs);
+    Object.assign(slot.status, { phase: 'backoff', backoffMs: delay });
+    this.log(slot, `exited (${signal ?? `code ${code}`}); restarting in ${delay} ms`);
+    slot.timer = setTimeout(() => {
+      slot.timer = undefined;
+      slot.status.restarts += 1;
+      this.launch(slot);
+    }, delay);
+    this.save();
+  }
+
+  private async checkHealth(): Promise<void> {
+    await Promise.all(
+      [...this.slots.values()].map(async (slot) => {
+        if (slot.status.phase !== 'running') return;
+        const pid = slot.status.pid;
+        // No health check: running is healthy.
+        const healthy = slot.spec.health ? await probe(slot.spec.health) : true;
+        if (slot.status.pid === pid && slot.status.phase === 'running' && healthy !== slot.status.healthy) {
+          slot.status.healthy = healthy;
+          this.save();
+        }
+      }),
+    );
+  }
+
+  /** Stops every component: SIGTERM, then SIGKILL after timeoutMs; resolves when all have exited. */
+  async stop(timeoutMs = 10_000): Promise<void> {
+    this.stopping = true;
+    if (this.healthTimer) clearInterval(this.healthTimer);
+    const waits: Promise<void>[] = [];
+    for (const slot of this.slots.values()) {
+      if (slot.timer) clearTimeout(slot.timer);
+      const child = slot.child;
+      if (!child || child.exitCode !== null || child.signalCode !== null) {
+        slot.status.phase = 'stopped';
+        continue;
+      }
+      slot.status.phase = 'stopping';
+      waits.push(
+        new Promise<void>((resolve) => {
+          const kill = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+          child.once('close', () => {
+            clearTimeout(kill);
+            resolve();
+          });
+          child.kill('SIGTERM');
+        }),
+      );
+    }
+    await Promise.all(waits);
+    this.save();
+  }
+
+  private save(): void {
+    const file = this.opts.statusFile;
+    if (!file) return;
+    writeFileSync(`${file}.tmp`, `${JSON.stringify({ updatedAt: new Date().toISOString(), supervisorPid: process.pid, components: this.status() }, null, 2)}\n`);
+    renameSync(`${file}.tmp`, file);
+  }
+}
+
+/** Reads a status file a supervisor wrote (for `status` from another process). */
+export function readSupervisorStatus(file: string): { updatedAt: string; supervisorPid: number; components: ComponentStatus[] } {
+  return JSON.parse(readFileSync(file, 'utf8'));
+}

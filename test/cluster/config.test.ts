@@ -1,0 +1,101 @@
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { ClusterConfigError, NotSupportedYetError, SubnetClashError, defaultClusterConfig, parseClusterConfig, planCluster } from '../../src/cluster/index.js';
+
+const HEAD = 'apiVersion: sifkube.io/v1alpha1\nkind: Cluster\n';
+
+function fails(text: string, pattern: RegExp, cls: typeof ClusterConfigError | typeof NotSupportedYetError = ClusterConfigError) {
+  try {
+    parseClusterConfig(text, 'c.yaml');
+  } catch (err) {
+    assert.instance(err, cls);
+    assert.match((err as Error).message, pattern);
+    assert.not.match((err as Error).message, /\n/, 'one line');
+    return;
+  }
+  assert.unreachable(`accepted: ${text}`);
+}
+
+test('a full config is read with its defaults', () => {
+  const c = parseClusterConfig(
+    `${HEAD}name: dev\nkubernetesVersion: v1.30.2\nnodes:\n- role: control-plane\n- role: worker\n  labels: {example.com/tier: db}\n  extraPortMappings: [{containerPort: 80, hostPort: 8080}]\n  extraMounts: [{hostPath: /tmp, containerPath: /data, readOnly: true}]\nnetworking:\n  podSubnet: 10.250.0.0/16\nfeatureGates: {SidecarContainers: true}\n`,
+    'c.yaml',
+  );
+  assert.is(c.name, 'dev');
+  assert.is(c.kubernetesVersion, 'v1.30.2');
+  assert.is(c.nodes.length, 2);
+  assert.equal(c.nodes[1].labels, { 'example.com/tier': 'db' });
+  assert.equal(c.nodes[1].extraPortMappings, [{ containerPort: 80, hostPort: 8080, protocol: 'TCP' }]);
+  assert.equal(c.nodes[1].extraMounts, [{ hostPath: '/tmp', containerPath: '/data', readOnly: true }]);
+  assert.is(c.networking.serviceSubnet, '10.96.0.0/12');
+  assert.is(c.networking.nodePodPrefix, 24);
+  assert.is(c.networking.dnsDomain, 'cluster.local');
+  assert.equal(c.featureGates, { SidecarContainers: true });
+});
+
+test('every bad field is named in a one-line error', () => {
+  fails('kind: Cluster\n', /c\.yaml: apiVersion: .*write apiVersion: sifkube\.io\/v1alpha1/);
+  fails('apiVersion: sifkube.io/v1alpha1\nkind: Pod\n', /kind: "Pod" is not supported/);
+  fails(`${HEAD}nodes: [{role: master}]\n`, /nodes\[0\]\.role: "master" is not a role: use control-plane or worker/);
+  fails(`${HEAD}nodes: [{role: worker}]\n`, /nodes: no node has role control-plane/);
+  fails(`${HEAD}nodes: []\n`, /nodes: the list is empty/);
+  fails(`${HEAD}nodez: []\n`, /nodez: unknown field/);
+  fails(`${HEAD}networking: {podSubnet: 10.244.0.1/16}\n`, /networking\.podSubnet: "10\.244\.0\.1\/16" is not an IPv4 subnet/);
+  fails(`${HEAD}networking: {serviceSubnet: 10.96.0.0/30}\n`, /networking\.serviceSubnet: \/30 is out of range/);
+  fails(`${HEAD}kubernetesVersion: "1.31"\n`, /kubernetesVersion: .* is not a release version/);
+  fails(`${HEAD}kubernetesVersion: v1.27.3\n`, /kubernetesVersion: v1\.27\.3 is older than v1\.28/);
+  fails(`${HEAD}name: Dev_1\n`, /name: "Dev_1" is not a valid cluster name/);
+  fails(`${HEAD}nodes: [{role: control-plane, labels: {node-role.kubernetes.io/x: ""}}]\n`, /nodes\[0\]\.labels\.node-role\.kubernetes\.io\/x: the kubelet may not set labels/);
+  fails(`${HEAD}nodes: [{role: control-plane, extraMounts: [{hostPath: /nonexistent-sk, containerPath: /x}]}]\n`, /extraMounts\[0\]\.hostPath: \/nonexistent-sk does not exist/);
+  fails(`${HEAD}nodes: [{role: control-plane, extraPortMappings: [{containerPort: 80, hostPort: 70000}]}]\n`, /hostPort: expected an integer from 1 to 65535/);
+  fails(`${HEAD}nodes: [{role: control-plane, name: a}, {name: a}]\n`, /two nodes are named a/);
+  fails(`${HEAD}featureGates: {SidecarContainers: yes}\n`, /featureGates\.SidecarContainers: expected true or false/);
+  fails(`${HEAD}nodes: [{role: control-plane}, {}, {}]\nnetworking: {podSubnet: 10.250.0.0/23}\n`, /networking\.podSubnet: 10\.250\.0\.0\/23 has room for 2 node slices of \/24, not 3/);
+  fails(`${HEAD}: : :\n  - [\n`, /c\.yaml: the document: not valid YAML/);
+  fails(`${HEAD}nodes: [{role: control-plane}, {role: control-plane}]\n`, /not supported yet: .*2 control-plane nodes/, NotSupportedYetError);
+});
+
+test('--nodes 3 plans nodes, addresses, pod CIDRs and taints as kind would', () => {
+  const plan = planCluster(defaultClusterConfig('demo', 3), []);
+  assert.equal(plan.nodes.map((n) => n.name), ['demo-control-plane', 'demo-worker', 'demo-worker2']);
+  assert.is(plan.bridge.subnet, '172.29.0.0/24');
+  assert.is(plan.bridge.address, '172.29.0.1');
+  assert.equal(plan.nodes.map((n) => n.address), ['172.29.0.2', '172.29.0.3', '172.29.0.4']);
+  assert.equal(plan.nodes.map((n) => n.podCIDR), ['10.200.0.0/24', '10.200.1.0/24', '10.200.2.0/24']);
+  assert.equal(plan.nodes[0].taints, ['node-role.kubernetes.io/control-plane:NoSchedule']);
+  assert.equal(plan.nodes[1].taints, []);
+  assert.is(plan.nodes[0].apiLabels['node-role.kubernetes.io/control-plane'], '');
+  assert.is(plan.serviceIP, '10.96.0.1');
+  assert.is(plan.dnsIP, '10.96.0.10');
+  assert.is(plan.apiServer.url, 'https://172.29.0.2:6443');
+  assert.is(plan.nodes[2].cgroupRoot, '/sifkube-demo/demo-worker2');
+  assert.ok(plan.bridge.name.length <= 15 && plan.bridge.name.startsWith('sk'));
+  assert.ok(plan.nodes.every((n) => n.veth.length <= 15 && n.veth.startsWith('sk')));
+});
+
+test('a single node cluster has no control-plane taint', () => {
+  assert.equal(planCluster(defaultClusterConfig('one', 1), []).nodes[0].taints, []);
+});
+
+test('automatic subnets skip taken ones; a named subnet that clashes is an error naming both', () => {
+  const plan = planCluster(defaultClusterConfig('demo', 2), [
+    { cidr: '172.29.0.0/23', what: 'the host route 172.29.0.0/23' },
+    { cidr: '10.200.0.0/15', what: 'another cluster' },
+  ]);
+  assert.is(plan.bridge.subnet, '172.29.2.0/24');
+  assert.is(plan.podSubnet, '10.202.0.0/16');
+  const c = parseClusterConfig(`${HEAD}networking: {nodeSubnet: 192.0.2.0/26}\n`, 'c.yaml');
+  try {
+    planCluster(c, [{ cidr: '192.0.2.0/24', what: 'the host route 192.0.2.0/24 (dev eth0)' }]);
+    assert.unreachable('clash accepted');
+  } catch (err) {
+    assert.instance(err, SubnetClashError);
+    assert.match((err as Error).message, /nodeSubnet 192\.0\.2\.0\/26 overlaps the host route 192\.0\.2\.0\/24 \(dev eth0\)/);
+  }
+});
+
+test('--nodes out of range is a clear error', () => {
+  assert.throws(() => defaultClusterConfig('x', 0), /--nodes: nodes: 0 is out of range: use 1 to 50 nodes/);
+});
+
+test.run();
