@@ -7,7 +7,7 @@
  * mksquashfs pseudo files so the root filesystem itself is never touched.
  */
 import { execFileSync } from 'node:child_process';
-import { closeSync, existsSync, mkdtempSync, openSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdtempSync, openSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import {
@@ -159,6 +159,8 @@ export function buildSif(opts: BuildOptions): SifImage {
   const metaEnd = dataOffset + meta.reduce((n, o) => n + (o.data as Buffer).length, 0);
   const partOffset = Math.ceil(metaEnd / PARTITION_ALIGNMENT) * PARTITION_ALIGNMENT;
 
+  // Built under a temporary name and renamed at the end, so a failed build never harms an old image.
+  const tmp = `${opts.out}.${process.pid}-${Date.now()}.partial`;
   const stage = mkdtempSync(join(tmpdir(), 'sifkube-build-'));
   try {
     const { pseudo, excludes } = pseudoDefinitions(opts.rootfs, stage, {
@@ -168,24 +170,22 @@ export function buildSif(opts: BuildOptions): SifImage {
       '.singularity.d/Singularity': { text: definition, mode: '644', given: opts.definition !== undefined },
     });
     writeFileSync(join(stage, 'pseudo'), pseudo);
-    const args = [opts.rootfs, opts.out, '-noappend', '-offset', String(partOffset), '-no-progress', '-quiet', '-pf', join(stage, 'pseudo')];
+    const args = [opts.rootfs, tmp, '-noappend', '-offset', String(partOffset), '-no-progress', '-quiet', '-pf', join(stage, 'pseudo')];
     args.push(...(compression === 'none' ? ['-noI', '-noD', '-noF', '-noX'] : ['-comp', compression]));
     if (opts.deterministic) args.push('-mkfs-time', '0', '-all-time', '0');
     for (const e of excludes) args.push('-e', e);
-    closeSync(openSync(opts.out, 'w'));
+    closeSync(openSync(tmp, 'w'));
     runMksquashfs(args, opts.out);
-  } catch (err) {
-    rmSync(opts.out, { force: true });
-    throw err;
+    const times: TimeOptions = { deterministic: opts.deterministic };
+    const size = statSync(tmp).size - partOffset;
+    initSif(tmp, { launchScript: SINGULARITY_LAUNCH_SCRIPT, ...times });
+    for (const o of meta) addObject(tmp, o, times);
+    addObject(tmp, { dataType: DataType.Partition, data: { inPlace: size }, partition: { fsType: FsType.Squashfs, partType: PartType.PrimSys, arch } }, times);
+    renameSync(tmp, opts.out);
   } finally {
+    rmSync(tmp, { force: true });
     rmSync(stage, { recursive: true, force: true });
   }
-
-  const times: TimeOptions = { deterministic: opts.deterministic };
-  const size = statSync(opts.out).size - partOffset;
-  initSif(opts.out, { launchScript: SINGULARITY_LAUNCH_SCRIPT, ...times });
-  for (const o of meta) addObject(opts.out, o, times);
-  addObject(opts.out, { dataType: DataType.Partition, data: { inPlace: size }, partition: { fsType: FsType.Squashfs, partType: PartType.PrimSys, arch } }, times);
   return readSif(opts.out);
 }
 

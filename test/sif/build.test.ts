@@ -3,7 +3,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, readFileSync, utimesSync, writeFileSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { buildSif, DataType, formatList, hostArch, PartType, primaryPartition, readImageConfig, readObject, readSif } from '../../src/sif/index.js';
 import { cli, fixture, makeRootfs, scratch } from '../helpers/sif.js';
@@ -98,6 +98,25 @@ test('an image\'s own /.singularity.d files win unless a value is given; compres
     x = extract(a, s.dir);
     assert.is(readFileSync(join(x, '.singularity.d/runscript'), 'utf8'), '#!/bin/sh\necho given\n');
   } finally {
+    s.done();
+  }
+});
+
+test('a failed build leaves an existing image as it was, and names the missing tool', () => {
+  const s = scratch();
+  const path = process.env.PATH;
+  try {
+    const rootfs = makeRootfs(s.dir);
+    const out = join(s.dir, 'keep.sif');
+    buildSif({ rootfs, out });
+    const before = readFileSync(out);
+    process.env.PATH = '/nonexistent';
+    assert.throws(() => buildSif({ rootfs, out }), /mksquashfs is not installed: apt-get install -y squashfs-tools/);
+    process.env.PATH = path;
+    assert.ok(readFileSync(out).equals(before));
+    assert.equal(readdirSync(s.dir).sort(), ['keep.sif', 'rootfs']);
+  } finally {
+    process.env.PATH = path;
     s.done();
   }
 });
