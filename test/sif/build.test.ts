@@ -75,6 +75,14 @@ test('deterministic: same tree, same bytes (even with new mtimes); otherwise a f
     buildSif({ rootfs, out: b, deterministic: true, labels: { x: 'y' } });
     assert.ok(readFileSync(a).equals(readFileSync(b)), 'identical bytes');
     assert.is(readSif(a).header.id, '00000000-0000-0000-0000-000000000000');
+    const time = new Date('2024-05-06T07:08:09Z');
+    const id = '6ecc76b7-a497-4f7f-9ebd-8da2a04c6be1';
+    buildSif({ rootfs, out: a, time, id });
+    buildSif({ rootfs, out: b, time, id });
+    assert.ok(readFileSync(a).equals(readFileSync(b)), 'identical bytes with a fixed time and ID');
+    const h = readSif(a).header;
+    assert.equal([h.id, h.createdAt, primaryPartition(readSif(a))!.createdAt], [id, time.getTime() / 1000, time.getTime() / 1000]);
+    assert.match(execFileSync('unsquashfs', ['-lln', '-o', String(primaryPartition(readSif(a))!.offset), a, 'etc/motd'], { encoding: 'utf8', env: { ...process.env, TZ: 'UTC' } }), /2024-05-06 07:08 squashfs-root\/etc\/motd/);
     buildSif({ rootfs, out: a });
     buildSif({ rootfs, out: b });
     assert.is.not(readSif(a).header.id, readSif(b).header.id);
