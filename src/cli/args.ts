@@ -19,3 +19,11 @@ export function keyValues(name: string, pairs: string[] | undefined): Record<str
   }
   return out;
 }
+
+/** An ISO 8601 time flag, or a one-line usage error. */
+export function parseTime(value: string | undefined): Date | undefined {
+  if (value === undefined) return undefined;
+  const t = new Date(value);
+  if (Number.isNaN(t.getTime())) throw new UsageError(`--time ${JSON.stringify(value)} is not a time: write it as 2024-01-02T03:04:05Z`);
+  return t;
+}

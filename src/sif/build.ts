@@ -7,7 +7,8 @@
  * mksquashfs pseudo files so the root filesystem itself is never touched.
  */
 import { execFileSync } from 'node:child_process';
-import { closeSync, existsSync, mkdtempSync, openSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { randomUUID } from 'node:crypto';
+import { closeSync, existsSync, mkdtempSync, openSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import {
@@ -24,7 +25,7 @@ import {
 } from './format.js';
 import { SifBuildError, SifInputError } from './errors.js';
 import { readSif, readObject, type SifImage } from './read.js';
-import { addObject, initSif, type ObjectInput, type TimeOptions } from './write.js';
+import { addObject, initSif, parseUuid, type ObjectInput, type TimeOptions } from './write.js';
 
 /** The parts of an OCI image config a runtime needs, stored as JSON.Generic `oci-config.json`. */
 export interface ImageConfig {
@@ -52,7 +53,12 @@ export interface BuildOptions {
   /** The definition file text; one describing the build is generated when absent. */
   definition?: string;
   imageConfig?: ImageConfig;
+  /** Same input, same bytes: no times (Go's zero time, squashfs time 0) and a nil ID. */
   deterministic?: boolean;
+  /** A fixed time for the SIF and every file in the squashfs: reproducible, but dated. */
+  time?: Date;
+  /** A fixed image ID (UUID); random by default, nil when deterministic. */
+  id?: string;
   compression?: Compression;
   /** Go architecture name of the root filesystem; this machine's by default. */
   arch?: string;
@@ -137,6 +143,10 @@ export function buildSif(opts: BuildOptions): SifImage {
   if (!existsSync(dirname(opts.out))) throw new SifBuildError(opts.out, 'output folder does not exist: create it first');
   const compression = opts.compression ?? DEFAULT_COMPRESSION;
   if (!COMPRESSIONS.includes(compression)) throw new SifInputError(`compression ${JSON.stringify(compression)} is not one of ${COMPRESSIONS.join(', ')}`);
+  if (opts.time && (Number.isNaN(opts.time.getTime()) || opts.time.getTime() < 0 || opts.time.getTime() >= 2 ** 32 * 1000)) {
+    throw new SifInputError(`time ${opts.time} is out of range: squashfs holds times from 1970 to 2106`);
+  }
+  if (opts.id !== undefined) parseUuid(opts.id);
   const arch = archCode(opts.arch ?? hostArch());
   if (!arch) throw new SifInputError(`architecture ${JSON.stringify(opts.arch)} is unknown: use a Go name such as amd64 or arm64`);
 
@@ -159,6 +169,8 @@ export function buildSif(opts: BuildOptions): SifImage {
   const metaEnd = dataOffset + meta.reduce((n, o) => n + (o.data as Buffer).length, 0);
   const partOffset = Math.ceil(metaEnd / PARTITION_ALIGNMENT) * PARTITION_ALIGNMENT;
 
+  // Built under a temporary name and renamed at the end, so a failed build never harms an old image.
+  const tmp = `${opts.out}.${process.pid}-${Date.now()}.partial`;
   const stage = mkdtempSync(join(tmpdir(), 'sifkube-build-'));
   try {
     const { pseudo, excludes } = pseudoDefinitions(opts.rootfs, stage, {
@@ -168,24 +180,25 @@ export function buildSif(opts: BuildOptions): SifImage {
       '.singularity.d/Singularity': { text: definition, mode: '644', given: opts.definition !== undefined },
     });
     writeFileSync(join(stage, 'pseudo'), pseudo);
-    const args = [opts.rootfs, opts.out, '-noappend', '-offset', String(partOffset), '-no-progress', '-quiet', '-pf', join(stage, 'pseudo')];
+    const args = [opts.rootfs, tmp, '-noappend', '-offset', String(partOffset), '-no-progress', '-quiet', '-pf', join(stage, 'pseudo')];
     args.push(...(compression === 'none' ? ['-noI', '-noD', '-noF', '-noX'] : ['-comp', compression]));
-    if (opts.deterministic) args.push('-mkfs-time', '0', '-all-time', '0');
+    if (opts.time || opts.deterministic) {
+      const t = String(Math.max(0, Math.floor((opts.time?.getTime() ?? 0) / 1000)));
+      args.push('-mkfs-time', t, '-all-time', t);
+    }
     for (const e of excludes) args.push('-e', e);
-    closeSync(openSync(opts.out, 'w'));
+    closeSync(openSync(tmp, 'w'));
     runMksquashfs(args, opts.out);
-  } catch (err) {
-    rmSync(opts.out, { force: true });
-    throw err;
+    const times: TimeOptions = opts.time ? { time: opts.time } : { deterministic: opts.deterministic };
+    const size = statSync(tmp).size - partOffset;
+    initSif(tmp, { launchScript: SINGULARITY_LAUNCH_SCRIPT, id: opts.id ?? (opts.deterministic ? undefined : randomUUID()), ...times, deterministic: opts.deterministic && !opts.time });
+    for (const o of meta) addObject(tmp, o, times);
+    addObject(tmp, { dataType: DataType.Partition, data: { inPlace: size }, partition: { fsType: FsType.Squashfs, partType: PartType.PrimSys, arch } }, times);
+    renameSync(tmp, opts.out);
   } finally {
+    rmSync(tmp, { force: true });
     rmSync(stage, { recursive: true, force: true });
   }
-
-  const times: TimeOptions = { deterministic: opts.deterministic };
-  const size = statSync(opts.out).size - partOffset;
-  initSif(opts.out, { launchScript: SINGULARITY_LAUNCH_SCRIPT, ...times });
-  for (const o of meta) addObject(opts.out, o, times);
-  addObject(opts.out, { dataType: DataType.Partition, data: { inPlace: size }, partition: { fsType: FsType.Squashfs, partType: PartType.PrimSys, arch } }, times);
   return readSif(opts.out);
 }
 

@@ -75,13 +75,24 @@ export function mountSif(file: string, dir: string, opts: MountOptions = {}): Mo
   const target = realpathSync(dir);
   if (mountEntry(target)) throw new SifMountError(target, 'something is already mounted here: unmount it first (sifkube sif umount)');
   if (readdirSync(target).length > 0) throw new SifMountError(target, 'mount point is not empty: pick an empty directory');
-  const method = opts.method === 'auto' || !opts.method ? (loopAvailable() ? 'loop' : 'squashfuse') : opts.method;
   const source = resolve(file);
-  if (method === 'loop') {
+  const loop = () => {
     if (!loopAvailable()) throw new SifMountError(file, 'loop devices need root and /dev/loop-control: run as root, or use --method squashfuse');
     run('mount', ['-t', 'squashfs', '-o', `ro,loop,offset=${d.offset},sizelimit=${d.size}`, source, target], target, 'apt-get install -y mount');
-  } else {
-    run('squashfuse', ['-o', `offset=${d.offset}`, source, target], target, 'apt-get install -y squashfuse');
+  };
+  const fuse = () => run('squashfuse', ['-o', `offset=${d.offset}`, source, target], target, 'apt-get install -y squashfuse');
+  let method: 'loop' | 'squashfuse' = opts.method === 'squashfuse' ? 'squashfuse' : 'loop';
+  if (method === 'squashfuse') fuse();
+  else if (opts.method === 'loop') loop();
+  else {
+    // auto: the kernel loop device where it works (no daemon, kernel page cache), else squashfuse.
+    try {
+      loop();
+    } catch (err) {
+      if (!(err instanceof SifMountError)) throw err;
+      method = 'squashfuse';
+      fuse();
+    }
   }
   return { dir: target, method, offset: d.offset, size: d.size };
 }

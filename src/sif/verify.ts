@@ -10,7 +10,9 @@
  */
 import { createHash, createPublicKey, verify as cryptoVerify, type KeyObject } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import * as openpgp from 'openpgp';
+// openpgp is loaded only when verifying: it is large, and every other command would pay for it.
+import type * as OpenPGP from 'openpgp';
+const pgp = () => import('openpgp');
 import { D, DataType, type Descriptor, H } from './format.js';
 import { SifInputError, SifKeyError, SifVerifyError } from './errors.js';
 import { openSource, readSif, type ByteSource, type SifImage } from './read.js';
@@ -18,7 +20,7 @@ import { openSource, readSif, type ByteSource, type SifImage } from './read.js';
 const METADATA_MEDIA_TYPE = 'application/vnd.sylabs.sif-metadata+json';
 
 export interface VerifyKeys {
-  pgp: openpgp.Key[];
+  pgp: OpenPGP.Key[];
   pem: { file: string; key: KeyObject }[];
 }
 
@@ -42,6 +44,7 @@ export interface VerifyReport {
 /** Reads key files: armored OpenPGP keys (public or private) and PEM keys (public or private). */
 export async function loadKeys(files: string[]): Promise<VerifyKeys> {
   const keys: VerifyKeys = { pgp: [], pem: [] };
+  const openpgp = await pgp();
   for (const file of files) {
     let text: string;
     try {
@@ -151,7 +154,8 @@ function checkMetadata(image: SifImage, src: ByteSource, sig: Descriptor, json: 
 /** Verifies a clear-signed message; returns its text and the primary fingerprint of the signer. */
 async function checkClearsign(text: string, keys: VerifyKeys): Promise<{ text: string; fingerprint: string }> {
   if (keys.pgp.length === 0) throw new Failure('an OpenPGP signature needs an OpenPGP key: pass --key with an armored key');
-  let message: openpgp.CleartextMessage;
+  const openpgp = await pgp();
+  let message: OpenPGP.CleartextMessage;
   try {
     message = await openpgp.readCleartextMessage({ cleartextMessage: text });
   } catch (err) {

@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -32,4 +32,15 @@ export function scratch(): { dir: string; copy(name: string): string; done(): vo
 export function cli(...args: string[]): { status: number | null; stdout: string; stderr: string } {
   const r = spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8' });
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+/** A tiny root filesystem: static busybox with a few applet links, plus a data file. */
+export function makeRootfs(dir: string): string {
+  const root = join(dir, 'rootfs');
+  mkdirSync(join(root, 'bin'), { recursive: true });
+  mkdirSync(join(root, 'etc'), { recursive: true });
+  copyFileSync('/bin/busybox', join(root, 'bin', 'busybox'));
+  for (const app of ['sh', 'cat', 'echo', 'ls']) symlinkSync('busybox', join(root, 'bin', app));
+  writeFileSync(join(root, 'etc', 'motd'), 'hello from sifkube\n');
+  return root;
 }

@@ -1,6 +1,6 @@
 import { Args, Flags } from '@oclif/core';
 import { readFileSync } from 'node:fs';
-import { keyValues } from '../../cli/args.js';
+import { keyValues, parseTime } from '../../cli/args.js';
 import { SifkubeCommand } from '../../cli/command.js';
 import { buildSif, COMPRESSIONS, DEFAULT_COMPRESSION, type ImageConfig, SifInputError } from '../../sif/index.js';
 
@@ -26,6 +26,8 @@ export default class SifCreate extends SifkubeCommand {
     compression: Flags.string({ options: [...COMPRESSIONS], default: DEFAULT_COMPRESSION, description: 'squashfs compression' }),
     arch: Flags.string({ description: 'architecture of the root filesystem (Go name); this machine\'s by default' }),
     deterministic: Flags.boolean({ description: 'same input, same bytes: no times, nil ID' }),
+    time: Flags.string({ description: 'fixed time (ISO 8601) for the image and all its files, for reproducible dated builds' }),
+    id: Flags.string({ description: 'fixed image ID (UUID)' }),
   };
 
   async run(): Promise<void> {
@@ -41,6 +43,7 @@ export default class SifCreate extends SifkubeCommand {
       rootfs: flags.rootfs, out: args.out, runscript: readText('--runscript', flags.runscript), definition: readText('--definition', flags.definition),
       env: keyValues('--env', flags.env), labels: keyValues('--label', flags.label), imageConfig,
       compression: flags.compression as (typeof COMPRESSIONS)[number], arch: flags.arch, deterministic: flags.deterministic,
+      time: parseTime(flags.time), id: flags.id,
     });
   }
 }

@@ -18,7 +18,9 @@ export default class SifVerify extends SifkubeCommand {
     else {
       for (const s of report.signatures) {
         const what = `signature ${s.signatureId} (${s.format}) covering objects ${s.covers.join(', ') || '-'}`;
-        this.log(s.ok ? `ok    ${what}, signed by ${s.signers.join(', ')}` : `FAIL  signature ${s.signatureId} (${s.format}): ${s.error}`);
+        // Legacy signatures cover object data only, not the header or descriptors: say so.
+        const note = s.format === 'legacy' ? ' (legacy: object data only)' : '';
+        this.log(s.ok ? `ok    ${what}, signed by ${s.signers.join(', ')}${note}` : `FAIL  signature ${s.signatureId} (${s.format}): ${s.error}`);
       }
     }
     const bad = report.signatures.find((s) => !s.ok);
