@@ -21,7 +21,7 @@ function collect(dir) {
   return out;
 }
 
-const files = collect(testRoot).filter((f) => filters.length === 0 || filters.some((w) => f.includes(w)));
+const files = collect(testRoot).filter((f) => filters.length === 0 || filters.some((w) => relative(testRoot, f).includes(w)));
 const totals = { passed: 0, failed: 0, skipped: 0 };
 const failures = [];
 const started = Date.now();
