@@ -16,7 +16,6 @@
 #include <unistd.h>
 
 #include "helper.h"
-#include "seccomp.h"
 
 #define MAX_OLD_PROGS 64
 

@@ -31,32 +31,6 @@ int seccomp_load(const void *prog, size_t len, unsigned int flags) {
   return (int)r;
 }
 
-long helper_read_all(int fd, unsigned char **out) {
-  size_t cap = 65536, len = 0;
-  unsigned char *buf = malloc(cap);
-  if (!buf) return -1;
-  for (;;) {
-    if (len == cap) {
-      unsigned char *bigger = realloc(buf, cap *= 2);
-      if (!bigger) {
-        free(buf);
-        return -1;
-      }
-      buf = bigger;
-    }
-    ssize_t n = read(fd, buf + len, cap - len);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) {
-      free(buf);
-      return -1;
-    }
-    if (n == 0) break;
-    len += (size_t)n;
-  }
-  *out = buf;
-  return (long)len;
-}
-
 /* seccomp-exec FLAGS -- CMD ARGS...: filter from stdin, no_new_privs, load, exec CMD. */
 int cmd_seccomp_exec(int argc, char **argv) {
   if (argc < 4 || strcmp(argv[2], "--") != 0) {

@@ -12,7 +12,4 @@
  */
 int seccomp_load(const void *prog, size_t len, unsigned int flags);
 
-/* Reads all of fd into a malloc'd buffer; returns its length or -1. */
-long helper_read_all(int fd, unsigned char **out);
-
 #endif
