@@ -1,7 +1,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   blkioWeightToIoWeight,
@@ -156,6 +156,36 @@ test('cpuset, burst and idle are written where the host has them', async () => {
     assert.is(control(m, 'cpuset', 'cpuset.cpus'), '0');
     assert.is(control(m, 'cpuset', 'cpuset.mems'), '0');
     assert.is(control(m, 'cpu', v2 ? 'cpu.max.burst' : 'cpu.cfs_burst_us'), '1000');
+  });
+});
+
+test('blockIO: weight (BFQ as is, else io.weight converted) and throttling of a real disk', async () => {
+  const disk = readdirSync('/sys/block').find((d) => !/^(loop|ram|zram)/.test(d));
+  await withCgroup((m) => {
+    const dir = v2 ? m.paths.v2! : m.paths.v1.get('blkio')!;
+    const weightFile = v2 ? (existsSync(join(dir, 'io.bfq.weight')) ? 'io.bfq.weight' : 'io.weight') : existsSync(join(dir, 'blkio.weight')) ? 'blkio.weight' : 'blkio.bfq.weight';
+    if (existsSync(join(dir, weightFile))) {
+      m.apply({ blockIO: { weight: 500 } });
+      const expected = weightFile === 'io.weight' ? blkioWeightToIoWeight(500) : 500;
+      assert.match(readFileSync(join(dir, weightFile), 'utf8'), new RegExp(`default ${expected}\\b|^${expected}\\b`));
+    } else {
+      throwsClearly(() => m.apply({ blockIO: { weight: 500 } }), CgroupUnsupportedError, /linux\.resources\.blockIO\.weight: this kernel has no/);
+    }
+    if (!disk) return; // the VM has no disk
+    const dev = readFileSync(`/sys/block/${disk}/dev`, 'utf8').trim();
+    const [major, minor] = dev.split(':').map(Number);
+    m.apply({ blockIO: { throttleReadBpsDevice: [{ major, minor, rate: MiB }], throttleWriteIOPSDevice: [{ major, minor, rate: 100 }] } });
+    if (v2) assert.match(readFileSync(join(dir, 'io.max'), 'utf8'), new RegExp(`^${dev} rbps=${MiB} wbps=max riops=max wiops=100`, 'm'));
+    else assert.is(readFileSync(join(dir, 'blkio.throttle.read_bps_device'), 'utf8').trim(), `${dev} ${MiB}`);
+  });
+});
+
+test('the unified map writes cgroup2 files (on hybrid hosts those of controllers in cgroup2, like hugetlb)', async () => {
+  if (!layout.unified || !layout.unifiedControllers.includes('hugetlb')) return;
+  await withCgroup((m) => {
+    m.apply({ unified: { 'hugetlb.2MB.max': String(4 * MiB) } });
+    assert.is(readFileSync(join(m.paths.v2!, 'hugetlb.2MB.max'), 'utf8').trim(), String(4 * MiB));
+    throwsClearly(() => m.apply({ unified: { '../escape': '1' } }), CgroupConfigError, /is not a cgroup v2 file name/);
   });
 });
 

@@ -70,6 +70,36 @@ test('comparison operators NE/LT/LE/GE/GT/MASKED_EQ on umask agree with runc', (
   assert.equal([...seen].sort(), [0, 159], 'some calls matched (SIGSYS), some did not');
 });
 
+test('two conditions on the same argument are alternatives (runc adds them as separate rules)', () => {
+  const profile = allow([
+    {
+      names: ['personality'],
+      action: 'SCMP_ACT_ERRNO',
+      args: [
+        { index: 0, value: 8, op: 'SCMP_CMP_EQ' },
+        { index: 0, value: 0, op: 'SCMP_CMP_EQ' },
+      ],
+    },
+  ]);
+  assert.is(sameAsRunc(profile, ['linux32', 'true']).status, 1);
+  assert.is(sameAsRunc(profile, ['linux64', 'true']).status, 1);
+});
+
+test('SCMP_ACT_TRAP raises SIGSYS, as under runc', () => {
+  assert.is(sameAsRunc(allow([{ names: ['mkdir', 'mkdirat'], action: 'SCMP_ACT_TRAP' }]), ['mkdir', 'd']).status, 159);
+});
+
+test('an unconditional rule and an argument rule on one syscall combine as under runc', () => {
+  const mixed = allow([
+    { names: ['personality'], action: 'SCMP_ACT_ERRNO', errnoRet: 13, args: [{ index: 0, value: 8, op: 'SCMP_CMP_EQ' }] },
+    { names: ['personality'], action: 'SCMP_ACT_ERRNO', errnoRet: 1 },
+  ]);
+  assert.match(sameAsRunc(mixed, ['linux32', 'true']).stderr, /Operation not permitted/);
+  assert.match(sameAsRunc(mixed, ['linux64', 'true']).stderr, /Operation not permitted/);
+  const reversed = { ...mixed, syscalls: [...(mixed.syscalls ?? [])].reverse() };
+  assert.match(sameAsRunc(reversed, ['linux32', 'true']).stderr, /Operation not permitted/);
+});
+
 test('default action errno with an allow list: only the unlisted syscall fails, as under runc', () => {
   const r = sameAsRunc({ defaultAction: 'SCMP_ACT_ERRNO', syscalls: everythingBut('mkdir', 'mkdirat') }, ['mkdir', 'd']);
   assert.match(r.stderr, /Operation not permitted/);

@@ -160,13 +160,16 @@ function archBody(rules: ArchRules, defaultAction: number, enosysAbove: number |
   const out: Insn[] = [ld(DATA_NR)];
   // runc's stub: syscalls newer than any the profile names get ENOSYS, so libc falls back to older ones.
   if (enosysAbove !== undefined) out.push(jgt(enosysAbove, 0, 1), ret(RET.ERRNO | ENOSYS));
-  // Syscalls without argument conditions: runs of `jeq` sharing one `ret` per action.
-  const plain = [...rules].filter(([, rs]) => rs.every((r) => r.conds.length === 0));
+  // Syscalls with an unconditional rule: as in libseccomp, it overrides any argument rule of the
+  // same syscall. Runs of `jeq` share one `ret` per action.
+  const unconditional = (rs: Rule[]) => rs.find((r) => r.conds.length === 0);
   const runs: { action: number; nrs: number[] }[] = [];
-  for (const [nr, rs] of plain) {
+  for (const [nr, rs] of rules) {
+    const action = unconditional(rs)?.action;
+    if (action === undefined) continue;
     const last = runs[runs.length - 1];
-    if (last && last.action === rs[0].action && last.nrs.length < 200) last.nrs.push(nr);
-    else runs.push({ action: rs[0].action, nrs: [nr] });
+    if (last && last.action === action && last.nrs.length < 200) last.nrs.push(nr);
+    else runs.push({ action, nrs: [nr] });
   }
   for (const run of runs) {
     const hit = fresh('hit');
@@ -176,15 +179,15 @@ function archBody(rules: ArchRules, defaultAction: number, enosysAbove: number |
   }
   // Syscalls with argument conditions: each rule in turn; the first whose conditions all hold decides.
   for (const [nr, rs] of rules) {
-    if (rs.every((r) => r.conds.length === 0)) continue;
+    if (unconditional(rs)) continue;
     const after = fresh('after');
     out.push(jeq(nr, 1, 0), ja(after));
-    for (const r of rs.filter((x) => x.conds.length > 0)) {
+    for (const r of rs) {
       const nextRule = fresh('rule');
       for (const c of r.conds) out.push(...condition(c, nextRule, wide));
       out.push(ret(r.action), label(nextRule));
     }
-    out.push(ret(rs.find((r) => r.conds.length === 0)?.action ?? defaultAction), label(after));
+    out.push(ret(defaultAction), label(after));
   }
   out.push(ret(defaultAction));
   return out;
