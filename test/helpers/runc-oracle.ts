@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, copyFileSync, mkdirSync, openSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -19,13 +19,14 @@ export function outcome(r: { status: number | null; signal: NodeJS.Signals | nul
 }
 
 /**
- * Runs `args` in a fresh busybox container under runc (the oracle), with `linux` merged into the
- * default `runc spec` config (for example `{ seccomp: profile }`). Everything it creates (bundle,
- * state folder, cgroup) is removed before it returns.
+ * Builds a busybox bundle from `runc spec` with `args` and `linux` merged in (cgroupsPath
+ * /sifkube-test-<random>), calls `fn` with the runc command prefix, container id and bundle folder,
+ * then deletes the container and every file (bundle, state folder; runc removes its cgroup).
  */
-export function runcRun(args: string[], linux: Record<string, unknown>): Outcome {
+function withBundle<T>(args: string[], linux: Record<string, unknown>, fn: (runc: string[], id: string, bundle: string, cgroupsPath: string) => T): T {
   const dir = mkdtempSync(join(tmpdir(), 'sk-runc-'));
   const id = `sifkube-test-${Math.random().toString(36).slice(2, 10)}`;
+  const runc = ['--root', join(dir, 'state')];
   try {
     mkdirSync(join(dir, 'bundle/rootfs/bin'), { recursive: true });
     mkdirSync(join(dir, 'state'));
@@ -33,16 +34,39 @@ export function runcRun(args: string[], linux: Record<string, unknown>): Outcome
     const spec = spawnSync('runc', ['spec', '--bundle', join(dir, 'bundle')], { encoding: 'utf8' });
     if (spec.status !== 0) throw new Error(`runc spec failed: ${spec.stderr}`);
     const configPath = join(dir, 'bundle/config.json');
-    const config = JSON.parse(spawnSync('cat', [configPath], { encoding: 'utf8' }).stdout);
+    const config = JSON.parse(readFileSync(configPath, 'utf8'));
     config.process.terminal = false;
     config.process.args = args;
     config.root.readonly = false;
     config.linux = { ...config.linux, cgroupsPath: `/${id}`, ...linux };
     writeFileSync(configPath, JSON.stringify(config));
-    const r = spawnSync('runc', ['--root', join(dir, 'state'), 'run', '--bundle', join(dir, 'bundle'), id], { encoding: 'utf8', timeout: 30_000 });
-    return outcome(r);
+    return fn(runc, id, join(dir, 'bundle'), `/${id}`);
   } finally {
-    spawnSync('runc', ['--root', join(dir, 'state'), 'delete', '--force', id], { encoding: 'utf8' });
+    spawnSync('runc', [...runc, 'delete', '--force', id], { encoding: 'utf8' });
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+/**
+ * Runs `args` in a fresh busybox container under runc (the oracle), with `linux` merged into the
+ * default `runc spec` config (for example `{ seccomp: profile }`).
+ */
+export function runcRun(args: string[], linux: Record<string, unknown>): Outcome {
+  return withBundle(args, linux, (runc, id, bundle) => outcome(spawnSync('runc', [...runc, 'run', '--bundle', bundle, id], { encoding: 'utf8', timeout: 30_000 })));
+}
+
+/**
+ * Creates (does not start) a runc container with `linux` (for example `{ resources }`), so runc has
+ * set up its cgroup, and calls `inspect` with the container's cgroupsPath before deleting it.
+ */
+export function runcCreated<T>(linux: Record<string, unknown>, inspect: (cgroupsPath: string) => T): T {
+  return withBundle(['/bin/busybox', 'true'], linux, (runc, id, bundle, cgroupsPath) => {
+    // runc's init keeps the container's stdio open while it waits: give it a file, not our pipes.
+    const errFile = join(bundle, 'create.err');
+    const err = openSync(errFile, 'w');
+    const r = spawnSync('runc', [...runc, 'create', '--bundle', bundle, id], { stdio: ['ignore', err, err], timeout: 30_000 });
+    closeSync(err);
+    if (r.status !== 0) throw new Error(`runc create failed: ${readFileSync(errFile, 'utf8')}`);
+    return inspect(cgroupsPath);
+  });
 }

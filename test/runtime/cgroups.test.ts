@@ -15,6 +15,7 @@ import {
   swapToV2,
   type LinuxResources,
 } from '../../src/runtime/cgroups/index.js';
+import { runcCreated } from '../helpers/runc-oracle.js';
 
 // Runs on whatever the machine has: hybrid on the dev host, pure v2 in the VM (test/runtime/cgroups-v2-vm.test.ts).
 const layout = detectLayout();
@@ -148,6 +149,25 @@ test('resources are written to the right files (with v2 conversions)', async () 
     assert.is(m.memoryLimit(), 64 * MiB);
     assert.ok('2MB' in m.stats().hugetlb);
   });
+});
+
+test('the same linux.resources give the same control files as runc (the oracle)', async () => {
+  const resources: LinuxResources = {
+    memory: { limit: 64 * MiB, reservation: 32 * MiB, swap: 96 * MiB },
+    cpu: { shares: 512, quota: 50000, period: 100000, cpus: '0', mems: '0' },
+    pids: { limit: 32 },
+  };
+  const files: [string, string][] = v2
+    ? [['memory', 'memory.max'], ['memory', 'memory.low'], ['memory', 'memory.swap.max'], ['cpu', 'cpu.weight'], ['cpu', 'cpu.max'], ['cpuset', 'cpuset.cpus'], ['cpuset', 'cpuset.mems'], ['pids', 'pids.max']]
+    : [['memory', 'memory.limit_in_bytes'], ['memory', 'memory.soft_limit_in_bytes'], ['memory', 'memory.memsw.limit_in_bytes'], ['cpu', 'cpu.shares'], ['cpu', 'cpu.cfs_quota_us'], ['cpu', 'cpu.cfs_period_us'], ['cpuset', 'cpuset.cpus'], ['cpuset', 'cpuset.mems'], ['pids', 'pids.max']];
+  const read = (m: CgroupManager) => Object.fromEntries(files.map(([c, f]) => [f, control(m, c, f)]));
+  const theirs = runcCreated({ resources }, (path) => read(new CgroupManager(path)));
+  let mine: Record<string, string> = {};
+  await withCgroup((m) => {
+    m.apply(resources);
+    mine = read(m);
+  });
+  assert.equal(mine, theirs);
 });
 
 test('cpuset, burst and idle are written where the host has them', async () => {
