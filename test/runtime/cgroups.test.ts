@@ -349,6 +349,12 @@ test('a limit the host cannot apply is an error naming the field, never ignored'
       assert.is(control(m, 'memory', 'memory.high'), String(48 * MiB));
     } else {
       throwsClearly(() => m.apply({ unified: { 'memory.high': '1' } }), CgroupUnsupportedError, /unified\["memory\.high"\]: not available with cgroup hybrid v1\/v2 where the memory controller is in v1/);
+      if (existsSync(join(m.paths.v1.get('cpu')!, 'cpu.rt_runtime_us'))) {
+        m.apply({ cpu: { realtimePeriod: 1000000, realtimeRuntime: 10000 } });
+        assert.is(control(m, 'cpu', 'cpu.rt_runtime_us'), '10000');
+      } else {
+        throwsClearly(() => m.apply({ cpu: { realtimeRuntime: 10000 } }), CgroupUnsupportedError, /cpu\.realtimeRuntime: this kernel has no/);
+      }
       m.apply({ memory: { limit: 64 * MiB, swappiness: 10, disableOOMKiller: true } });
       assert.is(control(m, 'memory', 'memory.swappiness'), '10');
       assert.match(control(m, 'memory', 'memory.oom_control'), /oom_kill_disable 1/);
