@@ -9,6 +9,7 @@ mount -t sysfs sys /sys
 mount -t devtmpfs dev /dev
 for m in $(cat /modules.order); do insmod "/modules/$m" || echo "sifkube-vm: insmod $m failed"; done
 job=$(sed -n 's/.*sifkube.job=\([^ ]*\).*/\1/p' /proc/cmdline)
+project=$(sed -n 's/.*sifkube.project=\([^ ]*\).*/\1/p' /proc/cmdline)
 opts=trans=virtio,version=9p2000.L,msize=524288
 mkdir -p /newroot
 mount -t 9p -o "$opts,ro,cache=loose" hostroot /newroot || { echo "sifkube-vm: cannot mount the host root"; poweroff -f; }
@@ -18,10 +19,13 @@ mount -t proc proc /newroot/proc
 mount -t sysfs sys /newroot/sys
 mount -t devtmpfs dev /newroot/dev
 mount -t cgroup2 -o nsdelegate cgroup2 /newroot/sys/fs/cgroup
+# The project is shared on its own: it may live under /tmp, which the tmpfs above hides.
+mkdir -p "/newroot$project"
+mount -t 9p -o "$opts,ro" project "/newroot$project"
 mkdir -p "/newroot$job"
 mount -t 9p -o "$opts" job "/newroot$job"
 chroot /newroot /bin/sh -c "cd '$job' && exec /bin/sh ./cmd.sh"
 echo $? > "/newroot$job/rc"
-umount "/newroot$job"
+umount "/newroot$job" "/newroot$project"
 sync
 poweroff -f

@@ -78,8 +78,9 @@ accel=(-accel tcg -cpu max)
 if [[ -r /dev/kvm && -w /dev/kvm ]] && grep -qwE 'vmx|svm' /proc/cpuinfo; then accel=(-accel kvm -cpu host); fi
 timeout -s KILL "$timeout" qemu-system-x86_64 "${accel[@]}" -bios qboot.rom -m 1024 -smp 2 -nodefaults -no-user-config -no-reboot -display none \
   -serial stdio -kernel "$boot" -initrd "$job/initrd.img" \
-  -append "console=ttyS0 quiet loglevel=3 panic=-1 cgroup_no_v1=all mitigations=off i8042.noaux i8042.nokbd i8042.nopnp no_timer_check sifkube.job=$job" \
+  -append "console=ttyS0 quiet loglevel=3 panic=-1 cgroup_no_v1=all mitigations=off i8042.noaux i8042.nokbd i8042.nopnp no_timer_check sifkube.job=$job sifkube.project=$project" \
   -virtfs local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap \
+  -virtfs "local,path=$project,mount_tag=project,security_model=none,readonly=on,multidevs=remap" \
   -virtfs "local,path=$job,mount_tag=job,security_model=none" </dev/null &
 qemu_pid=$!
 wait "$qemu_pid" || true
