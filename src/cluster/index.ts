@@ -22,3 +22,5 @@ export type { PreparedCluster, PrepareStep } from './prepare.js';
 export * from './kube/index.js';
 export * from './supervisor/index.js';
 export * from './components/index.js';
+export { clusterStatus } from './status.js';
+export type { ClusterStatus, NodeStatus } from './status.js';

@@ -7,7 +7,7 @@ import { createServer } from 'node:http';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { KUBE_BINARIES, clusterLeftovers, defaultClusterConfig, deleteCluster, prepareCluster } from '../../src/cluster/index.js';
+import { KUBE_BINARIES, Supervisor, addNodeNetns, attachNode, clusterLeftovers, defaultClusterConfig, deleteCluster, nodeLayout, prepareCluster } from '../../src/cluster/index.js';
 
 const bin = new URL('../../../bin/sifkube.js', import.meta.url).pathname;
 const work = mkdtempSync(join(tmpdir(), 'sk-cmd-'));
@@ -50,6 +50,37 @@ test('list, kubeconfig (print and --merge), delete on a prepared cluster', async
     const again = await sifkube('delete', '--name', name, '--kubeconfig', kc);
     assert.is(again.exitCode, 0, 'deleting a deleted cluster is fine');
   } finally {
+    await deleteCluster(name, kc);
+  }
+});
+
+test('status: nodes, attachment, the supervisor\'s components; an unknown node is named', async () => {
+  const name = `t-st-${randomBytes(3).toString('hex')}`;
+  const kc = join(work, 'config-st');
+  const { state } = await prepareCluster(defaultClusterConfig(name, 2));
+  const plan = state.plan;
+  const layout = nodeLayout(plan, plan.nodes[1]);
+  const sup = new Supervisor({ logDir: layout.logs, statusFile: layout.supervisorStatus });
+  try {
+    attachNode(plan, plan.nodes[0], addNodeNetns(plan.names, plan.nodes[0]));
+    sup.start([{ name: 'sleeper', command: 'sleep', args: ['300'] }]);
+    await sup.waitHealthy('sleeper', 5000);
+    const r = await sifkube('status', '--name', name, '--json');
+    assert.is(r.exitCode, 0, r.stderr);
+    const s = JSON.parse(r.stdout);
+    assert.is(s.bridge.present, true);
+    assert.equal(s.nodes.map((n: { attached: boolean }) => n.attached), [true, false]);
+    assert.is(s.nodes[0].supervisor, undefined);
+    assert.is(s.nodes[1].supervisor.running, true);
+    assert.is(s.nodes[1].supervisor.components[0].name, 'sleeper');
+    assert.is(s.nodes[1].supervisor.components[0].phase, 'running');
+    const text = await sifkube('status', '--name', name);
+    assert.match(text.stdout, /sleeper +running healthy pid \d+ restarts 0/);
+    const bad = await sifkube('status', '--name', name, '--node', 'nope');
+    assert.is(bad.exitCode, 83);
+    assert.match(bad.stderr, new RegExp(`cluster "${name}" has no node "nope": use one of ${name}-control-plane, ${name}-worker`));
+  } finally {
+    await sup.stop(1000);
     await deleteCluster(name, kc);
   }
 });
