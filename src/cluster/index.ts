@@ -24,3 +24,4 @@ export * from './supervisor/index.js';
 export * from './components/index.js';
 export { clusterStatus } from './status.js';
 export type { ClusterStatus, NodeStatus } from './status.js';
+export * from './node/index.js';
