@@ -5,12 +5,14 @@ import { clusterNames } from './names.js';
 import { clusterChains, clusterLinks, clusterNetns, removeClusterLinks, removeClusterNetns, removeClusterRules, restoreHostSysctls } from './network/index.js';
 import { contextName } from './pki/cluster-pki.js';
 import { defaultKubeconfigPath, removeFromKubeconfig } from './pki/kubeconfig.js';
+import { removeNodeContainers } from './node/container.js';
 import { killAndWait, pidsInNetns, pidsWithCmdline } from './processes.js';
 import { readClusterState, removeClusterDir, type ClusterState } from './state/store.js';
 
 /** What one delete removed, by kind of object. */
 export interface DeleteReport {
   processes: number;
+  containers: string[];
   netns: string[];
   links: string[];
   iptables: boolean;
@@ -48,6 +50,7 @@ export function clusterLeftovers(name: string): string[] {
     ...clusterChains(names).map((c) => `iptables ${c}`),
     ...clusterCgroups(names).map((c) => `cgroup ${c}`),
     ...(exists(names.stateDir) ? [`folder ${names.stateDir}`] : []),
+    ...(exists(`/run/sifkube/clusters/${name}`) ? [`folder /run/sifkube/clusters/${name}`] : []),
   ];
 }
 
@@ -68,6 +71,7 @@ export async function deleteCluster(name: string, kubeconfigPath = defaultKubeco
   await killAndWait([...cgroupPids(names), ...pidsInNetns(netnsFiles), ...pidsWithCmdline(names.stateDir)]);
   const report: DeleteReport = {
     processes: new Set(pids).size - stuck.length,
+    containers: removeNodeContainers(names),
     netns: removeClusterNetns(names),
     links: removeClusterLinks(names),
     iptables: removeClusterRules(names),

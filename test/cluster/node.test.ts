@@ -2,27 +2,23 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { closeSync, existsSync, openSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
-  addNodeNetns,
-  attachNode,
   cgroupMounts,
   clusterLeftovers,
   clusterNames,
   defaultClusterConfig,
   deleteCluster,
   etcdArgs,
-  mountNodeRootfs,
   nodeLayout,
   nodeProcessCgroup,
-  nodeSpec,
+  nodeRuntimeRoot,
   prepareCluster,
   readSupervisorStatus,
   readSysctl,
   resolveEtcd,
-  writeNodeBundle,
-  writeNodeComponents,
+  startNode,
 } from '../../src/cluster/index.js';
 import { diffSnapshots, hostSnapshot } from '../helpers/leaks.js';
 
@@ -30,9 +26,7 @@ import { diffSnapshots, hostSnapshot } from '../helpers/leaks.js';
 // own runtime (branch runtime) takes its place: the bundle is plain OCI, so the same bundle serves both.
 const tag = randomBytes(3).toString('hex');
 const name = `t-node-${tag}`;
-const runcRoot = `/run/sifkube/runc-${tag}`;
 const bin = new URL('../../../bin/sifkube.js', import.meta.url).pathname;
-const runc = (...args: string[]) => spawnSync('runc', ['--root', runcRoot, ...args], { encoding: 'utf8' });
 
 async function until<T>(what: string, fn: () => T | undefined, ms = 30_000): Promise<T> {
   const deadline = Date.now() + ms;
@@ -44,23 +38,30 @@ async function until<T>(what: string, fn: () => T | undefined, ms = 30_000): Pro
   }
 }
 
-test('a control-plane node container: own hostname, network, overlay root, contained sysctls; its supervisor runs etcd', async () => {
+test('three node containers: own hostname, network, overlay root, contained sysctls; supervisors run etcd; delete removes all', async () => {
   const before = hostSnapshot();
-  const { state } = await prepareCluster(defaultClusterConfig(name, 2));
+  const { state } = await prepareCluster(defaultClusterConfig(name, 3));
   const plan = state.plan;
   const cp = plan.nodes[0];
   const layout = nodeLayout(plan, cp);
-  const id = `${plan.names.netnsPrefix}${cp.name}`;
+  const runtime = 'runc';
+  const root = nodeRuntimeRoot(plan.names);
+  const runc = (...args: string[]) => spawnSync(runtime, ['--root', root, ...args], { encoding: 'utf8' });
+  const entry = (n: string) => [process.execPath, bin, 'node', 'boot', '--name', name, '--node', n];
+  let deleted = false;
   try {
-    const netns = addNodeNetns(plan.names, cp);
-    attachNode(plan, cp, netns);
-    writeNodeComponents(layout, [{ name: 'etcd', command: resolveEtcd(), args: etcdArgs(cp.name, layout.etcdData), health: { url: 'http://127.0.0.1:2379/health' } }]);
-    const rootfs = mountNodeRootfs(layout);
-    const bundle = writeNodeBundle(layout, nodeSpec(plan, cp, layout, rootfs, netns, [process.execPath, bin, 'node', 'boot', '--name', name, '--node', cp.name]));
-    const log = openSync(join(layout.dir, 'runc.log'), 'a');
-    const run = spawnSync('runc', ['--root', runcRoot, 'run', '-d', '--bundle', bundle, id], { stdio: ['ignore', log, log] });
-    closeSync(log);
-    assert.is(run.status, 0, readFileSync(join(layout.dir, 'runc.log'), 'utf8'));
+    const started = plan.nodes.map((n) =>
+      startNode(plan, n, {
+        runtime,
+        entry: entry(n.name),
+        components:
+          n.role === 'control-plane'
+            ? [{ name: 'etcd', command: resolveEtcd(), args: etcdArgs(n.name, nodeLayout(plan, n).etcdData), health: { url: 'http://127.0.0.1:2379/health' } }]
+            : [{ name: 'idle', command: 'sleep', args: ['3600'] }],
+      }),
+    );
+    const id = started[0].id;
+    const netns = started[0].netns;
 
     const etcd = await until('etcd healthy in the node', () => {
       if (!existsSync(layout.supervisorStatus)) return undefined;
@@ -71,8 +72,10 @@ test('a control-plane node container: own hostname, network, overlay root, conta
     // etcd listens on the node's own loopback: reachable in its network namespace only.
     assert.is(spawnSync('nsenter', [`--net=${netns}`, 'curl', '-sf', 'http://127.0.0.1:2379/health']).status, 0);
     assert.is.not(spawnSync('curl', ['-sf', '--max-time', '2', `http://${cp.address}:2379/health`]).status, 0, 'not on the node address');
-    assert.is(runc('exec', id, 'hostname').stdout.trim(), cp.name);
+    plan.nodes.forEach((n, i) => assert.is(runc('exec', started[i].id, 'hostname').stdout.trim(), n.name));
     assert.match(runc('exec', id, 'ip', '-4', '-o', 'addr', 'show', 'eth0').stdout, new RegExp(`inet ${cp.address.replace(/\./g, '\\.')}/`));
+    const ping = runc('exec', started[2].id, 'busybox', 'ping', '-c', '1', '-W', '2', plan.nodes[1].address);
+    assert.is(ping.status, 0, `node 2 → node 1: ${ping.stdout}${ping.stderr}`);
 
     // The kubelet's global sysctl writes stay in the node.
     const panic = readSysctl('kernel.panic');
@@ -100,10 +103,15 @@ test('a control-plane node container: own hostname, network, overlay root, conta
     assert.is(runc('kill', id, 'TERM').status, 0);
     await until('node stopped', () => (JSON.parse(runc('state', id).stdout || '{}').status === 'stopped' ? true : undefined), 15_000);
     assert.is(readSupervisorStatus(layout.supervisorStatus).components[0].phase, 'stopped');
+
+    // delete with two nodes still running: containers, processes, mounts, links, cgroups all go.
+    const report = await deleteCluster(name, `/tmp/${name}-kubeconfig`);
+    deleted = true;
+    assert.equal(report.containers.sort(), started.map((s) => s.id).sort());
+    assert.ok(report.processes >= 4, `killed ${report.processes}`);
+    assert.not.ok(existsSync(root));
   } finally {
-    runc('delete', '--force', id);
-    rmSync(runcRoot, { recursive: true, force: true });
-    await deleteCluster(name, `/tmp/${name}-kubeconfig`);
+    if (!deleted) await deleteCluster(name, `/tmp/${name}-kubeconfig`);
   }
   assert.equal(clusterLeftovers(name), []);
   const ours = (l: string) => l.includes(name) || l.includes(clusterNames(name).id) || l.includes(tag);
