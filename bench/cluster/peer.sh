@@ -69,6 +69,6 @@ for i in 0 1 2; do
   ip -n "$ns" route add default via "$NET.1"
 done
 etcd --name peer --data-dir "$D/etcd" --listen-client-urls "http://127.0.0.1:$CP" --advertise-client-urls "http://127.0.0.1:$CP" \
-  --listen-peer-urls "http://127.0.0.1:$PP" --initial-advertise-peer-urls "http://127.0.0.1:$PP" --initial-cluster "peer=http://127.0.0.1:$PP" >"$D/etcd.log" 2>&1 &
+  --listen-peer-urls "http://127.0.0.1:$PP" --initial-advertise-peer-urls "http://127.0.0.1:$PP" --initial-cluster "peer=http://127.0.0.1:$PP" --heartbeat-interval=20 --election-timeout=200 >"$D/etcd.log" 2>&1 &
 echo $! > "$D/etcd.pid"
 until curl -sf "http://127.0.0.1:$CP/health" >/dev/null; do sleep 0.02; done

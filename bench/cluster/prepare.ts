@@ -100,7 +100,7 @@ for (let i = 0; i < RUNS; i++) runs.push({ ours: await ours(), peer: await peer(
 const m = (who: 'ours' | 'peer', k: string) => median(runs.map((r) => r[who][k]));
 const phases = ['state', 'sysctls', 'pki', 'cgroups', 'network', 'nodes', 'etcd'];
 console.log(`3-node cluster, host side + etcd ready, median of ${RUNS} (ms): ${phases.map((p) => `${p} ${m('ours', p).toFixed(0)}`).join(', ')}`);
-console.log('| what | sifkube | peer (by hand: openssl, kubectl config, ip, iptables, etcd) | ratio |');
+console.log('| what | sifkube | peer (by hand: openssl, kubectl config, ip, iptables, etcd with the same flags) | ratio |');
 console.log('|---|---|---|---|');
 console.log(`| prepare 3 nodes + etcd healthy | ${m('ours', 'total').toFixed(0)} ms | ${m('peer', 'total').toFixed(0)} ms | ${(m('ours', 'total') / m('peer', 'total')).toFixed(2)}x |`);
 console.log(`| delete | ${m('ours', 'delete').toFixed(0)} ms | ${m('peer', 'delete').toFixed(0)} ms | ${(m('ours', 'delete') / m('peer', 'delete')).toFixed(2)}x |`);
