@@ -6,7 +6,7 @@ import { clusterChains, clusterLinks, clusterNetns, removeClusterLinks, removeCl
 import { contextName } from './pki/cluster-pki.js';
 import { defaultKubeconfigPath, removeFromKubeconfig } from './pki/kubeconfig.js';
 import { removeNodeContainers } from './node/container.js';
-import { killAndWait, pidsInNetns, pidsWithCmdline } from './processes.js';
+import { killAndWait, pidsInNetns, pidsNamingPath } from './processes.js';
 import { readClusterState, removeClusterDir, type ClusterState } from './state/store.js';
 
 /** What one delete removed, by kind of object. */
@@ -44,7 +44,7 @@ export function clusterLeftovers(name: string): string[] {
   const names = clusterNames(name);
   const netnsFiles = clusterNetns(names).map((n) => `/run/netns/${n}`);
   return [
-    ...[...new Set([...pidsInNetns(netnsFiles), ...pidsWithCmdline(names.stateDir)])].map((p) => `process ${p}`),
+    ...[...new Set([...pidsInNetns(netnsFiles), ...pidsNamingPath(names.stateDir)])].map((p) => `process ${p}`),
     ...netnsFiles.map((n) => `netns ${n}`),
     ...clusterLinks(names).map((l) => `link ${l}`),
     ...clusterChains(names).map((c) => `iptables ${c}`),
@@ -65,10 +65,10 @@ export async function deleteCluster(name: string, kubeconfigPath = defaultKubeco
   const names = clusterNames(name);
   const state = stateOf(name);
   const netnsFiles = clusterNetns(names).map((n) => `/run/netns/${n}`);
-  const pids = [...cgroupPids(names), ...pidsInNetns(netnsFiles), ...pidsWithCmdline(names.stateDir)];
+  const pids = [...cgroupPids(names), ...pidsInNetns(netnsFiles), ...pidsNamingPath(names.stateDir)];
   const stuck = await killAndWait(pids);
   // A second pass catches children forked while the first pass was killing their parents.
-  await killAndWait([...cgroupPids(names), ...pidsInNetns(netnsFiles), ...pidsWithCmdline(names.stateDir)]);
+  await killAndWait([...cgroupPids(names), ...pidsInNetns(netnsFiles), ...pidsNamingPath(names.stateDir)]);
   const report: DeleteReport = {
     processes: new Set(pids).size - stuck.length,
     containers: removeNodeContainers(names),

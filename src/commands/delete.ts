@@ -1,6 +1,6 @@
 import { Flags } from '@oclif/core';
 import { SifkubeCommand } from '../cli/command.js';
-import { checkClusterName, deleteCluster, listClusters } from '../cluster/index.js';
+import { checkClusterName, clusterDirNames, deleteCluster } from '../cluster/index.js';
 import { requireRoot } from '../errors.js';
 
 export default class Delete extends SifkubeCommand {
@@ -16,7 +16,7 @@ export default class Delete extends SifkubeCommand {
   async run(): Promise<void> {
     const { flags } = await this.parse(Delete);
     requireRoot('sifkube delete');
-    const names = flags.all ? listClusters().map((c) => c.plan.name) : [checkClusterName(flags.name)];
+    const names = flags.all ? clusterDirNames() : [checkClusterName(flags.name)];
     for (const name of names) {
       const r = await deleteCluster(name, flags.kubeconfig);
       const what = [`${r.processes} processes`, `${r.links.length + r.netns.length} network objects`, `${r.cgroups} cgroups`, r.iptables ? 'iptables chains' : '', r.stateDir ? 'state folder' : ''].filter(Boolean);

@@ -131,6 +131,30 @@ test('delete removes a half-made cluster with no state file (failed init)', asyn
   assert.is(iptablesDump(), ipt);
 });
 
+test('delete of cluster "x" leaves cluster "x2" (and its processes) alone', async () => {
+  const other = `${name}2`;
+  await prepareCluster(config);
+  const clash = { ...config, name: other };
+  try {
+    await prepareCluster(clash);
+    assert.unreachable('host port mapped twice');
+  } catch (err) {
+    assert.match((err as Error).message, new RegExp(`nodes\\[0\\]\\.extraPortMappings\\[0\\]\\.hostPort: host port TCP/38080 is already mapped by cluster ${name}: pick another hostPort`));
+  }
+  const { state } = await prepareCluster({ ...config, name: other, nodes: config.nodes.map((n) => ({ ...n, extraPortMappings: [] })) });
+  const sleeper = spawn('sh', ['-c', 'sleep 300', `${state.plan.names.stateDir}/marker`], { stdio: 'ignore' });
+  try {
+    await deleteCluster(name, kubeconfig);
+    assert.ok(readClusterState(other), 'the other cluster keeps its state');
+    assert.is(sleeper.exitCode, null);
+    assert.ok(spawnSync('kill', ['-0', String(sleeper.pid)]).status === 0, 'its process lives');
+  } finally {
+    await deleteCluster(other, kubeconfig);
+  }
+  await new Promise((r) => setTimeout(r, 50));
+  assert.ok(sleeper.exitCode !== null || sleeper.signalCode !== null, 'deleting the other cluster killed it');
+});
+
 test('a name clash is refused before anything is made; delete of nothing is fine', async () => {
   await prepareCluster(config);
   try {
