@@ -1,10 +1,14 @@
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync, readlinkSync } from 'node:fs';
+import { join } from 'node:path';
+import { cgroupMounts } from './cgroups.js';
+import { nodeProcessCgroup } from './node/spec.js';
+import type { NodePlan } from './plan.js';
 import { nodeLayout } from './components/layout.js';
 import { UnknownNodeError } from './errors.js';
 import { clusterLinks } from './network/links.js';
 import type { NodeRole } from './config/types.js';
 import { readClusterState, type ClusterPhase } from './state/store.js';
-import { readSupervisorStatus, type ComponentStatus } from './supervisor/index.js';
+import { readSupervisorStatus, type ComponentStatus, type SupervisorStatusFile } from './supervisor/index.js';
 
 export interface NodeStatus {
   name: string;
@@ -26,13 +30,27 @@ export interface ClusterStatus {
   nodes: NodeStatus[];
 }
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
+/**
+ * Whether the supervisor that wrote `s` still runs. Its PID means something only in its own PID
+ * namespace: in ours, ask the kernel; in a node's, the node's process cgroup tells (empty: gone).
+ */
+function supervisorRunning(s: SupervisorStatusFile, node: NodePlan): boolean {
+  if (s.stopped) return false;
+  if (s.pidNamespace === readlinkSync('/proc/self/ns/pid')) {
+    try {
+      process.kill(s.supervisorPid, 0);
+      return true;
+    } catch {
+      return false;
+    }
   }
+  return cgroupMounts().some((m) => {
+    try {
+      return readFileSync(join(m, nodeProcessCgroup(node), 'cgroup.procs'), 'utf8').trim() !== '';
+    } catch {
+      return false;
+    }
+  });
 }
 
 /** A cluster as the host sees it now: its state, which links exist, what each node's supervisor last reported. */
@@ -58,7 +76,7 @@ export function clusterStatus(name: string, only?: string): ClusterStatus {
           address: n.address,
           podCIDR: n.podCIDR,
           attached: links.has(n.veth),
-          supervisor: s && { pid: s.supervisorPid, running: alive(s.supervisorPid), updatedAt: s.updatedAt, components: s.components },
+          supervisor: s && { pid: s.supervisorPid, running: supervisorRunning(s, n), updatedAt: s.updatedAt, components: s.components },
         };
       }),
   };

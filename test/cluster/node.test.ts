@@ -2,13 +2,14 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
   cgroupMounts,
   clusterLeftovers,
   clusterNames,
-  defaultClusterConfig,
+  parseClusterConfig,
   deleteCluster,
   etcdArgs,
   nodeLayout,
@@ -40,7 +41,13 @@ async function until<T>(what: string, fn: () => T | undefined, ms = 30_000): Pro
 
 test('three node containers: own hostname, network, overlay root, contained sysctls; supervisors run etcd; delete removes all', async () => {
   const before = hostSnapshot();
-  const { state } = await prepareCluster(defaultClusterConfig(name, 3));
+  const shared = mkdtempSync(join(tmpdir(), 'sk-node-mount-'));
+  writeFileSync(join(shared, 'hello'), 'from the host\n');
+  const config = parseClusterConfig(
+    `apiVersion: sifkube.io/v1alpha1\nkind: Cluster\nname: ${name}\nnodes:\n- role: control-plane\n  extraMounts: [{hostPath: ${shared}, containerPath: /data, readOnly: true}]\n- role: worker\n- role: worker\n`,
+    'test',
+  );
+  const { state } = await prepareCluster(config);
   const plan = state.plan;
   const cp = plan.nodes[0];
   const layout = nodeLayout(plan, cp);
@@ -77,6 +84,16 @@ test('three node containers: own hostname, network, overlay root, contained sysc
     const ping = runc('exec', started[2].id, 'busybox', 'ping', '-c', '1', '-W', '2', plan.nodes[1].address);
     assert.is(ping.status, 0, `node 2 → node 1: ${ping.stdout}${ping.stderr}`);
 
+    // extraMounts: the host folder, read-only, at its containerPath.
+    assert.is(runc('exec', id, 'cat', '/data/hello').stdout, 'from the host\n');
+    assert.is.not(runc('exec', id, 'touch', '/data/new').status, 0, 'read-only');
+
+    // `sifkube status` sees the node's supervisor through the node's cgroup (its PIDs are the node's).
+    const status = JSON.parse(spawnSync(process.execPath, [bin, 'status', '--name', name, '--json'], { encoding: 'utf8' }).stdout);
+    assert.is(status.nodes[0].supervisor.running, true);
+    assert.is(status.nodes[0].supervisor.components[0].name, 'etcd');
+    assert.is(status.nodes[1].supervisor.components[0].name, 'idle');
+
     // The kubelet's global sysctl writes stay in the node.
     const panic = readSysctl('kernel.panic');
     const inside = runc('exec', id, 'sh', '-c', `echo ${Number(panic) + 3} > /proc/sys/kernel/panic && cat /proc/sys/kernel/panic`);
@@ -103,6 +120,9 @@ test('three node containers: own hostname, network, overlay root, contained sysc
     assert.is(runc('kill', id, 'TERM').status, 0);
     await until('node stopped', () => (JSON.parse(runc('state', id).stdout || '{}').status === 'stopped' ? true : undefined), 15_000);
     assert.is(readSupervisorStatus(layout.supervisorStatus).components[0].phase, 'stopped');
+    const after = JSON.parse(spawnSync(process.execPath, [bin, 'status', '--name', name, '--json'], { encoding: 'utf8' }).stdout);
+    assert.is(after.nodes[0].supervisor.running, false);
+    assert.is(after.nodes[1].supervisor.running, true);
 
     // delete with two nodes still running: containers, processes, mounts, links, cgroups all go.
     const report = await deleteCluster(name, `/tmp/${name}-kubeconfig`);
@@ -111,6 +131,7 @@ test('three node containers: own hostname, network, overlay root, contained sysc
     assert.ok(report.processes >= 4, `killed ${report.processes}`);
     assert.not.ok(existsSync(root));
   } finally {
+    rmSync(shared, { recursive: true, force: true });
     if (!deleted) await deleteCluster(name, `/tmp/${name}-kubeconfig`);
   }
   assert.equal(clusterLeftovers(name), []);
