@@ -16,6 +16,7 @@ import {
   writeClusterState,
   readSysctl,
   ClusterExistsError,
+  HostSetupError,
   type PreparedCluster,
 } from '../../src/cluster/index.js';
 import { clusterNames } from '../../src/cluster/index.js';
@@ -153,6 +154,21 @@ test('delete of cluster "x" leaves cluster "x2" (and its processes) alone', asyn
   }
   await new Promise((r) => setTimeout(r, 50));
   assert.ok(sleeper.exitCode !== null || sleeper.signalCode !== null, 'deleting the other cluster killed it');
+});
+
+test('a prepare that fails half-way removes what it made and says what failed', async () => {
+  const ipt = iptablesDump();
+  // A chain of the cluster's name already there makes the network step fail after state, PKI and cgroups.
+  spawnSync('iptables', ['-w', '-t', 'nat', '-N', `SIFKUBE-${id}-NAT`]);
+  try {
+    await prepareCluster(config);
+    assert.unreachable('prepare succeeded');
+  } catch (err) {
+    assert.instance(err, HostSetupError);
+    assert.match((err as Error).message, new RegExp(`iptables -w -t nat -N SIFKUBE-${id}-NAT failed: .*: run \`sifkube doctor\`, then \`sifkube delete\` to clean up`));
+  }
+  assert.equal(clusterLeftovers(name), []);
+  assert.is(iptablesDump(), ipt);
 });
 
 test('a name clash is refused before anything is made; delete of nothing is fine', async () => {
