@@ -24,7 +24,8 @@ import {
 import { diffSnapshots, hostSnapshot } from '../helpers/leaks.js';
 
 // runc (Debian's) runs the node container here, as the oracle the brief asks for, until sifkube's
-// own runtime (branch runtime) takes its place: the bundle is plain OCI, so the same bundle serves both.
+// own runtime (branch runtime) takes its place: the bundle is plain OCI, so the same bundle serves both
+// (SIFKUBE_NODE_RUNTIME=bin/sifkube-oci.js runs this test with it).
 const tag = randomBytes(3).toString('hex');
 const name = `t-node-${tag}`;
 const bin = new URL('../../../bin/sifkube.js', import.meta.url).pathname;
@@ -51,7 +52,7 @@ test('three node containers: own hostname, network, overlay root, contained sysc
   const plan = state.plan;
   const cp = plan.nodes[0];
   const layout = nodeLayout(plan, cp);
-  const runtime = 'runc';
+  const runtime = process.env.SIFKUBE_NODE_RUNTIME ?? 'runc';
   const root = nodeRuntimeRoot(plan.names);
   const runc = (...args: string[]) => spawnSync(runtime, ['--root', root, ...args], { encoding: 'utf8' });
   const entry = (n: string) => [process.execPath, bin, 'node', 'boot', '--name', name, '--node', n];
