@@ -20,6 +20,8 @@ export interface ClusterState {
   plan: ClusterPlan;
   /** host sysctls as they were before the first node started; restored by delete */
   sysctls?: Record<string, string>;
+  /** forwarding of the host's uplink interfaces before this cluster turned it on; restored by delete */
+  uplinks?: Record<string, string>;
   /** set when the state lives on disk (--persistent DIR) instead of a tmpfs */
   persistentDir?: string;
 }
