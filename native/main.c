@@ -25,11 +25,14 @@ static int cmd_version(int argc, char **argv) {
   return 0;
 }
 
+int cmd_node_init(int argc, char **argv); /* node_init.c: PID 1 of a cluster node */
+
 static const struct {
   const char *name;
   helper_cmd fn;
 } commands[] = {
     {"version", cmd_version},
+    {"node-init", cmd_node_init},
 };
 
 int main(int argc, char **argv) {

@@ -55,17 +55,15 @@ test('three node containers: own hostname, network, overlay root, contained sysc
   const runtime = process.env.SIFKUBE_NODE_RUNTIME ?? 'runc';
   const root = nodeRuntimeRoot(plan.names);
   const runc = (...args: string[]) => spawnSync(runtime, ['--root', root, ...args], { encoding: 'utf8' });
-  const entry = (n: string) => [process.execPath, bin, 'node', 'boot', '--name', name, '--node', n];
   let deleted = false;
   try {
     const started = plan.nodes.map((n) =>
       startNode(plan, n, {
         runtime,
-        entry: entry(n.name),
         components:
           n.role === 'control-plane'
             ? [{ name: 'etcd', command: resolveEtcd(), args: etcdArgs(n.name, nodeLayout(plan, n).etcdData), health: { url: 'http://127.0.0.1:2379/health' } }]
-            : [{ name: 'idle', command: 'sleep', args: ['3600'] }],
+            : [{ name: 'idle', command: 'sh', args: ['-c', '(sleep 0.1 &); exec sleep 3600'] }],
       }),
     );
     const id = started[0].id;
@@ -94,6 +92,18 @@ test('three node containers: own hostname, network, overlay root, contained sysc
     assert.is(status.nodes[0].supervisor.running, true);
     assert.is(status.nodes[0].supervisor.components[0].name, 'etcd');
     assert.is(status.nodes[1].supervisor.components[0].name, 'idle');
+
+    // PID 1 of the node is node-init, which reaps orphans: the workers' component daemonizes a child
+    // (Node.js as PID 1 would keep it as a zombie once it exits).
+    assert.match(runc('exec', id, 'cat', '/proc/1/cmdline').stdout, /sifkube-helper\0node-init\0/);
+    const worker = plan.nodes[1];
+    const workerProcs = readFileSync(join(cgroupMounts().find((m) => m.endsWith('/pids'))!, nodeProcessCgroup(worker), 'cgroup.procs'), 'utf8').trim().split('\n').map(Number);
+    const init = workerProcs.find((p) => /\s1$/m.test(readFileSync(`/proc/${p}/status`, 'utf8').match(/^NSpid:.*$/m)?.[0] ?? ''));
+    assert.ok(init, 'the worker node\'s PID 1');
+    await new Promise((r) => setTimeout(r, 500));
+    const children = readFileSync(`/proc/${init}/task/${init}/children`, 'utf8').trim().split(' ').filter(Boolean);
+    const zombies = children.filter((p) => / Z /.test(readFileSync(`/proc/${p}/stat`, 'utf8').replace(/^.*\)/, ')')));
+    assert.equal(zombies, [], 'no zombie in the node');
 
     // The kubelet's global sysctl writes stay in the node.
     const panic = readSysctl('kernel.panic');

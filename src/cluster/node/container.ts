@@ -1,6 +1,8 @@
 import { spawnSync } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { helperPath } from '../../runtime/native.js';
 import { nodeLayout } from '../components/layout.js';
 import { HostSetupError } from '../errors.js';
 import { addNodeNetns, attachNode } from '../network/links.js';
@@ -24,11 +26,21 @@ export function nodeContainerId(names: ClusterNames, node: NodePlan): string {
   return `${names.netnsPrefix}${node.name}`;
 }
 
+const SIFKUBE_BIN = fileURLToPath(new URL('../../../../bin/sifkube.js', import.meta.url));
+
+/**
+ * The node container's command: the native helper's node-init as PID 1 (it reaps orphans, which
+ * Node.js as PID 1 would not), running `sifkube node boot` with this very Node.js and sifkube.
+ */
+export function nodeEntry(cluster: string, node: NodePlan): string[] {
+  return [helperPath(), 'node-init', process.execPath, SIFKUBE_BIN, 'node', 'boot', '--name', cluster, '--node', node.name];
+}
+
 export interface StartNodeOptions {
   /** the runc-compatible runtime binary */
   runtime: string;
-  /** the node's first process, e.g. [node, sifkube.js, 'node', 'boot', …] */
-  entry: string[];
+  /** the node's first process; default nodeEntry() */
+  entry?: string[];
   components: ComponentSpec[];
 }
 
@@ -41,7 +53,7 @@ export function startNode(plan: ClusterPlan, node: NodePlan, opts: StartNodeOpti
   const netns = addNodeNetns(plan.names, node);
   attachNode(plan, node, netns);
   writeNodeComponents(layout, opts.components);
-  const bundle = writeNodeBundle(layout, nodeSpec(plan, node, layout, mountNodeRootfs(layout), netns, opts.entry));
+  const bundle = writeNodeBundle(layout, nodeSpec(plan, node, layout, mountNodeRootfs(layout), netns, opts.entry ?? nodeEntry(plan.name, node)));
   const root = nodeRuntimeRoot(plan.names);
   mkdirSync(root, { recursive: true, mode: 0o700 });
   writeFileSync(join(root, 'runtime'), opts.runtime);
