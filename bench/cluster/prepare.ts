@@ -5,6 +5,7 @@
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { createServer } from 'node:net';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   Supervisor,
@@ -17,7 +18,9 @@ import {
   nodeLayout,
   planCluster,
   prepareCluster,
+  readSupervisorStatus,
   resolveEtcd,
+  startNode,
   type PrepareStep,
 } from '../../src/cluster/index.js';
 
@@ -35,7 +38,8 @@ async function freePort(): Promise<number> {
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const now = () => performance.now();
 
-async function ours(): Promise<Record<string, number>> {
+/** With `containers`, the three nodes run as containers (runc) and etcd runs inside the control-plane node. */
+async function ours(containers = false): Promise<Record<string, number>> {
   const name = `bench-${randomBytes(3).toString('hex')}`;
   const t: Record<string, number> = {};
   let last = now();
@@ -56,9 +60,28 @@ async function ours(): Promise<Record<string, number>> {
     });
     mark(step!);
     const plan = state.plan;
+    const layout = nodeLayout(plan, plan.nodes[0]);
+    if (containers) {
+      plan.nodes.forEach((n, i) =>
+        startNode(plan, n, {
+          runtime: 'runc',
+          components: i === 0 ? [{ name: 'etcd', command: resolveEtcd(), args: etcdArgs(n.name, layout.etcdData), health: { url: 'http://127.0.0.1:2379/health' } }] : [],
+        }),
+      );
+      mark('nodes');
+      for (;;) {
+        const s = existsSync(layout.supervisorStatus) ? readSupervisorStatus(layout.supervisorStatus).components[0] : undefined;
+        if (s?.healthy) break;
+        await new Promise((r) => setTimeout(r, 10));
+      }
+      mark('etcd');
+      t.total = now() - start;
+      await deleteCluster(name, '/nonexistent/kubeconfig');
+      mark('delete');
+      return t;
+    }
     plan.nodes.forEach((n) => attachNode(plan, n, addNodeNetns(plan.names, n)));
     mark('nodes');
-    const layout = nodeLayout(plan, plan.nodes[0]);
     const [client, peer] = [await freePort(), await freePort()];
     sup = new Supervisor({ logDir: layout.logs, statusFile: layout.supervisorStatus });
     sup.start([{ name: 'etcd', command: resolveEtcd(), args: etcdArgs(plan.nodes[0].name, layout.etcdData, { client, peer }), health: { url: `http://127.0.0.1:${client}/health` } }]);
@@ -95,13 +118,15 @@ async function peer(): Promise<Record<string, number>> {
   }
 }
 
-const runs: { ours: Record<string, number>; peer: Record<string, number> }[] = [];
-for (let i = 0; i < RUNS; i++) runs.push({ ours: await ours(), peer: await peer() });
-const m = (who: 'ours' | 'peer', k: string) => median(runs.map((r) => r[who][k]));
+const runs: { ours: Record<string, number>; peer: Record<string, number>; nodes: Record<string, number> }[] = [];
+for (let i = 0; i < RUNS; i++) runs.push({ ours: await ours(), peer: await peer(), nodes: await ours(true) });
+const m = (who: 'ours' | 'peer' | 'nodes', k: string) => median(runs.map((r) => r[who][k]));
 const phases = ['state', 'sysctls', 'pki', 'cgroups', 'network', 'nodes', 'etcd'];
 console.log(`3-node cluster, host side + etcd ready, median of ${RUNS} (ms): ${phases.map((p) => `${p} ${m('ours', p).toFixed(0)}`).join(', ')}`);
 console.log('| what | sifkube | peer (by hand: openssl, kubectl config, ip, iptables, etcd with the same flags) | ratio |');
 console.log('|---|---|---|---|');
 console.log(`| prepare 3 nodes + etcd healthy | ${m('ours', 'total').toFixed(0)} ms | ${m('peer', 'total').toFixed(0)} ms | ${(m('ours', 'total') / m('peer', 'total')).toFixed(2)}x |`);
+console.log(`| the same with 3 node containers (runc, node-init, supervisor), etcd healthy inside the control-plane node | ${m('nodes', 'total').toFixed(0)} ms | ${m('peer', 'total').toFixed(0)} ms | ${(m('nodes', 'total') / m('peer', 'total')).toFixed(2)}x |`);
 console.log(`| delete | ${m('ours', 'delete').toFixed(0)} ms | ${m('peer', 'delete').toFixed(0)} ms | ${(m('ours', 'delete') / m('peer', 'delete')).toFixed(2)}x |`);
+console.log(`with node containers (ms): nodes started ${m('nodes', 'nodes').toFixed(0)}, etcd healthy in the node ${m('nodes', 'etcd').toFixed(0)}, delete ${m('nodes', 'delete').toFixed(0)}`);
 console.log(`(run on ${spawnSync('nproc', { encoding: 'utf8' }).stdout.trim()} cores, ${join(process.version)})`);
