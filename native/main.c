@@ -25,6 +25,8 @@ static int cmd_version(int argc, char **argv) {
   return 0;
 }
 
+int cmd_node_init(int argc, char **argv); /* node_init.c: PID 1 of a cluster node */
+
 static const struct {
   const char *name;
   helper_cmd fn;
@@ -32,6 +34,7 @@ static const struct {
     {"version", cmd_version},
     {"seccomp-exec", cmd_seccomp_exec},
     {"cgroup-devices", cmd_cgroup_devices},
+    {"node-init", cmd_node_init},
 };
 
 int main(int argc, char **argv) {

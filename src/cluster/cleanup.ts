@@ -2,20 +2,23 @@ import { existsSync, lstatSync } from 'node:fs';
 import { cgroupPids, clusterCgroups, removeClusterCgroups } from './cgroups.js';
 import { CleanupIncompleteError } from './errors.js';
 import { clusterNames } from './names.js';
-import { clusterChains, clusterLinks, clusterNetns, removeClusterLinks, removeClusterNetns, removeClusterRules, restoreHostSysctls } from './network/index.js';
+import { clusterChains, clusterLinks, clusterNetns, removeClusterLinks, removeClusterNetns, removeClusterRules, restoreHostSysctls, restoreUplinkForwarding } from './network/index.js';
 import { contextName } from './pki/cluster-pki.js';
 import { defaultKubeconfigPath, removeFromKubeconfig } from './pki/kubeconfig.js';
-import { killAndWait, pidsInNetns, pidsWithCmdline } from './processes.js';
-import { readClusterState, removeClusterDir, type ClusterState } from './state/store.js';
+import { removeNodeContainers } from './node/container.js';
+import { killAndWait, pidsInNetns, pidsNamingPath } from './processes.js';
+import { clusterDirNames, readClusterState, removeClusterDir, type ClusterState } from './state/store.js';
 
 /** What one delete removed, by kind of object. */
 export interface DeleteReport {
   processes: number;
+  containers: string[];
   netns: string[];
   links: string[];
   iptables: boolean;
   cgroups: number;
   sysctls: string[];
+  uplinks: string[];
   kubeconfig: boolean;
   stateDir: boolean;
 }
@@ -26,6 +29,11 @@ function stateOf(name: string): ClusterState | undefined {
   } catch {
     return undefined; // a failed init may have left no (or a broken) state file: names suffice
   }
+}
+
+/** Uplinks other clusters still rely on (their forwarding stays on). */
+function uplinksOfOthers(name: string): Set<string> {
+  return new Set(clusterDirNames().filter((n) => n !== name).flatMap((n) => Object.keys(stateOf(n)?.uplinks ?? {})));
 }
 
 function exists(path: string): boolean {
@@ -42,12 +50,13 @@ export function clusterLeftovers(name: string): string[] {
   const names = clusterNames(name);
   const netnsFiles = clusterNetns(names).map((n) => `/run/netns/${n}`);
   return [
-    ...[...new Set([...pidsInNetns(netnsFiles), ...pidsWithCmdline(names.stateDir)])].map((p) => `process ${p}`),
+    ...[...new Set([...pidsInNetns(netnsFiles), ...pidsNamingPath(names.stateDir)])].map((p) => `process ${p}`),
     ...netnsFiles.map((n) => `netns ${n}`),
     ...clusterLinks(names).map((l) => `link ${l}`),
     ...clusterChains(names).map((c) => `iptables ${c}`),
     ...clusterCgroups(names).map((c) => `cgroup ${c}`),
     ...(exists(names.stateDir) ? [`folder ${names.stateDir}`] : []),
+    ...(exists(`/run/sifkube/clusters/${name}`) ? [`folder /run/sifkube/clusters/${name}`] : []),
   ];
 }
 
@@ -62,17 +71,22 @@ export async function deleteCluster(name: string, kubeconfigPath = defaultKubeco
   const names = clusterNames(name);
   const state = stateOf(name);
   const netnsFiles = clusterNetns(names).map((n) => `/run/netns/${n}`);
-  const pids = [...cgroupPids(names), ...pidsInNetns(netnsFiles), ...pidsWithCmdline(names.stateDir)];
+  const pids = [...cgroupPids(names), ...pidsInNetns(netnsFiles), ...pidsNamingPath(names.stateDir)];
   const stuck = await killAndWait(pids);
   // A second pass catches children forked while the first pass was killing their parents.
-  await killAndWait([...cgroupPids(names), ...pidsInNetns(netnsFiles), ...pidsWithCmdline(names.stateDir)]);
+  await killAndWait([...cgroupPids(names), ...pidsInNetns(netnsFiles), ...pidsNamingPath(names.stateDir)]);
+  // Host settings first: an uplink that is one of the cluster's own links (a test's) goes with them.
+  const sysctls = state?.sysctls ? restoreHostSysctls(state.sysctls) : [];
+  const uplinks = state?.uplinks ? restoreUplinkForwarding(state.uplinks, uplinksOfOthers(name)) : [];
   const report: DeleteReport = {
     processes: new Set(pids).size - stuck.length,
+    containers: removeNodeContainers(names),
     netns: removeClusterNetns(names),
     links: removeClusterLinks(names),
     iptables: removeClusterRules(names),
     cgroups: 0,
-    sysctls: state?.sysctls ? restoreHostSysctls(state.sysctls) : [],
+    sysctls,
+    uplinks,
     kubeconfig: existsSync(kubeconfigPath) ? removeFromKubeconfig(kubeconfigPath, contextName(name)) : false,
     stateDir: exists(names.stateDir),
   };

@@ -1,9 +1,9 @@
 import { createNodeCgroups } from './cgroups.js';
 import { deleteCluster } from './cleanup.js';
 import type { ClusterConfig } from './config/types.js';
-import { addBridge, addClusterRules, recordHostSysctls } from './network/index.js';
+import { addBridge, addClusterRules, defaultRouteDevices, enableUplinkForwarding, recordHostSysctls } from './network/index.js';
 import { generateClusterPki, type PkiPaths } from './pki/cluster-pki.js';
-import { createClusterState, writeClusterState, type ClusterState } from './state/store.js';
+import { createClusterState, listClusters, writeClusterState, type ClusterState } from './state/store.js';
 
 export interface PreparedCluster {
   state: ClusterState;
@@ -17,9 +17,9 @@ export type PrepareStep = (typeof PREPARE_STEPS)[number];
 /**
  * The host side of `init` that needs no node runtime: the state folder (tmpfs), the host sysctls
  * recorded before any kubelet runs, the PKI and kubeconfigs, every node's cgroup root, the bridge and
- * the iptables chains. On any failure everything made so far is deleted before the error is rethrown.
+ * the iptables chains, forwarding on the uplink for egress. On any failure everything made so far is deleted before the error is rethrown.
  */
-export async function prepareCluster(config: ClusterConfig, opts: { persistentDir?: string; onStep?: (step: PrepareStep) => void } = {}): Promise<PreparedCluster> {
+export async function prepareCluster(config: ClusterConfig, opts: { persistentDir?: string; onStep?: (step: PrepareStep) => void; uplinks?: string[] } = {}): Promise<PreparedCluster> {
   const step = opts.onStep ?? (() => undefined);
   step('state');
   const state = createClusterState(config, opts.persistentDir);
@@ -34,6 +34,9 @@ export async function prepareCluster(config: ClusterConfig, opts: { persistentDi
     step('network');
     addBridge(state.plan);
     addClusterRules(state.plan);
+    const recorded = Object.assign({}, ...listClusters().filter((c) => c.plan.name !== config.name).map((c) => c.uplinks ?? {}));
+    state.uplinks = enableUplinkForwarding(opts.uplinks ?? defaultRouteDevices(), recorded);
+    writeClusterState(state);
     return { state, pki };
   } catch (err) {
     await deleteCluster(config.name).catch(() => undefined);

@@ -22,9 +22,17 @@ export function pidsInNetns(netnsFiles: string[]): number[] {
   return allPids().filter((p) => inodes.has(read(() => readlinkSync(`/proc/${p}/ns/net`))));
 }
 
-/** PIDs whose command line contains `text` (a cluster's state folder: every component's flags name it). */
-export function pidsWithCmdline(text: string): number[] {
-  return allPids().filter((p) => p !== process.pid && (read(() => readFileSync(`/proc/${p}/cmdline`, 'utf8')) ?? '').includes(text));
+/**
+ * PIDs with an argument that is `dir`, lies under it, or is a `--flag=` naming either (a cluster's state
+ * folder: every component's flags name it). Matched on whole path parts, so cluster "a" never
+ * matches cluster "ab".
+ */
+export function pidsNamingPath(dir: string): number[] {
+  const names = (arg: string) => {
+    const value = arg.slice(arg.indexOf('=') + 1);
+    return arg === dir || arg.startsWith(`${dir}/`) || value === dir || value.startsWith(`${dir}/`);
+  };
+  return allPids().filter((p) => p !== process.pid && (read(() => readFileSync(`/proc/${p}/cmdline`, 'utf8')) ?? '').split('\0').some(names));
 }
 
 function alive(pid: number): boolean {

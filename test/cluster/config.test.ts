@@ -94,6 +94,12 @@ test('automatic subnets skip taken ones; a named subnet that clashes is an error
   }
 });
 
+test('labels the kubelet may set are accepted, others in its namespaces refused', () => {
+  const c = parseClusterConfig(`${HEAD}nodes: [{role: control-plane, labels: {topology.kubernetes.io/zone: a, node.kubernetes.io/pool: x, example.com/t: "1"}}]\n`, 'c.yaml');
+  assert.equal(Object.keys(c.nodes[0].labels), ['topology.kubernetes.io/zone', 'node.kubernetes.io/pool', 'example.com/t']);
+  fails(`${HEAD}nodes: [{role: control-plane, labels: {kubernetes.io/role: x}}]\n`, /labels\.kubernetes\.io\/role: the kubelet may not set labels under kubernetes\.io\//);
+});
+
 test('--nodes out of range is a clear error', () => {
   assert.throws(() => defaultClusterConfig('x', 0), /--nodes: nodes: 0 is out of range: use 1 to 50 nodes/);
 });

@@ -16,6 +16,8 @@ import {
   writeClusterState,
   readSysctl,
   ClusterExistsError,
+  HostSetupError,
+  defaultRouteDevices,
   type PreparedCluster,
 } from '../../src/cluster/index.js';
 import { clusterNames } from '../../src/cluster/index.js';
@@ -128,6 +130,80 @@ test('delete removes a half-made cluster with no state file (failed init)', asyn
   }
   assert.equal(clusterLeftovers(name), []);
   assert.equal(ours(diffSnapshots(before, hostSnapshot())), []);
+  assert.is(iptablesDump(), ipt);
+});
+
+test('delete of cluster "x" leaves cluster "x2" (and its processes) alone', async () => {
+  const other = `${name}2`;
+  const uplinks = defaultRouteDevices();
+  const forwarding = () => uplinks.map((d) => readFileSync(`/proc/sys/net/ipv4/conf/${d}/forwarding`, 'utf8').trim());
+  const original = forwarding();
+  await prepareCluster(config);
+  const clash = { ...config, name: other };
+  try {
+    await prepareCluster(clash);
+    assert.unreachable('host port mapped twice');
+  } catch (err) {
+    assert.match((err as Error).message, new RegExp(`nodes\\[0\\]\\.extraPortMappings\\[0\\]\\.hostPort: host port TCP/38080 is already mapped by cluster ${name}: pick another hostPort`));
+  }
+  const { state } = await prepareCluster({ ...config, name: other, nodes: config.nodes.map((n) => ({ ...n, extraPortMappings: [] })) });
+  const sleeper = spawn('sh', ['-c', 'sleep 300', `${state.plan.names.stateDir}/marker`], { stdio: 'ignore' });
+  try {
+    assert.equal(forwarding(), uplinks.map(() => '1'));
+    await deleteCluster(name, kubeconfig);
+    assert.ok(readClusterState(other), 'the other cluster keeps its state');
+    assert.equal(forwarding(), uplinks.map(() => '1'), 'the other cluster still needs its uplink');
+    assert.is(sleeper.exitCode, null);
+    assert.ok(spawnSync('kill', ['-0', String(sleeper.pid)]).status === 0, 'its process lives');
+  } finally {
+    await deleteCluster(other, kubeconfig);
+  }
+  await new Promise((r) => setTimeout(r, 50));
+  assert.ok(sleeper.exitCode !== null || sleeper.signalCode !== null, 'deleting the other cluster killed it');
+  assert.equal(forwarding(), original, 'the host\'s own value is back');
+});
+
+test('egress: a node reaches the outside through NAT on the uplink, whose forwarding delete restores', async () => {
+  // The "outside": a network namespace behind a veth that plays the host's uplink.
+  const outside = `${clusterNames(name).netnsPrefix}outside`;
+  const uplink = `${clusterNames(name).linkPrefix}x0`;
+  const outer = `10.99.${parseInt(id.slice(0, 2), 16)}`;
+  const ok = (cmd: string) => spawnSync('sh', ['-c', cmd]).status === 0;
+  try {
+    assert.ok(ok(`ip netns add ${outside} && ip link add ${uplink} type veth peer name eth0 netns /run/netns/${outside}`));
+    assert.ok(ok(`ip addr add ${outer}.1/30 dev ${uplink} && ip link set ${uplink} up && ip -n ${outside} addr add ${outer}.2/30 dev eth0 && ip -n ${outside} link set eth0 up`));
+    const { state } = await prepareCluster({ ...config, nodes: config.nodes.slice(0, 1) }, { uplinks: [uplink] });
+    assert.equal(state.uplinks, { [uplink]: '0' });
+    const plan = state.plan;
+    const ns = addNodeNetns(plan.names, plan.nodes[0]);
+    attachNode(plan, plan.nodes[0], ns);
+    assert.is(readFileSync(`/proc/sys/net/ipv4/conf/${uplink}/forwarding`, 'utf8').trim(), '1');
+    const ping = sh('nsenter', [`--net=${ns}`, 'busybox', 'ping', '-c', '1', '-W', '2', `${outer}.2`]);
+    assert.ok(ping.ok, `node → outside: ${ping.out}`);
+    // The outside sees the host's uplink address, not the node's (masquerade).
+    const seen = sh('ip', ['netns', 'exec', outside, 'ip', 'neigh', 'show', 'dev', 'eth0']);
+    assert.match(seen.out, new RegExp(`${outer.replace(/\./g, '\\.')}\\.1 `));
+    // Restored before the cluster's links go (this test's uplink is one of them: it has their prefix).
+    const report = await deleteCluster(name, kubeconfig);
+    assert.equal(report.uplinks, [uplink]);
+  } finally {
+    await deleteCluster(name, kubeconfig);
+  }
+  assert.equal(clusterLeftovers(name), []);
+});
+
+test('a prepare that fails half-way removes what it made and says what failed', async () => {
+  const ipt = iptablesDump();
+  // A chain of the cluster's name already there makes the network step fail after state, PKI and cgroups.
+  spawnSync('iptables', ['-w', '-t', 'nat', '-N', `SIFKUBE-${id}-NAT`]);
+  try {
+    await prepareCluster(config);
+    assert.unreachable('prepare succeeded');
+  } catch (err) {
+    assert.instance(err, HostSetupError);
+    assert.match((err as Error).message, new RegExp(`iptables -w -t nat -N SIFKUBE-${id}-NAT failed: .*: run \`sifkube doctor\`, then \`sifkube delete\` to clean up`));
+  }
+  assert.equal(clusterLeftovers(name), []);
   assert.is(iptablesDump(), ipt);
 });
 

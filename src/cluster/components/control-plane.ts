@@ -26,6 +26,10 @@ export function etcdArgs(name: string, dataDir: string, ports: EtcdPorts = ETCD_
     `--listen-peer-urls=${peer}`,
     `--initial-advertise-peer-urls=${peer}`,
     `--initial-cluster=${name}=${peer}`,
+    // One member, on loopback: no peer can miss a heartbeat, and a short election timeout lets it
+    // elect itself in about 0.2 s instead of 0.4-0.7 s.
+    '--heartbeat-interval=20',
+    '--election-timeout=200',
   ];
 }
 

@@ -12,6 +12,7 @@ export function nodeLayout(plan: ClusterPlan, node: NodePlan) {
     kubeProxyConfig: join(dir, 'kube-proxy.yaml'),
     cniConfDir: join(dir, 'cni'),
     cniConfFile: join(dir, 'cni', '10-sifkube.conflist'),
+    cniIpamDir: join(dir, 'cni-ipam'),
     criSocket: join(dir, 'cri.sock'),
     etcdData: join(dir, 'etcd'),
     supervisorStatus: join(dir, 'supervisor.json'),

@@ -19,7 +19,7 @@ export function writeNodeFiles(plan: ClusterPlan, node: NodePlan, pki: PkiPaths,
   for (const d of [layout.dir, layout.logs, layout.kubeletRoot, layout.cniConfDir]) mkdirSync(d, { recursive: true, mode: 0o700 });
   writeFileSync(layout.kubeletConfig, stringify(kubeletConfiguration(plan, node, pki, layout, dist.version)));
   writeFileSync(layout.kubeProxyConfig, stringify(kubeProxyConfiguration(plan, node, pki)));
-  writeFileSync(layout.cniConfFile, `${JSON.stringify(cniConfList(node), null, 2)}\n`);
+  writeFileSync(layout.cniConfFile, `${JSON.stringify(cniConfList(node, layout), null, 2)}\n`);
   const p = dist.paths;
   const components: ComponentSpec[] = [];
   if (node.role === 'control-plane') {

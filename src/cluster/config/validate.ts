@@ -75,6 +75,20 @@ const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 const LABEL_NAME = /^([A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?)$/;
 const LABEL_VALUE = /^(([A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?)?)$/;
 const VERSION = /^v(\d+)\.(\d+)\.(\d+)$/;
+/** What the kubelet may set under kubernetes.io / k8s.io (NodeRestriction; kubeletapis.IsKubeletLabel). */
+const KUBELET_LABEL_NAMESPACES = /(^|\.)(kubelet|node)\.kubernetes\.io$/;
+const KUBELET_LABELS = new Set([
+  'kubernetes.io/hostname',
+  'topology.kubernetes.io/zone',
+  'topology.kubernetes.io/region',
+  'failure-domain.beta.kubernetes.io/zone',
+  'failure-domain.beta.kubernetes.io/region',
+  'beta.kubernetes.io/instance-type',
+  'kubernetes.io/os',
+  'kubernetes.io/arch',
+  'beta.kubernetes.io/os',
+  'beta.kubernetes.io/arch',
+]);
 
 /** Checks a cluster name: it names files, cgroups and kubeconfig contexts. */
 export function checkClusterName(name: string, source = '--name'): string {
@@ -106,7 +120,7 @@ function checkLabels(c: Checker, v: unknown, field: string): Record<string, stri
       c.fail(f, 'not a valid label key', 'use [prefix/]name with letters, digits, -, _ and . (name up to 63 characters)');
     }
     // The kubelet refuses to start with labels in these namespaces (NodeRestriction), except its own.
-    if (/(^|\.)(kubernetes\.io|k8s\.io)$/.test(prefix) && !/^(kubelet|node)\.kubernetes\.io$/.test(prefix)) {
+    if (/(^|\.)(kubernetes\.io|k8s\.io)$/.test(prefix) && !KUBELET_LABEL_NAMESPACES.test(prefix) && !KUBELET_LABELS.has(k)) {
       c.fail(f, `the kubelet may not set labels under ${prefix}/`, 'use your own prefix (e.g. example.com/role) or node.kubernetes.io/…');
     }
     const value = val === null || val === undefined ? '' : String(val);

@@ -2,7 +2,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ClusterPlan } from '../plan.js';
 import { buildKubeconfig, kubeconfigText } from './kubeconfig.js';
-import { createCa, generateKeyPair, issue, type Issued, type LeafSpec } from './x509.js';
+import type { Issued, LeafSpec } from './x509.js';
 
 /** Where a cluster's PKI lives, kubeadm's layout: <state>/pki and <state>/kubeconfig. */
 export function pkiPaths(stateDir: string) {
@@ -61,6 +61,8 @@ export function apiServerSans(plan: ClusterPlan): { dnsNames: string[]; ipAddres
  * kubeconfig the control plane, the kubelets, kube-proxy and the admin need; writes them under stateDir.
  */
 export async function generateClusterPki(plan: ClusterPlan, stateDir: string): Promise<PkiPaths> {
+  // Loaded on first use: the X.509 library costs a few hundred ms of start-up that commands without PKI work should not pay.
+  const { createCa, generateKeyPair, issue } = await import('./x509.js');
   const paths = pkiPaths(stateDir);
   mkdirSync(paths.dir, { recursive: true, mode: 0o700 });
   mkdirSync(paths.kubeconfigDir, { recursive: true, mode: 0o700 });

@@ -20,6 +20,8 @@ export interface ClusterState {
   plan: ClusterPlan;
   /** host sysctls as they were before the first node started; restored by delete */
   sysctls?: Record<string, string>;
+  /** forwarding of the host's uplink interfaces before this cluster turned it on; restored by delete */
+  uplinks?: Record<string, string>;
   /** set when the state lives on disk (--persistent DIR) instead of a tmpfs */
   persistentDir?: string;
 }
@@ -65,6 +67,12 @@ export function listClusters(): ClusterState[] {
     .map((n) => readClusterState(n));
 }
 
+/** Names of every cluster folder, with or without a readable state file (a failed init leaves one without). */
+export function clusterDirNames(): string[] {
+  const dir = clustersDir();
+  return existsSync(dir) ? readdirSync(dir).sort() : [];
+}
+
 /** Writes the state atomically (write then rename), so a crash never leaves half a file. */
 export function writeClusterState(state: ClusterState): void {
   const file = stateFile(state.plan.name);
@@ -91,6 +99,7 @@ export function createClusterState(config: ClusterConfig, persistentDir?: string
   const others = listClusters();
   const clash = others.find((c) => c.plan.names.id === names.id);
   if (clash) throw new ClusterConfigError('--name', 'name', `${config.name} shares its short id ${names.id} with cluster ${clash.plan.name}`, 'choose another name');
+  checkHostPorts(config, others);
   const taken: TakenSubnet[] = [
     ...hostRoutes(),
     ...others.flatMap((c) => [
@@ -113,6 +122,20 @@ export function createClusterState(config: ClusterConfig, persistentDir?: string
   const state: ClusterState = { stateVersion: STATE_VERSION, createdAt: new Date().toISOString(), phase: 'creating', config, plan, persistentDir };
   writeClusterState(state);
   return state;
+}
+
+/** A host port can be mapped by one cluster only (its DNAT rule would shadow the other's). */
+function checkHostPorts(config: ClusterConfig, others: ClusterState[]): void {
+  const used = new Map<string, string>();
+  for (const c of others) for (const n of c.plan.nodes) for (const p of n.extraPortMappings) used.set(`${p.protocol}/${p.hostPort}`, c.plan.name);
+  config.nodes.forEach((n, i) =>
+    n.extraPortMappings.forEach((p, j) => {
+      const owner = used.get(`${p.protocol}/${p.hostPort}`);
+      if (owner) {
+        throw new ClusterConfigError('cluster config', `nodes[${i}].extraPortMappings[${j}].hostPort`, `host port ${p.protocol}/${p.hostPort} is already mapped by cluster ${owner}`, 'pick another hostPort');
+      }
+    }),
+  );
 }
 
 function lstatExists(path: string): boolean {

@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { closeSync, mkdirSync, openSync, readFileSync, renameSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, readFileSync, readlinkSync, renameSync, writeFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { probe, type HealthCheck } from './health.js';
 
@@ -38,6 +38,19 @@ export interface SupervisorOptions {
   resetAfterMs?: number;
   healthIntervalMs?: number;
 }
+
+/** What a supervisor writes for `sifkube status`. PIDs are in its own PID namespace (a node's, usually). */
+export interface SupervisorStatusFile {
+  updatedAt: string;
+  supervisorPid: number;
+  /** `pid:[inode]` of the supervisor's PID namespace: its PIDs mean something only there */
+  pidNamespace: string;
+  /** the supervisor stopped its components on purpose */
+  stopped: boolean;
+  components: ComponentStatus[];
+}
+
+const PID_NAMESPACE = readlinkSync('/proc/self/ns/pid');
 
 interface Slot {
   spec: ComponentSpec;
@@ -78,17 +91,25 @@ export class Supervisor {
     return [...this.slots.values()].map((s) => ({ ...s.status }));
   }
 
-  /** Resolves once the component's health check passes; rejects after timeoutMs. */
+  /** Resolves once the component's health check passes (probed every 20 ms meanwhile); rejects after timeoutMs. */
   async waitHealthy(name: string, timeoutMs: number): Promise<void> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       const slot = this.slots.get(name);
       if (slot?.status.healthy) return;
+      if (slot?.status.phase === 'running' && slot.spec.health) {
+        const pid = slot.status.pid;
+        if ((await probe(slot.spec.health, 200)) && slot.status.pid === pid) {
+          slot.status.healthy = true;
+          this.save();
+          return;
+        }
+      }
       if (Date.now() > deadline) {
         const log = slot ? readFileSync(slot.status.logFile, 'utf8').trim().split('\n').slice(-3).join(' | ') : '';
         throw new Error(`${name} not healthy after ${timeoutMs} ms (last log lines: ${log})`);
       }
-      await new Promise((r) => setTimeout(r, 50));
+      await new Promise((r) => setTimeout(r, 20));
     }
   }
 
@@ -183,12 +204,13 @@ export class Supervisor {
   private save(): void {
     const file = this.opts.statusFile;
     if (!file) return;
-    writeFileSync(`${file}.tmp`, `${JSON.stringify({ updatedAt: new Date().toISOString(), supervisorPid: process.pid, components: this.status() }, null, 2)}\n`);
+    const status: SupervisorStatusFile = { updatedAt: new Date().toISOString(), supervisorPid: process.pid, pidNamespace: PID_NAMESPACE, stopped: this.stopping, components: this.status() };
+    writeFileSync(`${file}.tmp`, `${JSON.stringify(status, null, 2)}\n`);
     renameSync(`${file}.tmp`, file);
   }
 }
 
 /** Reads a status file a supervisor wrote (for `status` from another process). */
-export function readSupervisorStatus(file: string): { updatedAt: string; supervisorPid: number; components: ComponentStatus[] } {
+export function readSupervisorStatus(file: string): SupervisorStatusFile {
   return JSON.parse(readFileSync(file, 'utf8'));
 }

@@ -1,0 +1,57 @@
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { nodeLayout, type NodeLayout } from '../components/layout.js';
+import { UnknownNodeError } from '../errors.js';
+import { sh } from '../host.js';
+import { KUBELET_SYSCTLS, readSysctl } from '../network/sysctl.js';
+import type { ClusterPlan, NodePlan } from '../plan.js';
+import { readClusterState } from '../state/store.js';
+import { Supervisor, type ComponentSpec } from '../supervisor/index.js';
+
+function componentsFile(layout: NodeLayout): string {
+  return join(layout.dir, 'components.json');
+}
+
+/** Records what the node's supervisor will run (written on the host, read by `node boot` inside the node). */
+export function writeNodeComponents(layout: NodeLayout, components: ComponentSpec[]): void {
+  mkdirSync(layout.dir, { recursive: true });
+  writeFileSync(componentsFile(layout), `${JSON.stringify(components, null, 2)}\n`);
+}
+
+/**
+ * Keeps the kubelet's writes to global sysctls inside the node: a small file with the current value
+ * is bind-mounted over each /proc/sys entry in the node's mount namespace (KUBERNETES.md).
+ */
+export function shadowGlobalSysctls(layout: NodeLayout): void {
+  const dir = join(layout.dir, 'sysctl');
+  mkdirSync(dir, { recursive: true });
+  for (const key of KUBELET_SYSCTLS) {
+    const file = join(dir, key);
+    writeFileSync(file, `${readSysctl(key)}\n`);
+    sh('mount', ['--bind', file, `/proc/sys/${key.replace(/\./g, '/')}`]);
+  }
+}
+
+function findNode(plan: ClusterPlan, name: string): NodePlan {
+  const node = plan.nodes.find((n) => n.name === name);
+  if (!node) throw new UnknownNodeError(plan.name, name, plan.nodes.map((n) => n.name));
+  return node;
+}
+
+/**
+ * The node's first process (inside the node container): shadows the global sysctls, then supervises
+ * the node's components until SIGTERM/SIGINT, when it stops them all and returns.
+ */
+export async function bootNode(cluster: string, nodeName: string): Promise<void> {
+  const plan = readClusterState(cluster).plan;
+  const layout = nodeLayout(plan, findNode(plan, nodeName));
+  shadowGlobalSysctls(layout);
+  const components = JSON.parse(readFileSync(componentsFile(layout), 'utf8')) as ComponentSpec[];
+  const sup = new Supervisor({ logDir: layout.logs, statusFile: layout.supervisorStatus });
+  sup.start(components);
+  await new Promise<void>((resolve) => {
+    const stop = () => void sup.stop().then(resolve);
+    process.once('SIGTERM', stop);
+    process.once('SIGINT', stop);
+  });
+}

@@ -1,0 +1,83 @@
+import { spawnSync } from 'node:child_process';
+import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { helperPath } from '../../runtime/native.js';
+import { nodeLayout } from '../components/layout.js';
+import { HostSetupError } from '../errors.js';
+import { addNodeNetns, attachNode } from '../network/links.js';
+import type { ClusterNames } from '../names.js';
+import type { ClusterPlan, NodePlan } from '../plan.js';
+import type { ComponentSpec } from '../supervisor/index.js';
+import { writeNodeComponents } from './boot.js';
+import { mountNodeRootfs } from './rootfs.js';
+import { nodeSpec, writeNodeBundle } from './spec.js';
+
+/**
+ * Node containers are run by a runc-compatible command line: sifkube's own runtime (`sifkube-oci`)
+ * once it lands, runc meanwhile. Its state folder is the cluster's own, so delete finds it.
+ */
+export function nodeRuntimeRoot(names: ClusterNames): string {
+  return `/run/sifkube/clusters/${names.cluster}/runtime`;
+}
+
+/** The container id of a node: named after the cluster's id, unique on the host. */
+export function nodeContainerId(names: ClusterNames, node: NodePlan): string {
+  return `${names.netnsPrefix}${node.name}`;
+}
+
+const SIFKUBE_BIN = fileURLToPath(new URL('../../../../bin/sifkube.js', import.meta.url));
+
+/**
+ * The node container's command: the native helper's node-init as PID 1 (it reaps orphans, which
+ * Node.js as PID 1 would not), running `sifkube node boot` with this very Node.js and sifkube.
+ */
+export function nodeEntry(cluster: string, node: NodePlan): string[] {
+  return [helperPath(), 'node-init', process.execPath, SIFKUBE_BIN, 'node', 'boot', '--name', cluster, '--node', node.name];
+}
+
+export interface StartNodeOptions {
+  /** the runc-compatible runtime binary */
+  runtime: string;
+  /** the node's first process; default nodeEntry() */
+  entry?: string[];
+  components: ComponentSpec[];
+}
+
+/**
+ * Starts one node: a network namespace attached to the bridge, the supervisor's component list, the
+ * overlay root, the OCI bundle, and the container itself (detached; its output in logs/node.log).
+ */
+export function startNode(plan: ClusterPlan, node: NodePlan, opts: StartNodeOptions): { id: string; netns: string } {
+  const layout = nodeLayout(plan, node);
+  const netns = addNodeNetns(plan.names, node);
+  attachNode(plan, node, netns);
+  writeNodeComponents(layout, opts.components);
+  const bundle = writeNodeBundle(layout, nodeSpec(plan, node, layout, mountNodeRootfs(layout), netns, opts.entry ?? nodeEntry(plan.name, node)));
+  const root = nodeRuntimeRoot(plan.names);
+  mkdirSync(root, { recursive: true, mode: 0o700 });
+  writeFileSync(join(root, 'runtime'), opts.runtime);
+  mkdirSync(layout.logs, { recursive: true });
+  const log = join(layout.logs, 'node.log');
+  const fd = openSync(log, 'a');
+  const id = nodeContainerId(plan.names, node);
+  try {
+    const r = spawnSync(opts.runtime, ['--root', root, 'run', '-d', '--bundle', bundle, id], { stdio: ['ignore', fd, fd] });
+    if (r.error || r.status !== 0) throw new HostSetupError(`starting node ${node.name} with ${opts.runtime}`, r.error?.message ?? readFileSync(log, 'utf8').trim().split('\n').pop() ?? `exit ${r.status}`);
+  } finally {
+    closeSync(fd);
+  }
+  return { id, netns };
+}
+
+/** Deletes the cluster's node containers from the runtime's state (their processes are already killed) and the state folder. */
+export function removeNodeContainers(names: ClusterNames): string[] {
+  const root = nodeRuntimeRoot(names);
+  if (!existsSync(root)) return [];
+  const runtimeFile = join(root, 'runtime');
+  const runtime = existsSync(runtimeFile) ? readFileSync(runtimeFile, 'utf8').trim() : undefined;
+  const ids = readdirSync(root, { withFileTypes: true }).filter((e) => e.isDirectory()).map((e) => e.name);
+  if (runtime) for (const id of ids) spawnSync(runtime, ['--root', root, 'delete', '--force', id], { stdio: 'ignore' });
+  rmSync(`/run/sifkube/clusters/${names.cluster}`, { recursive: true, force: true });
+  return ids;
+}

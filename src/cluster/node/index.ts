@@ -1,0 +1,5 @@
+export { mountNodeRootfs, nodeRootfsPaths } from './rootfs.js';
+export { nodeSpec, nodeProcessCgroup, writeNodeBundle } from './spec.js';
+export { bootNode, writeNodeComponents, shadowGlobalSysctls } from './boot.js';
+export { startNode, nodeEntry, removeNodeContainers, nodeRuntimeRoot, nodeContainerId } from './container.js';
+export type { StartNodeOptions } from './container.js';

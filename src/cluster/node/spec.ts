@@ -1,0 +1,90 @@
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { NodeLayout } from '../components/layout.js';
+import type { ClusterPlan, NodePlan } from '../plan.js';
+
+/** Capability names by number (linux/capability.h), for the host's bounding set. */
+const CAPABILITIES = [
+  'CAP_CHOWN', 'CAP_DAC_OVERRIDE', 'CAP_DAC_READ_SEARCH', 'CAP_FOWNER', 'CAP_FSETID', 'CAP_KILL', 'CAP_SETGID', 'CAP_SETUID', 'CAP_SETPCAP',
+  'CAP_LINUX_IMMUTABLE', 'CAP_NET_BIND_SERVICE', 'CAP_NET_BROADCAST', 'CAP_NET_ADMIN', 'CAP_NET_RAW', 'CAP_IPC_LOCK', 'CAP_IPC_OWNER',
+  'CAP_SYS_MODULE', 'CAP_SYS_RAWIO', 'CAP_SYS_CHROOT', 'CAP_SYS_PTRACE', 'CAP_SYS_PACCT', 'CAP_SYS_ADMIN', 'CAP_SYS_BOOT', 'CAP_SYS_NICE',
+  'CAP_SYS_RESOURCE', 'CAP_SYS_TIME', 'CAP_SYS_TTY_CONFIG', 'CAP_MKNOD', 'CAP_LEASE', 'CAP_AUDIT_WRITE', 'CAP_AUDIT_CONTROL', 'CAP_SETFCAP',
+  'CAP_MAC_OVERRIDE', 'CAP_MAC_ADMIN', 'CAP_SYSLOG', 'CAP_WAKE_ALARM', 'CAP_BLOCK_SUSPEND', 'CAP_AUDIT_READ', 'CAP_PERFMON', 'CAP_BPF',
+  'CAP_CHECKPOINT_RESTORE',
+];
+
+/**
+ * A node is privileged: it gets every capability sifkube itself holds (the host's bounding set; a
+ * host root may lack some, CAP_SYS_RESOURCE on the test machine, and asking for more fails).
+ */
+function hostCapabilities(): string[] {
+  const line = readFileSync('/proc/self/status', 'utf8').match(/^CapBnd:\s*([0-9a-f]+)$/m)?.[1] ?? '0';
+  const mask = BigInt(`0x${line}`);
+  return CAPABILITIES.filter((_, i) => (mask >> BigInt(i)) & 1n);
+}
+
+const bind = (source: string, destination: string, readOnly = false) => ({
+  destination,
+  type: 'bind',
+  source,
+  options: ['rbind', readOnly ? 'ro' : 'rw'],
+});
+
+/** The cgroup of the node's own processes (supervisor, kubelet, …), beside the kubelet's kubepods. */
+export function nodeProcessCgroup(node: NodePlan): string {
+  return `${node.cgroupRoot}/node`;
+}
+
+/**
+ * The OCI runtime configuration (config.json) of a node container, as DESIGN.md describes a node:
+ * its own PID, mount, UTS and IPC namespaces, the network namespace sifkube attached to the bridge,
+ * the overlay root, the host's cgroup and /dev trees (the kubelet manages cgroups and devices), the
+ * cluster's state folder at the same path, and the config's extraMounts.
+ */
+export function nodeSpec(plan: ClusterPlan, node: NodePlan, layout: NodeLayout, rootfs: string, netns: string, args: string[]): Record<string, unknown> {
+  const caps = hostCapabilities();
+  const mounts = [
+    { destination: '/proc', type: 'proc', source: 'proc', options: ['nosuid', 'noexec', 'nodev'] },
+    { destination: '/sys', type: 'sysfs', source: 'sysfs', options: ['nosuid', 'noexec', 'nodev', 'rw'] },
+    bind('/sys/fs/cgroup', '/sys/fs/cgroup'),
+    bind('/dev', '/dev'),
+    { destination: '/tmp', type: 'tmpfs', source: 'tmpfs', options: ['nosuid', 'nodev', 'mode=1777'] },
+    { destination: '/run', type: 'tmpfs', source: 'tmpfs', options: ['nosuid', 'nodev', 'mode=755'] },
+    bind(plan.names.stateDir, plan.names.stateDir),
+    ...(existsSync('/lib/modules') ? [bind('/lib/modules', '/lib/modules', true)] : []),
+    ...node.extraMounts.map((m) => bind(m.hostPath, m.containerPath, m.readOnly)),
+  ];
+  return {
+    ociVersion: '1.0.2',
+    process: {
+      terminal: false,
+      user: { uid: 0, gid: 0 },
+      args,
+      env: ['PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', `SIFKUBE_NODE=${node.name}`],
+      cwd: '/',
+      capabilities: Object.fromEntries(['bounding', 'effective', 'permitted', 'inheritable', 'ambient'].map((k) => [k, caps])),
+      noNewPrivileges: false,
+    },
+    root: { path: rootfs, readonly: false },
+    hostname: node.name,
+    mounts,
+    linux: {
+      namespaces: [{ type: 'pid' }, { type: 'mount' }, { type: 'uts' }, { type: 'ipc' }, { type: 'network', path: netns }],
+      cgroupsPath: nodeProcessCgroup(node),
+      resources: { devices: [{ allow: true, access: 'rwm' }] },
+      // Mounts made inside the node (kubelet, CRI) never propagate back to the host.
+      rootfsPropagation: 'rslave',
+      maskedPaths: [],
+      readonlyPaths: [],
+    },
+    annotations: { 'io.sifkube.cluster': plan.name, 'io.sifkube.node': node.name, 'io.sifkube.logs': layout.logs },
+  };
+}
+
+/** Writes the node's OCI bundle (a folder with config.json; the root is the overlay, by absolute path). */
+export function writeNodeBundle(layout: NodeLayout, spec: Record<string, unknown>): string {
+  const dir = join(layout.dir, 'bundle');
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(join(dir, 'config.json'), `${JSON.stringify(spec, null, 2)}\n`);
+  return dir;
+}
