@@ -60,6 +60,6 @@ export function cgroupMountLines(dest: string, flags: number, ownNamespace: bool
       if (readonly) lines.push(['mount', '', at, '', String(MS.BIND | MS.REMOUNT | MS.RDONLY | base), '']);
     }
   }
-  if (readonly) lines.push(['mount', '', dest, '', String(MS.REMOUNT | MS.RDONLY | base), 'mode=755']);
+  // As runc: the tmpfs holding the hierarchies stays writable; the hierarchies get the flags.
   return lines;
 }
