@@ -7,7 +7,7 @@ import { runHooks, type HookState } from './hooks.js';
 import { createPlan } from './plan.js';
 import { signal } from './processes.js';
 import { loadConfig } from './spec/validate.js';
-import { DEFAULT_ROOT, containerDir, ensureRoot, processStartTime, writeRecord, writeSpec, type ContainerRecord } from './state.js';
+import { DEFAULT_ROOT, containerDir, rfc3339Nano, ensureRoot, processStartTime, writeRecord, writeSpec, type ContainerRecord } from './state.js';
 import { OCI_VERSION } from './version.js';
 
 export interface CreateOptions {
@@ -51,7 +51,7 @@ export async function createContainer(id: string, opts: CreateOptions): Promise<
     if ((err as NodeJS.ErrnoException).code === 'EEXIST') throw new ContainerExistsError(id, root);
     throw err;
   }
-  const record: ContainerRecord = { id, bundle, rootfs, created: new Date().toISOString(), owner: '', annotations: spec.annotations };
+  const record: ContainerRecord = { id, bundle, rootfs, created: rfc3339Nano(), owner: '', annotations: spec.annotations };
   const state = (status: string, pid?: number): HookState => ({ ociVersion: OCI_VERSION, id, status, pid, bundle, annotations: spec.annotations });
   try {
     writeSpec(root, id, spec);

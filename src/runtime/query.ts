@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import type { Spec } from './spec/types.js';
-import { DEFAULT_ROOT, listIds, readExit, readRecord, readSpec, statusOf, type ExitStatus, type Status } from './state.js';
+import { DEFAULT_ROOT, listIds, ownerName, readExit, readRecord, readSpec, statusOf, type ExitStatus, type Status } from './state.js';
 import { OCI_VERSION } from './version.js';
 
 /** The runtime-spec state of a container (runc's `state` output), plus its exit status once known. */
@@ -43,7 +43,8 @@ export function listContainers(opts: { root?: string } = {}): ContainerState[] {
   if (!existsSync(root)) return [];
   return listIds(root).flatMap((id) => {
     try {
-      return [containerState(id, { root })];
+      // As runc: `list` names the owner, `state` leaves it empty.
+      return [{ ...containerState(id, { root }), owner: ownerName(root, id) }];
     } catch {
       return [];
     }

@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ContainerNotFoundError, InvalidIdError } from './errors.js';
 import type { Spec } from './spec/types.js';
@@ -118,4 +118,22 @@ export function readExit(root: string, id: string): ExitStatus | undefined {
   const [kind, value, time] = text.trim().split(' ');
   const finishedAt = new Date(Number(time) * 1000).toISOString();
   return kind === 'signaled' ? { exitCode: 128 + Number(value), signal: Number(value), finishedAt } : { exitCode: Number(value), finishedAt };
+}
+
+const wallAtLoad = BigInt(Date.now()) * 1_000_000n;
+const hrAtLoad = process.hrtime.bigint();
+
+/** Now in RFC 3339 with nanoseconds, trailing zeros trimmed (Go's RFC3339Nano, as runc prints it). */
+export function rfc3339Nano(): string {
+  const ns = wallAtLoad + (process.hrtime.bigint() - hrAtLoad);
+  const iso = new Date(Number(ns / 1_000_000n)).toISOString().slice(0, 19);
+  const frac = (ns % 1_000_000_000n).toString().padStart(9, '0').replace(/0+$/, '');
+  return `${iso}${frac ? `.${frac}` : ''}Z`;
+}
+
+/** The user name owning the container's state directory (runc's `list` OWNER column). */
+export function ownerName(root: string, id: string): string {
+  const uid = statSync(containerDir(root, id)).uid;
+  const line = readFileSync('/etc/passwd', 'utf8').split('\n').find((l) => l.split(':')[2] === String(uid));
+  return line ? line.split(':')[0] : `#${uid}`;
 }

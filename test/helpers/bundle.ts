@@ -1,5 +1,5 @@
 import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
-import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, closeSync, copyFileSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
@@ -82,14 +82,32 @@ export const uniqueId = (prefix: string): string => `${prefix}-${randomBytes(4).
 
 const cli = new URL('../../../bin/sifkube-oci.js', import.meta.url).pathname;
 
+/**
+ * Runs a command with stdout and stderr in files, not pipes: a detached container inherits them and
+ * would hold pipes open (as with runc, whose `create` hands its stdio to the container).
+ */
+function capture(b: Bundle, file: string, args: string[], input?: string): SpawnSyncReturns<string> {
+  const out = join(b.dir, `.out-${randomBytes(4).toString('hex')}`);
+  const err = `${out}.err`;
+  const fds = [openSync(out, 'w'), openSync(err, 'w')];
+  try {
+    const r = spawnSync(file, args, { encoding: 'utf8', cwd: b.dir, input, stdio: ['pipe', fds[0], fds[1]], timeout: 60_000 });
+    return { ...r, stdout: readFileSync(out, 'utf8'), stderr: readFileSync(err, 'utf8') };
+  } finally {
+    fds.forEach((fd) => closeSync(fd));
+    rmSync(out, { force: true });
+    rmSync(err, { force: true });
+  }
+}
+
 /** Runs sifkube-oci with the bundle's state root. */
 export function oci(b: Bundle, args: string[], input?: string): SpawnSyncReturns<string> {
-  return spawnSync(process.execPath, [cli, '--root', b.root, ...args], { encoding: 'utf8', cwd: b.dir, input, timeout: 60_000 });
+  return capture(b, process.execPath, [cli, '--root', b.root, ...args], input);
 }
 
 /** Runs runc with its own state root, for the same bundle. */
 export function runc(b: Bundle, args: string[], input?: string): SpawnSyncReturns<string> {
-  return spawnSync('runc', ['--root', b.runcRoot, ...args], { encoding: 'utf8', cwd: b.dir, input, timeout: 60_000 });
+  return capture(b, 'runc', ['--root', b.runcRoot, ...args], input);
 }
 
 /** `run` of the bundle on both runtimes: their stdout, stderr and exit status. */
