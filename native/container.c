@@ -231,7 +231,7 @@ static void do_ambient(unsigned long long mask) {
 
 /* Opens a pty in the container, sends its master over the console socket and makes the slave the
  * init's controlling terminal and stdio. */
-static void do_pty(int console_fd, unsigned short rows, unsigned short cols) {
+static void do_pty(int console_fd, unsigned short rows, unsigned short cols, int dev_console) {
   int master = open("/dev/ptmx", O_RDWR | O_NOCTTY | O_CLOEXEC);
   if (master < 0) die("open /dev/ptmx");
   if (unlockpt(master) < 0) die("unlockpt");
@@ -241,6 +241,13 @@ static void do_pty(int console_fd, unsigned short rows, unsigned short cols) {
   if (slave < 0) die("open %s", name);
   struct winsize ws = {rows, cols, 0, 0};
   if ((rows || cols) && ioctl(slave, TIOCSWINSZ, &ws) < 0) die("set the console size");
+  if (dev_console) {
+    /* The container's /dev/console is its terminal, bound over an empty file (as runc). */
+    int fd = open("/dev/console", O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
+    if (fd < 0) die("create /dev/console");
+    close(fd);
+    if (mount(name, "/dev/console", NULL, MS_BIND, NULL) < 0) die("bind %s to /dev/console", name);
+  }
   char cbuf[CMSG_SPACE(sizeof(int))] = {0};
   char tag[] = "/dev/ptmx";
   struct iovec iov = {tag, sizeof tag - 1};
@@ -368,7 +375,7 @@ static void init_main(int from, int monitor_fd, int console_fd) {
       struct rlimit rl = {num(a[1]), num(a[2])};
       if (setrlimit((int)num(a[0]), &rl) < 0) die("setrlimit %s", a[0]);
     } else if (!strcmp(op, "pty")) {
-      do_pty(console_fd, (unsigned short)num(a[0]), (unsigned short)num(a[1]));
+      do_pty(console_fd, (unsigned short)num(a[0]), (unsigned short)num(a[1]), (int)num(a[2]));
     } else if (!strcmp(op, "bounding")) {
       do_bounding(num(a[0]));
     } else if (!strcmp(op, "keepcaps")) {

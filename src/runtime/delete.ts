@@ -2,7 +2,7 @@ import { rmSync } from 'node:fs';
 import { InvalidStatusError } from './errors.js';
 import { runHooks } from './hooks.js';
 import { log } from './log.js';
-import { processTree, signal, waitFor } from './processes.js';
+import { containerProcesses, signal, waitFor } from './processes.js';
 import { DEFAULT_ROOT, containerDir, initAlive, monitorAlive, readRecord, readSpec, statusOf } from './state.js';
 import { OCI_VERSION } from './version.js';
 
@@ -17,7 +17,7 @@ export async function deleteContainer(id: string, opts: { root?: string; force?:
   if ((status === 'running' || status === 'paused' || status === 'creating') && !opts.force) {
     throw new InvalidStatusError(id, status, 'stop it first, or delete it with --force');
   }
-  if (rec.initPid && initAlive(rec)) for (const pid of processTree(rec.initPid).reverse()) signal(pid, 9);
+  if (rec.initPid && initAlive(rec)) for (const pid of containerProcesses(rec.initPid).reverse()) signal(pid, 9);
   if (status === 'creating' && rec.monitorPid && monitorAlive(rec)) signal(rec.monitorPid, 9);
   if (!(await waitFor(() => !initAlive(rec) && !monitorAlive(rec)))) {
     throw new InvalidStatusError(id, status, `its processes (init ${rec.initPid}, monitor ${rec.monitorPid}) did not exit after SIGKILL`);

@@ -1,5 +1,5 @@
 import { InvalidStatusError } from './errors.js';
-import { processTree, signal } from './processes.js';
+import { containerProcesses, signal } from './processes.js';
 import { DEFAULT_ROOT, readRecord, statusOf } from './state.js';
 
 /** `kill`: sends a signal to the init, or with `all` to every process of the container. */
@@ -8,5 +8,5 @@ export function killContainer(id: string, sig: number, opts: { root?: string; al
   const rec = readRecord(root, id);
   const status = statusOf(root, rec);
   if (status === 'stopped' || status === 'creating') throw new InvalidStatusError(id, status, 'only a created, running or paused container can be signalled');
-  for (const pid of opts.all ? processTree(rec.initPid!).reverse() : [rec.initPid!]) signal(pid, sig);
+  for (const pid of opts.all ? containerProcesses(rec.initPid!).reverse() : [rec.initPid!]) signal(pid, sig);
 }

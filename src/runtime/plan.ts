@@ -57,7 +57,7 @@ export function processLines(p: Process, opts: { console: boolean; barrier: bool
   const lines: PlanLine[] = [];
   if (p.terminal) {
     if (!opts.console) throw new NotSupportedError('process.terminal without --console-socket: pass a console socket (as containerd and conmon do)');
-    lines.push(['pty', num(p.consoleSize?.height ?? 0), num(p.consoleSize?.width ?? 0)]);
+    lines.push(['pty', num(p.consoleSize?.height ?? 0), num(p.consoleSize?.width ?? 0), opts.barrier ? '1' : '0']);
   }
   if (p.oomScoreAdj !== undefined) {
     // Without CAP_SYS_RESOURCE the runtime cannot go below its own score (containerd's restrict_oom_score_adj).

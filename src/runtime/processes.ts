@@ -1,4 +1,4 @@
-import { readFileSync, readdirSync } from 'node:fs';
+import { readFileSync, readdirSync, readlinkSync } from 'node:fs';
 import { constants } from 'node:os';
 import { InvalidInputError } from './errors.js';
 
@@ -34,7 +34,7 @@ function parents(): Map<number, number[]> {
   return children;
 }
 
-/** The process and all its descendants (the container's processes when it has no cgroup). */
+/** The process and all its descendants. */
 export function processTree(pid: number): number[] {
   const children = parents();
   const out = [pid];
@@ -58,4 +58,26 @@ export async function waitFor(gone: () => boolean, ms = 10_000): Promise<boolean
     await new Promise((r) => setTimeout(r, delay));
   }
   return true;
+}
+
+function pidNamespace(pid: number | 'self'): string | undefined {
+  try {
+    return readlinkSync(`/proc/${pid}/ns/pid`);
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The container's processes without a cgroup to ask: every process in the init's PID namespace when
+ * it has its own (exec'd processes included), else the init's descendants.
+ */
+export function containerProcesses(initPid: number): number[] {
+  const ns = pidNamespace(initPid);
+  if (!ns || ns === pidNamespace('self')) return processTree(initPid);
+  const out = [initPid];
+  for (const d of readdirSync('/proc')) {
+    if (/^\d+$/.test(d) && Number(d) !== initPid && pidNamespace(Number(d)) === ns) out.push(Number(d));
+  }
+  return out;
 }

@@ -1,6 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { InvalidStatusError } from './errors.js';
-import { processTree } from './processes.js';
+import { containerProcesses } from './processes.js';
 import { DEFAULT_ROOT, readRecord, statusOf } from './state.js';
 
 /** The host pids of the container's processes (the init and its descendants). */
@@ -9,7 +9,7 @@ export function containerPids(id: string, opts: { root?: string } = {}): number[
   const rec = readRecord(root, id);
   const status = statusOf(root, rec);
   if (status === 'stopped' || status === 'creating') return [];
-  return processTree(rec.initPid!);
+  return containerProcesses(rec.initPid!);
 }
 
 /** runc's `ps` table: `ps` run with the given options (default -ef), keeping the header and our rows. */

@@ -82,7 +82,8 @@ function execProcess(inv: Invocation, id: string): rt.Process {
   const caps = (f.cap as string[] | undefined) ?? [];
   if (caps.length) {
     const c = (p.capabilities ??= {});
-    for (const set of ['bounding', 'effective', 'permitted', 'inheritable', 'ambient'] as const) c[set] = [...new Set([...(c[set] ?? []), ...caps])];
+    // As runc: --cap adds to every set but the ambient one.
+    for (const set of ['bounding', 'effective', 'permitted', 'inheritable'] as const) c[set] = [...new Set([...(c[set] ?? []), ...caps])];
   }
   if (f['no-new-privs']) p.noNewPrivileges = true;
   return rt.validateProcess(p, 'exec flags');
