@@ -14,7 +14,12 @@ typedef int (*helper_cmd)(int argc, char **argv);
 /* Prints "sifkube-helper: <message>: <strerror(errno)>" to stderr when errno is set. */
 void helper_fail(const char *fmt, ...);
 
-/* Carries out a container plan (native/container.c). */
-int cmd_container(int argc, char **argv);
+/* Reads all of fd into a malloc'd buffer (*out); returns its length, or -1 with errno set. */
+long helper_read_all(int fd, unsigned char **out);
+
+/* Subcommands implemented in their own files. */
+int cmd_seccomp_exec(int argc, char **argv);   /* seccomp.c */
+int cmd_cgroup_devices(int argc, char **argv); /* cgroup_bpf.c */
+int cmd_container(int argc, char **argv);      /* container.c: carries out a container plan */
 
 #endif

@@ -30,6 +30,8 @@ static const struct {
   helper_cmd fn;
 } commands[] = {
     {"version", cmd_version},
+    {"seccomp-exec", cmd_seccomp_exec},
+    {"cgroup-devices", cmd_cgroup_devices},
     {"container", cmd_container},
 };
 

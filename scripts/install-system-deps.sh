@@ -13,6 +13,7 @@ packages=(
   docker-registry skopeo umoci     # a real OCI registry on loopback and images pushed to it
   etcd-server                      # etcd for the control plane
   qemu-system-x86 linux-image-amd64  # a pure cgroup v2 VM for the cgroup v2 tests
+  xz-utils zstd                    # scripts/vm/run.sh unpacks the kernel image (faster boot without KVM)
 )
 # kubectl: take Debian's only where none is installed (some images ship their own).
 command -v kubectl >/dev/null 2>&1 || packages+=(kubernetes-client)
