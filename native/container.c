@@ -36,6 +36,7 @@
 #include <unistd.h>
 
 #include "helper.h"
+#include "seccomp.h"
 
 #define MAX_LINES 4096
 #define MAX_FIELDS 256 /* one more slot stays NULL: exec's argv terminator */
@@ -288,6 +289,19 @@ static void sync_hooks(void) {
   if (!read_line(RUNTIME_FD, buf, sizeof buf) || strcmp(buf, "go") != 0) die("a hook failed; create aborted");
 }
 
+/* Loads the seccomp program the runtime compiled (hex-encoded struct sock_filter array). */
+static void load_seccomp(const char *hex, unsigned int flags) {
+  size_t len = strlen(hex) / 2;
+  unsigned char *prog = malloc(len ? len : 1);
+  if (!prog) die("out of memory for the seccomp program");
+  for (size_t k = 0; k < len; k++) {
+    char byte[3] = {hex[2 * k], hex[2 * k + 1], 0};
+    prog[k] = (unsigned char)strtoul(byte, NULL, 16);
+  }
+  if (seccomp_load(prog, len, flags) < 0) die("load the seccomp filter");
+  free(prog);
+}
+
 static char resolved[4096], lookup_name[4096];
 
 /* Finds the program in $PATH before the start barrier, so that a missing one fails create (as runc). */
@@ -402,6 +416,8 @@ static void init_main(int from, int monitor_fd, int console_fd) {
       clearenv();
     } else if (!strcmp(op, "env")) {
       if (putenv(a[0]) < 0) die("putenv");
+    } else if (!strcmp(op, "seccomp")) {
+      load_seccomp(a[0], (unsigned int)num(a[1]));
     } else if (!strcmp(op, "lookup")) {
       lookup(a[0]);
     } else if (!strcmp(op, "wait")) {
@@ -541,7 +557,14 @@ int cmd_container(int argc, char **argv) {
     snprintf(path, sizeof path, "/proc/%d/gid_map", init);
     write_file(path, gidmap);
   }
+  /* The runtime puts the process in its cgroup before it goes on. */
   dprintf(RUNTIME_FD, "pid %d\n", init);
+  char answer[16];
+  if (!read_line(RUNTIME_FD, answer, sizeof answer) || strcmp(answer, "go") != 0) {
+    kill(init, SIGKILL);
+    waitpid(init, NULL, 0);
+    return 1;
+  }
   if (write(sp[0], "g", 1) != 1) die("start the init");
   char msg[1200];
   int status = 0;

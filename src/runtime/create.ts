@@ -4,6 +4,8 @@ import type { ChildProcess } from 'node:child_process';
 import { ContainerExistsError, ContainerSetupError, InvalidConfigError } from './errors.js';
 import { PlanFailure, runPlan, type Stdio } from './helper-process.js';
 import { runHooks, type HookState } from './hooks.js';
+import type { CgroupManager } from './cgroups/index.js';
+import { cgroupsPathOf, setUpCgroup } from './container-cgroup.js';
 import { createPlan } from './plan.js';
 import { signal } from './processes.js';
 import { loadConfig } from './spec/validate.js';
@@ -51,7 +53,8 @@ export async function createContainer(id: string, opts: CreateOptions): Promise<
     if ((err as NodeJS.ErrnoException).code === 'EEXIST') throw new ContainerExistsError(id, root);
     throw err;
   }
-  const record: ContainerRecord = { id, bundle, rootfs, created: rfc3339Nano(), owner: '', annotations: spec.annotations };
+  const record: ContainerRecord = { id, bundle, rootfs, created: rfc3339Nano(), owner: '', annotations: spec.annotations, cgroupsPath: cgroupsPathOf(spec, id) };
+  let cgroup: CgroupManager | undefined;
   const state = (status: string, pid?: number): HookState => ({ ociVersion: OCI_VERSION, id, status, pid, bundle, annotations: spec.annotations });
   try {
     writeSpec(root, id, spec);
@@ -63,6 +66,8 @@ export async function createContainer(id: string, opts: CreateOptions): Promise<
       onPid: (pid, monitorPid) => {
         Object.assign(record, { initPid: pid, initStartTime: processStartTime(pid), monitorPid });
         writeRecord(root, record);
+        cgroup = setUpCgroup(record.cgroupsPath!, spec.linux?.resources);
+        cgroup.addPid(pid);
       },
       onHooks: async (pid) => {
         await runHooks(spec, 'prestart', state('creating', pid));
@@ -78,6 +83,10 @@ export async function createContainer(id: string, opts: CreateOptions): Promise<
     return { record, monitor };
   } catch (err) {
     if (record.initPid) signal(record.initPid, 9);
+    if (cgroup) {
+      await cgroup.killAll().catch(() => {});
+      await cgroup.remove().catch(() => {});
+    }
     rmSync(dir, { recursive: true, force: true });
     throw err;
   }

@@ -1,4 +1,5 @@
 import { rmSync } from 'node:fs';
+import { cgroupOf } from './container-cgroup.js';
 import { InvalidStatusError } from './errors.js';
 import { runHooks } from './hooks.js';
 import { log } from './log.js';
@@ -17,11 +18,15 @@ export async function deleteContainer(id: string, opts: { root?: string; force?:
   if ((status === 'running' || status === 'paused' || status === 'creating') && !opts.force) {
     throw new InvalidStatusError(id, status, 'stop it first, or delete it with --force');
   }
+  const cgroup = cgroupOf(rec);
   if (rec.initPid && initAlive(rec)) for (const pid of containerProcesses(rec.initPid).reverse()) signal(pid, 9);
+  // The cgroup also holds what left the init's tree (exec'd processes without a PID namespace).
+  await cgroup?.killAll();
   if (status === 'creating' && rec.monitorPid && monitorAlive(rec)) signal(rec.monitorPid, 9);
   if (!(await waitFor(() => !initAlive(rec) && !monitorAlive(rec)))) {
     throw new InvalidStatusError(id, status, `its processes (init ${rec.initPid}, monitor ${rec.monitorPid}) did not exit after SIGKILL`);
   }
+  await cgroup?.remove();
   let spec;
   try {
     spec = readSpec(root, id);

@@ -3,9 +3,10 @@ import { writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { ContainerSetupError, InvalidStatusError } from './errors.js';
 import { PlanFailure, runPlan, type Stdio } from './helper-process.js';
-import { joinPlan } from './plan.js';
+import { cgroupOf } from './container-cgroup.js';
+import { compiledSeccomp, joinPlan } from './plan.js';
 import type { Process } from './spec/types.js';
-import { DEFAULT_ROOT, readRecord, statusOf } from './state.js';
+import { DEFAULT_ROOT, readRecord, readSpec, statusOf } from './state.js';
 
 export interface ExecOptions {
   root?: string;
@@ -32,8 +33,14 @@ export async function execInContainer(id: string, opts: ExecOptions): Promise<Ex
   const rec = readRecord(root, id);
   const status = statusOf(root, rec);
   if (status !== 'running' && status !== 'created') throw new InvalidStatusError(id, status, 'a process can only be executed in a created or running container');
-  const plan = joinPlan(rec.initPid!, opts.process, { exitDir: opts.exitDir, consoleSocket: opts.consoleSocket, detach: !!opts.detach });
-  const { monitor, pid } = await runPlan(plan, { stdio: opts.stdio ?? ['ignore', 'ignore', 'ignore'], detached: !!opts.detach }).catch((err: Error) => {
+  const seccomp = compiledSeccomp(readSpec(root, id));
+  const plan = joinPlan(rec.initPid!, opts.process, { exitDir: opts.exitDir, consoleSocket: opts.consoleSocket, detach: !!opts.detach, seccomp });
+  const cgroup = cgroupOf(rec);
+  const { monitor, pid } = await runPlan(plan, {
+    stdio: opts.stdio ?? ['ignore', 'ignore', 'ignore'],
+    detached: !!opts.detach,
+    onPid: (p) => cgroup?.addPid(p),
+  }).catch((err: Error) => {
     throw err instanceof PlanFailure ? new ContainerSetupError(id, `exec: ${err.message}`) : err;
   });
   if (opts.pidFile) writeFileSync(resolve(opts.pidFile), String(pid));

@@ -19,8 +19,8 @@ export interface RunPlanOptions {
   stdio: [Stdio, Stdio, Stdio];
   /** The monitor outlives the caller (create, detached exec). */
   detached: boolean;
-  /** Called once the init's pid is known (before it goes on), e.g. to record it. */
-  onPid?: (pid: number, monitorPid: number) => void;
+  /** Called once the process's pid is known, before it goes on: to record it, to put it in its cgroup. */
+  onPid?: (pid: number, monitorPid: number) => void | Promise<void>;
   /** Called when the init stops to let the create-time hooks run; a throw aborts the create. */
   onHooks?: (pid: number) => Promise<void>;
 }
@@ -58,7 +58,13 @@ export function runPlan(lines: PlanLine[], opts: RunPlanOptions): Promise<Starte
       const text = rest.join(' ');
       if (word === 'pid') {
         pid = Number(text);
-        opts.onPid?.(pid, monitor.pid!);
+        try {
+          await opts.onPid?.(pid, monitor.pid!);
+          sock.write('go\n');
+        } catch (err) {
+          sock.write('abort\n');
+          finish(err as Error);
+        }
       } else if (word === 'hooks') {
         try {
           await opts.onHooks?.(pid);

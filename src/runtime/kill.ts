@@ -1,3 +1,4 @@
+import { cgroupOf } from './container-cgroup.js';
 import { InvalidStatusError } from './errors.js';
 import { containerProcesses, signal } from './processes.js';
 import { DEFAULT_ROOT, readRecord, statusOf } from './state.js';
@@ -8,5 +9,6 @@ export function killContainer(id: string, sig: number, opts: { root?: string; al
   const rec = readRecord(root, id);
   const status = statusOf(root, rec);
   if (status === 'stopped' || status === 'creating') throw new InvalidStatusError(id, status, 'only a created, running or paused container can be signalled');
-  for (const pid of opts.all ? containerProcesses(rec.initPid!).reverse() : [rec.initPid!]) signal(pid, sig);
+  const all = () => cgroupOf(rec)?.pids() ?? containerProcesses(rec.initPid!).reverse();
+  for (const pid of opts.all ? all() : [rec.initPid!]) signal(pid, sig);
 }

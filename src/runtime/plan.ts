@@ -2,6 +2,7 @@ import { existsSync, readFileSync, readlinkSync, statSync } from 'node:fs';
 import { isAbsolute, join } from 'node:path';
 import { capabilityMasks } from './capabilities.js';
 import { cgroupMountLines } from './cgroup-mount.js';
+import { compileSeccomp, type CompiledSeccomp, type LinuxSeccomp } from './seccomp/index.js';
 import { InvalidConfigError, NotSupportedError } from './errors.js';
 import { log } from './log.js';
 import type { PlanLine } from './plan-encoding.js';
@@ -53,7 +54,7 @@ function joinLines(namespaces: { type: NamespaceType; path: string }[]): { monit
 }
 
 /** The process part of a plan: limits, credentials, capabilities, then exec. */
-export function processLines(p: Process, opts: { console: boolean; barrier: boolean }): PlanLine[] {
+export function processLines(p: Process, opts: { console: boolean; barrier: boolean; seccomp?: CompiledSeccomp }): PlanLine[] {
   const lines: PlanLine[] = [];
   if (p.terminal) {
     if (!opts.console) throw new NotSupportedError('process.terminal without --console-socket: pass a console socket (as containerd and conmon do)');
@@ -70,6 +71,10 @@ export function processLines(p: Process, opts: { console: boolean; barrier: bool
     lines.push(['write', '/proc/self/oom_score_adj', num(v)]);
   }
   for (const r of p.rlimits ?? []) lines.push(['rlimit', num(RLIMITS.indexOf(r.type as (typeof RLIMITS)[number])), num(r.soft), num(r.hard)]);
+  const seccomp: PlanLine[] = opts.seccomp ? [['seccomp', opts.seccomp.program.toString('hex'), num(opts.seccomp.flags)]] : [];
+  // As runc: without no_new_privs the filter needs CAP_SYS_ADMIN, so it goes in before the caps drop;
+  // with it, as late as possible.
+  if (!p.noNewPrivileges) lines.push(...seccomp);
   const { masks, dropped } = capabilityMasks(p.capabilities);
   if (dropped.length > 0) log('warning', `the runtime itself lacks ${dropped.join(', ')}: the container gets them in no set`);
   lines.push(['bounding', num(masks.bounding)]);
@@ -80,10 +85,12 @@ export function processLines(p: Process, opts: { console: boolean; barrier: bool
   if (masks.ambient) lines.push(['ambient', num(masks.ambient)]);
   lines.push(['umask', num(p.user.umask ?? 0o022)], ['chdir', p.cwd]);
   if (p.noNewPrivileges) lines.push(['nonewprivs']);
+  if (p.noNewPrivileges && !opts.barrier) lines.push(...seccomp);
   lines.push(['clearenv'], ...(p.env ?? []).map((e) => ['env', e]));
   if (!(p.env ?? []).some((e) => e.startsWith('PATH='))) lines.push(['env', 'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin']);
   lines.push(['lookup', p.args[0]]);
   if (opts.barrier) lines.push(['wait']);
+  if (p.noNewPrivileges && opts.barrier) lines.push(...seccomp);
   lines.push(['exec', p.args[0], ...p.args]);
   return lines;
 }
@@ -143,15 +150,16 @@ function deviceLines(spec: Spec, rootfs: string, userNs: boolean): PlanLine[] {
   return lines;
 }
 
+/** The container's seccomp filter, compiled (it applies to exec'd processes too). */
+export function compiledSeccomp(spec: Spec): CompiledSeccomp | undefined {
+  return spec.linux?.seccomp ? compileSeccomp(spec.linux.seccomp as unknown as LinuxSeccomp, (m) => log('warning', m)) : undefined;
+}
+
 /** The complete plan of `create`: monitor lines, clone, then the init's lines up to exec. */
 export function createPlan(input: CreatePlanInput): PlanLine[] {
   const { spec, rootfs, stateDir } = input;
   const process = spec.process;
   if (!process) throw new InvalidConfigError('config.json', 'process', 'is required to create a container');
-  if (spec.linux?.seccomp) throw new NotSupportedError('linux.seccomp (the seccomp loader is not integrated yet): remove the field');
-  if (spec.linux?.resources && Object.keys(spec.linux.resources).some((k) => k !== 'devices')) {
-    throw new NotSupportedError('linux.resources (cgroups are not integrated yet): remove the field');
-  }
   const namespaces: Namespace[] = spec.linux?.namespaces ?? [];
   const has = (t: NamespaceType) => namespaces.some((n) => n.type === t);
   const fresh = namespaces.filter((n) => !n.path);
@@ -172,10 +180,14 @@ export function createPlan(input: CreatePlanInput): PlanLine[] {
     if (!spec.linux?.uidMappings?.length || !spec.linux.gidMappings?.length) throw new InvalidConfigError('config.json', 'linux.uidMappings', 'a new user namespace needs uidMappings and gidMappings');
     lines.push(['uidmap', idMapText(spec.linux.uidMappings)], ['gidmap', idMapText(spec.linux.gidMappings)]);
   }
-  const flags = fresh.filter((n) => n.type !== 'time').reduce((f, n) => f | NAMESPACE_FLAGS[n.type].flag, 0);
+  // The cgroup namespace is made after the runtime moved the init into its cgroup (see runPlan's
+  // onPid), so that the namespace's root is the container's cgroup.
+  const flags = fresh.filter((n) => n.type !== 'time' && n.type !== 'cgroup').reduce((f, n) => f | NAMESPACE_FLAGS[n.type].flag, 0);
   lines.push(['clone', num(flags)]);
 
-  lines.push(...init, ['setsid']);
+  lines.push(...init);
+  if (fresh.some((n) => n.type === 'cgroup')) lines.push(['unshare', num(NAMESPACE_FLAGS.cgroup.flag)]);
+  lines.push(['setsid']);
   if (userNs) lines.push(['root-ids']);
   if (spec.hostname !== undefined) lines.push(['hostname', spec.hostname]);
   if (spec.domainname !== undefined) lines.push(['domainname', spec.domainname]);
@@ -191,7 +203,7 @@ export function createPlan(input: CreatePlanInput): PlanLine[] {
   for (const p of spec.linux?.readonlyPaths ?? []) lines.push(['readonly', p]);
   if (spec.root.readonly) lines.push(['mount', '', '/', '', num(MS.BIND | MS.REMOUNT | MS.RDONLY), '']);
   if (spec.linux?.rootfsPropagation?.includes('shared')) lines.push(['mount', '', '/', '', num(propagationFlags(spec.linux.rootfsPropagation)), '']);
-  lines.push(...processLines(process, { console: !!input.consoleSocket, barrier: true }));
+  lines.push(...processLines(process, { console: !!input.consoleSocket, barrier: true, seccomp: compiledSeccomp(spec) }));
   return lines;
 }
 
@@ -207,7 +219,7 @@ export function namespacesOf(pid: number): { type: NamespaceType; path: string }
 }
 
 /** The plan of a process started inside a running container (exec, and hooks in its namespaces). */
-export function joinPlan(pid: number, p: Process, opts: { exitDir?: string; consoleSocket?: string; detach: boolean; bare?: { file: string } }): PlanLine[] {
+export function joinPlan(pid: number, p: Process, opts: { exitDir?: string; consoleSocket?: string; detach: boolean; bare?: { file: string }; seccomp?: CompiledSeccomp }): PlanLine[] {
   const { monitor, init } = joinLines(namespacesOf(pid));
   const lines: PlanLine[] = [];
   if (opts.exitDir) lines.push(['exitdir', opts.exitDir]);
@@ -221,6 +233,6 @@ export function joinPlan(pid: number, p: Process, opts: { exitDir?: string; cons
     return lines;
   }
   lines.push(['setsid']);
-  lines.push(...processLines(p, { console: !!opts.consoleSocket, barrier: false }));
+  lines.push(...processLines(p, { console: !!opts.consoleSocket, barrier: false, seccomp: opts.seccomp }));
   return lines;
 }

@@ -1,4 +1,5 @@
 import { execFileSync } from 'node:child_process';
+import { cgroupOf } from './container-cgroup.js';
 import { InvalidStatusError } from './errors.js';
 import { containerProcesses } from './processes.js';
 import { DEFAULT_ROOT, readRecord, statusOf } from './state.js';
@@ -9,7 +10,7 @@ export function containerPids(id: string, opts: { root?: string } = {}): number[
   const rec = readRecord(root, id);
   const status = statusOf(root, rec);
   if (status === 'stopped' || status === 'creating') return [];
-  return containerProcesses(rec.initPid!);
+  return cgroupOf(rec)?.pids() ?? containerProcesses(rec.initPid!);
 }
 
 /** runc's `ps` table: `ps` run with the given options (default -ef), keeping the header and our rows. */

@@ -1,7 +1,10 @@
 import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import type { Spec } from './spec/types.js';
-import { DEFAULT_ROOT, listIds, ownerName, readExit, readRecord, readSpec, statusOf, type ExitStatus, type Status } from './state.js';
+import { DEFAULT_ROOT, listIds, monitorAlive, ownerName, readExit, readRecord, readSpec, statusOf, type ExitStatus, type Status } from './state.js';
 import { OCI_VERSION } from './version.js';
+
+const PAUSE = new Int32Array(new SharedArrayBuffer(4));
 
 /** The runtime-spec state of a container (runc's `state` output), plus its exit status once known. */
 export interface ContainerState {
@@ -33,7 +36,11 @@ export function containerState(id: string, opts: { root?: string } = {}): Contai
     owner: rec.owner,
   };
   if (rec.annotations && Object.keys(rec.annotations).length > 0) out.annotations = rec.annotations;
-  if (status === 'stopped') out.exit = readExit(root, id);
+  if (status === 'stopped') {
+    // The monitor writes the exit status a moment after the init is gone.
+    for (let i = 0; i < 100 && !existsSync(join(root, id, 'exit')) && monitorAlive(rec); i++) Atomics.wait(PAUSE, 0, 0, 5);
+    out.exit = readExit(root, id);
+  }
   return out;
 }
 

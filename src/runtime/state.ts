@@ -1,5 +1,6 @@
 import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { CgroupManager } from './cgroups/index.js';
 import { ContainerNotFoundError, InvalidIdError } from './errors.js';
 import type { Spec } from './spec/types.js';
 
@@ -96,16 +97,20 @@ export function monitorAlive(rec: ContainerRecord): boolean {
   return !!rec.monitorPid && processStartTime(rec.monitorPid) !== undefined;
 }
 
-/** Whether the container's processes are frozen (cgroup freezer), when it has a cgroup. */
-export type FrozenProbe = (rec: ContainerRecord) => boolean;
+function frozen(rec: ContainerRecord): boolean {
+  try {
+    return !!rec.cgroupsPath && new CgroupManager(rec.cgroupsPath).state() === 'frozen';
+  } catch {
+    return false;
+  }
+}
 
-/** The container's status, from its processes and files rather than from what was last written. */
-export function statusOf(root: string, rec: ContainerRecord, frozen?: FrozenProbe): Status {
+/** The container's status, from its processes, files and freezer rather than from what was last written. */
+export function statusOf(root: string, rec: ContainerRecord): Status {
   if (!rec.createdDone) return monitorAlive(rec) ? 'creating' : 'stopped';
   if (!initAlive(rec)) return 'stopped';
   if (existsSync(join(root, rec.id, 'exec.fifo'))) return 'created';
-  if (frozen?.(rec)) return 'paused';
-  return 'running';
+  return frozen(rec) ? 'paused' : 'running';
 }
 
 export function readExit(root: string, id: string): ExitStatus | undefined {

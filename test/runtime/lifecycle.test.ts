@@ -118,7 +118,8 @@ test('bad bundles are refused before anything is made: the message names the fie
     [(s) => (s.process.rlimits = [{ type: 'RLIMIT_NOFILE', soft: 10, hard: 5 }]), /process.rlimits\[0\]: soft limit 10 is above hard limit 5/],
     [(s) => (s.process.apparmorProfile = 'x'), /not supported yet: process.apparmorProfile x: this host has no AppArmor/],
     [(s) => (s.process.args = ['no-such-program']), /exec: "no-such-program": executable file not found in \$PATH/],
-    [(s) => (s.linux.seccomp = { defaultAction: 'SCMP_ACT_ALLOW' }), /not supported yet: linux.seccomp/],
+    [(s) => (s.linux.seccomp = { defaultAction: 'SCMP_ACT_NOPE' }), /linux.seccomp: defaultAction/],
+    [(s) => (s.linux.resources = { memory: { limit: 'lots' } }), /linux.resources.memory.limit/],
   ];
   for (const [edit, re] of cases) {
     const spec = baseSpec(['true']);
