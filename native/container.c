@@ -331,6 +331,7 @@ static void init_main(int from, int monitor_fd, int console_fd) {
   int waited = 0;
   report_fd = monitor_fd;
   signal(SIGPIPE, SIG_DFL); /* the monitor ignores it; the container must not inherit that */
+  umask(0);                  /* device nodes and mount points get exactly the modes in the plan */
   if (read(monitor_fd, buf, 1) != 1) _exit(1); /* the monitor wrote our id maps */
   for (int i = from; i < plan_len; i++) {
     struct line *l = &plan[i];

@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { posix } from 'node:path';
 import { MS } from './spec/constants.js';
 import type { PlanLine } from './plan-encoding.js';
 
@@ -35,15 +36,16 @@ function hierarchies(): Hierarchy[] {
 /**
  * The plan lines for a `cgroup` mount. On a cgroup v1 (or hybrid) host, as runc lays it out: a tmpfs
  * with one directory per hierarchy. With a cgroup namespace each hierarchy is mounted afresh (the
- * kernel shows the namespace's root); without one, our own cgroup directory is bind-mounted. On a
- * pure cgroup v2 host, the unified hierarchy itself.
+ * kernel shows the namespace's root); without one, the container's cgroup directory (cgroupsPath,
+ * relative to ours when relative) is bind-mounted. On a pure cgroup v2 host, the unified hierarchy.
  */
-export function cgroupMountLines(dest: string, flags: number, ownNamespace: boolean): PlanLine[] {
+export function cgroupMountLines(dest: string, flags: number, ownNamespace: boolean, cgroupsPath: string): PlanLine[] {
+  const inner = (own: string) => (cgroupsPath.startsWith('/') ? cgroupsPath : posix.join(own, cgroupsPath));
   const readonly = (flags & MS.RDONLY) !== 0;
   const base = flags & ~MS.RDONLY;
   const all = hierarchies();
   if (all.length === 0) {
-    const v2own = readFileSync('/proc/self/cgroup', 'utf8').match(/^0::(.*)$/m)?.[1] ?? '/';
+    const v2own = inner(readFileSync('/proc/self/cgroup', 'utf8').match(/^0::(.*)$/m)?.[1] ?? '/');
     return ownNamespace
       ? [['mkdir', dest, '493'], ['mount', 'cgroup2', dest, 'cgroup2', String(flags), '']]
       : [['mkdir', dest, '493'], ['mount', `/sys/fs/cgroup${v2own === '/' ? '' : v2own}`, dest, '', String(MS.BIND | MS.REC), ''],
@@ -56,7 +58,9 @@ export function cgroupMountLines(dest: string, flags: number, ownNamespace: bool
     if (ownNamespace) {
       lines.push(['mount', h.type, at, h.type, String(flags), h.type === 'cgroup' ? h.options : '']);
     } else {
-      lines.push(['mount', `/sys/fs/cgroup/${h.name}${h.own === '/' ? '' : h.own}`, at, '', String(MS.BIND | MS.REC), '']);
+      // Named hierarchies (systemd) hold no controller: the container is not moved there.
+      const path = h.options.startsWith('name=') ? h.own : inner(h.own);
+      lines.push(['mount', `/sys/fs/cgroup/${h.name}${path === '/' ? '' : path}`, at, '', String(MS.BIND | MS.REC), '']);
       if (readonly) lines.push(['mount', '', at, '', String(MS.BIND | MS.REMOUNT | MS.RDONLY | base), '']);
     }
   }

@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { CgroupManager } from './cgroups/index.js';
-import type { LinuxResources } from './cgroups/index.js';
+import type { LinuxDeviceCgroup, LinuxResources } from './cgroups/index.js';
 import type { ContainerRecord } from './state.js';
 import type { Spec } from './spec/types.js';
 
@@ -15,12 +15,31 @@ export function cgroupOf(rec: ContainerRecord): CgroupManager | undefined {
   return mgr && existsSync(mgr.dirs()[0]) ? mgr : undefined;
 }
 
+/**
+ * The devices every container may use (runc's AllowedDevices: mknod of any node, null, zero, full,
+ * random, urandom, tty, ptys, ptmx, tun), allowed after the config's own rules, with the config's
+ * linux.devices: without them a config that denies all devices could not even make /dev/null.
+ */
+const ALLOWED_DEVICES: LinuxDeviceCgroup[] = [
+  { allow: true, type: 'c', access: 'm' }, { allow: true, type: 'b', access: 'm' },
+  ...[[1, 3], [1, 8], [1, 7], [5, 0], [1, 5], [1, 9], [5, 2], [10, 200]].map(([major, minor]) => ({ allow: true, type: 'c', major, minor, access: 'rwm' })),
+  { allow: true, type: 'c', major: 136, access: 'rwm' },
+];
+
+function withDefaultDevices(spec: Spec): LinuxResources {
+  const resources = { ...(spec.linux?.resources ?? {}) } as LinuxResources;
+  if (!resources.devices?.length) return resources;
+  const own = (spec.linux?.devices ?? []).filter((d) => d.type !== 'p').map((d) => ({ allow: true, type: d.type === 'u' ? 'c' : d.type, major: d.major, minor: d.minor, access: 'rwm' }));
+  resources.devices = [...resources.devices, ...ALLOWED_DEVICES, ...own];
+  return resources;
+}
+
 /** Creates the cgroup and applies linux.resources; the caller adds the init's pid. */
-export function setUpCgroup(path: string, resources: Record<string, unknown> | undefined): CgroupManager {
+export function setUpCgroup(path: string, spec: Spec): CgroupManager {
   const mgr = new CgroupManager(path);
   mgr.create();
   try {
-    mgr.apply((resources ?? {}) as LinuxResources);
+    mgr.apply(withDefaultDevices(spec));
   } catch (err) {
     void mgr.remove().catch(() => {});
     throw err;

@@ -110,9 +110,14 @@ export function runc(b: Bundle, args: string[], input?: string): SpawnSyncReturn
   return capture(b, 'runc', ['--root', b.runcRoot, ...args], input);
 }
 
-/** `run` of the bundle on both runtimes: their stdout, stderr and exit status. */
+/**
+ * Foreground `run` of the bundle on both runtimes: their stdout, stderr and exit status. Pipes are
+ * fine here (nothing outlives the command), and runc in a user namespace needs them: it cannot
+ * reopen a regular file or /dev/null there.
+ */
 export function runBoth(b: Bundle): { ours: SpawnSyncReturns<string>; theirs: SpawnSyncReturns<string> } {
-  const ours = oci(b, ['run', '--bundle', b.dir, uniqueId('sk')]);
-  const theirs = runc(b, ['run', '--bundle', b.dir, uniqueId('rc')]);
+  const opts = { encoding: 'utf8' as const, cwd: b.dir, timeout: 60_000 };
+  const ours = spawnSync(process.execPath, [cli, '--root', b.root, 'run', '--bundle', b.dir, uniqueId('sk')], opts);
+  const theirs = spawnSync('runc', ['--root', b.runcRoot, 'run', '--bundle', b.dir, uniqueId('rc')], opts);
   return { ours, theirs };
 }

@@ -38,6 +38,15 @@ test('linux.resources land in the container\'s cgroup, seen from inside through 
   assert.is(ours, theirs);
 });
 
+test('a deny-all device cgroup still allows the default devices and linux.devices, as runc', () => {
+  const { ours, theirs } = both('echo x > /dev/null && echo null-ok; head -c 1 /dev/skdev | wc -c; sort /sys/fs/cgroup/devices/devices.list', (s) => {
+    s.linux.resources = { devices: [{ allow: false, access: 'rwm' }] };
+    s.linux.devices = [{ type: 'c', path: '/dev/skdev', major: 1, minor: 5, fileMode: 0o666 }];
+  });
+  assert.match(ours, /^null-ok\n1\nb \*:\* m\nc \*:\* m\nc 10:200 rwm\nc 136:\* rwm\nc 1:3 rwm\n/);
+  assert.is(ours, theirs);
+});
+
 test('pause, resume and update --resources drive the cgroup; delete removes it', () => {
   const spec = baseSpec(['sleep', '60']);
   spec.linux.cgroupsPath = `/sifkube-test-${uniqueId('cg')}`;

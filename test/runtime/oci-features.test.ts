@@ -167,13 +167,13 @@ test('a time namespace applies linux.timeOffsets (runc 1.1 has no time namespace
 });
 
 test('linux.devices are created with their type, numbers, mode and owner, as under runc', () => {
-  const { ours, theirs } = both('ls -ln /dev/skdev /dev/sub/skblk | awk \'{ print $1, $3, $4, $5, $6 }\'', (s) => {
+  const { ours, theirs } = both('ls -ln /dev/skdev /dev/sub/skblk /dev/null /dev/zero /dev/tty | awk \'{ print $1, $3, $4, $5, $6 }\'', (s) => {
     s.linux.devices = [
       { type: 'c', path: '/dev/skdev', major: 1, minor: 3, fileMode: 0o640, uid: 5, gid: 6 },
       { type: 'b', path: '/dev/sub/skblk', major: 7, minor: 200, fileMode: 0o600, uid: 0, gid: 0 },
     ];
   });
-  assert.is(ours, 'crw-r----- 5 6 1, 3\nbrw------- 0 0 7, 200\n');
+  assert.is(ours, 'crw-rw-rw- 0 0 1, 3\ncrw-r----- 5 6 1, 3\nbrw------- 0 0 7, 200\ncrw-rw-rw- 0 0 5, 0\ncrw-rw-rw- 0 0 1, 5\n');
   assert.is(ours, theirs);
 });
 
