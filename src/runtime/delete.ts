@@ -21,7 +21,7 @@ export async function deleteContainer(id: string, opts: { root?: string; force?:
   const cgroup = cgroupOf(rec);
   if (rec.initPid && initAlive(rec)) for (const pid of containerProcesses(rec.initPid).reverse()) signal(pid, 9);
   // The cgroup also holds what left the init's tree (exec'd processes without a PID namespace).
-  await cgroup?.killAll();
+  if (cgroup && cgroup.pids().length > 0) await cgroup.killAll();
   if (status === 'creating' && rec.monitorPid && monitorAlive(rec)) signal(rec.monitorPid, 9);
   if (!(await waitFor(() => !initAlive(rec) && !monitorAlive(rec)))) {
     throw new InvalidStatusError(id, status, `its processes (init ${rec.initPid}, monitor ${rec.monitorPid}) did not exit after SIGKILL`);
