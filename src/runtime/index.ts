@@ -17,3 +17,4 @@ export * from './errors.js';
 export { HELPER_PATH, helperPath, HelperMissingError } from './native.js';
 export { pauseContainer, resumeContainer, updateContainer } from './cgroup-ops.js';
 export { containerSpec } from './query.js';
+export { mountBundle, unmountBundle, bundleSpec, BundleMountError } from './sif-bundle.js';
