@@ -12,30 +12,18 @@ const b = busyboxBundle(baseSpec(['/bin/true']));
 
 const median = (xs: number[]) => [...xs].sort((a, c) => a - c)[Math.floor(xs.length / 2)];
 
-async function measure(label: string, once: () => unknown): Promise<[string, number]> {
-  await once(); // warm-up
-  const times: number[] = [];
-  for (let i = 0; i < runs; i++) {
-    const t0 = process.hrtime.bigint();
-    await once();
-    times.push(Number(process.hrtime.bigint() - t0) / 1e6);
-  }
-  return [label, median(times)];
-}
-
 function check(r: ReturnType<typeof spawnSync>, what: string): void {
   if (r.status !== 0) throw new Error(`${what} failed: ${r.stderr}`);
 }
 
 const split = { create: [] as number[], start: [] as number[], delete: [] as number[] };
-const results: [string, number][] = [];
 const notes: string[] = [];
-try {
-  results.push(await measure('library run (in-process)', async () => {
+const scenarios: [string, () => unknown][] = [
+  ['library run (in-process)', async () => {
     const r = await rt.runContainer(uniqueId('bl'), { root: b.root, bundle: b.dir });
     if (r.exitCode !== 0) throw new Error(`exit ${r.exitCode}`);
-  }));
-  results.push(await measure('library create+start+wait+delete, split below', async () => {
+  }],
+  ['library create+start+wait+delete, split below', async () => {
     const id = uniqueId('bs');
     let t = process.hrtime.bigint();
     const lap = () => {
@@ -54,17 +42,31 @@ try {
     lap();
     await rt.deleteContainer(id, { root: b.root });
     split.delete.push(lap());
-  }));
-  results.push(await measure('sifkube-oci run (CLI)', () => check(spawnSync(process.execPath, [cli, '--root', b.root, 'run', '--bundle', b.dir, uniqueId('bc')]), 'sifkube-oci run')));
-  results.push(await measure('runc run', () => check(spawnSync('runc', ['--root', b.runcRoot, 'run', '--bundle', b.dir, uniqueId('br')]), 'runc run')));
-  const crun = () => spawnSync('crun', ['--cgroup-manager=disabled', '--root', `${b.runcRoot}-crun`, 'run', '--bundle', b.dir, uniqueId('bk')], { encoding: 'utf8' });
-  const probe = crun();
-  if (probe.status === 0) results.push(await measure('crun run', () => check(crun(), 'crun run')));
-  else notes.push(`crun run: not measured, crun ${spawnSync('crun', ['--version'], { encoding: 'utf8' }).stdout.split('\n')[0]} refuses this host: ${probe.stderr.trim()}`);
-  results.push(await measure('node -e 0', () => check(spawnSync(process.execPath, ['-e', '0']), 'node -e 0')));
+  }],
+  ['sifkube-oci run (CLI)', () => check(spawnSync(process.execPath, [cli, '--root', b.root, 'run', '--bundle', b.dir, uniqueId('bc')]), 'sifkube-oci run')],
+  ['runc run', () => check(spawnSync('runc', ['--root', b.runcRoot, 'run', '--bundle', b.dir, uniqueId('br')]), 'runc run')],
+  ['node -e 0', () => check(spawnSync(process.execPath, ['-e', '0']), 'node -e 0')],
+];
+const crun = () => spawnSync('crun', ['--cgroup-manager=disabled', '--root', `${b.runcRoot}-crun`, 'run', '--bundle', b.dir, uniqueId('bk')], { encoding: 'utf8' });
+const probe = crun();
+if (probe.status === 0) scenarios.splice(4, 0, ['crun run', () => check(crun(), 'crun run')]);
+else notes.push(`crun run: not measured, ${spawnSync('crun', ['--version'], { encoding: 'utf8' }).stdout.split('\n')[0]} refuses this host: ${probe.stderr.trim()}`);
+
+// Round-robin: every scenario runs once per round, so the load of a shared machine falls on all alike.
+const times = new Map<string, number[]>(scenarios.map(([l]) => [l, []]));
+try {
+  for (let round = -1; round < runs; round++) {
+    for (const [label, once] of scenarios) {
+      const t0 = process.hrtime.bigint();
+      await once();
+      if (round >= 0) times.get(label)!.push(Number(process.hrtime.bigint() - t0) / 1e6);
+    }
+  }
 } finally {
   b.remove();
 }
+const results: [string, number][] = scenarios.map(([l]) => [l, median(times.get(l)!)]);
+for (const k of Object.keys(split) as (keyof typeof split)[]) split[k] = split[k].slice(1);
 
 const byLabel = Object.fromEntries(results);
 const runcMs = byLabel['runc run'];

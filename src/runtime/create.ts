@@ -6,7 +6,7 @@ import { PlanFailure, runPlan, type Stdio } from './helper-process.js';
 import { runHooks, type HookState } from './hooks.js';
 import type { CgroupManager } from './cgroups/index.js';
 import { cgroupsPathOf, setUpCgroup } from './container-cgroup.js';
-import { createPlan } from './plan.js';
+import { compiledSeccomp, createPlan } from './plan.js';
 import { signal } from './processes.js';
 import { loadConfig } from './spec/validate.js';
 import { DEFAULT_ROOT, containerDir, rfc3339Nano, ensureRoot, processStartTime, writeRecord, writeSpec, type ContainerRecord } from './state.js';
@@ -59,7 +59,7 @@ export async function createContainer(id: string, opts: CreateOptions): Promise<
   try {
     writeSpec(root, id, spec);
     writeRecord(root, record);
-    const plan = createPlan({ spec, bundle, rootfs, stateDir: dir, consoleSocket: opts.consoleSocket, noPivot: opts.noPivot, cgroupsPath: record.cgroupsPath! });
+    const plan = createPlan({ spec, bundle, rootfs, stateDir: dir, consoleSocket: opts.consoleSocket, noPivot: opts.noPivot, cgroupsPath: record.cgroupsPath!, seccomp: await compiledSeccomp(spec) });
     const { monitor } = await runPlan(plan, {
       stdio: opts.stdio ?? ['ignore', 'ignore', 'ignore'],
       detached: true,

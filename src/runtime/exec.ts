@@ -33,7 +33,7 @@ export async function execInContainer(id: string, opts: ExecOptions): Promise<Ex
   const rec = readRecord(root, id);
   const status = statusOf(root, rec);
   if (status !== 'running' && status !== 'created') throw new InvalidStatusError(id, status, 'a process can only be executed in a created or running container');
-  const seccomp = compiledSeccomp(readSpec(root, id));
+  const seccomp = await compiledSeccomp(readSpec(root, id));
   const plan = joinPlan(rec.initPid!, opts.process, { exitDir: opts.exitDir, consoleSocket: opts.consoleSocket, detach: !!opts.detach, seccomp });
   const cgroup = cgroupOf(rec);
   const { monitor, pid } = await runPlan(plan, {

@@ -2,7 +2,7 @@ import { existsSync, readFileSync, readlinkSync, statSync } from 'node:fs';
 import { isAbsolute, join } from 'node:path';
 import { capabilityMasks } from './capabilities.js';
 import { cgroupMountLines } from './cgroup-mount.js';
-import { compileSeccomp, type CompiledSeccomp, type LinuxSeccomp } from './seccomp/index.js';
+import type { CompiledSeccomp, LinuxSeccomp } from './seccomp/index.js';
 import { InvalidConfigError, NotSupportedError } from './errors.js';
 import { log } from './log.js';
 import type { PlanLine } from './plan-encoding.js';
@@ -20,6 +20,7 @@ export interface CreatePlanInput {
   noPivot?: boolean;
   /** The container's cgroup (linux.cgroupsPath or the runtime's default). */
   cgroupsPath: string;
+  seccomp?: CompiledSeccomp;
 }
 
 const DEFAULT_DEVICES: Device[] = [
@@ -152,9 +153,14 @@ function deviceLines(spec: Spec, rootfs: string, userNs: boolean): PlanLine[] {
   return lines;
 }
 
-/** The container's seccomp filter, compiled (it applies to exec'd processes too). */
-export function compiledSeccomp(spec: Spec): CompiledSeccomp | undefined {
-  return spec.linux?.seccomp ? compileSeccomp(spec.linux.seccomp as unknown as LinuxSeccomp, (m) => log('warning', m)) : undefined;
+/**
+ * The container's seccomp filter, compiled (it applies to exec'd processes too). The compiler and
+ * its syscall tables load only for a config that has a filter: the CLI starts faster without them.
+ */
+export async function compiledSeccomp(spec: Spec): Promise<CompiledSeccomp | undefined> {
+  if (!spec.linux?.seccomp) return undefined;
+  const { compileSeccomp } = await import('./seccomp/index.js');
+  return compileSeccomp(spec.linux.seccomp as unknown as LinuxSeccomp, (m) => log('warning', m));
 }
 
 /** The complete plan of `create`: monitor lines, clone, then the init's lines up to exec. */
@@ -205,7 +211,7 @@ export function createPlan(input: CreatePlanInput): PlanLine[] {
   for (const p of spec.linux?.readonlyPaths ?? []) lines.push(['readonly', p]);
   if (spec.root.readonly) lines.push(['mount', '', '/', '', num(MS.BIND | MS.REMOUNT | MS.RDONLY), '']);
   if (spec.linux?.rootfsPropagation?.includes('shared')) lines.push(['mount', '', '/', '', num(propagationFlags(spec.linux.rootfsPropagation)), '']);
-  lines.push(...processLines(process, { console: !!input.consoleSocket, barrier: true, seccomp: compiledSeccomp(spec) }));
+  lines.push(...processLines(process, { console: !!input.consoleSocket, barrier: true, seccomp: input.seccomp }));
   return lines;
 }
 

@@ -1,6 +1,21 @@
 import { readFileSync } from 'node:fs';
 import { UsageError } from '../../errors.js';
-import * as rt from '../index.js';
+// Each module directly, not the layer's index: the CLI must not load the SIF code (oci mount's).
+import { pauseContainer, resumeContainer, updateContainer } from '../cgroup-ops.js';
+import { createContainer, type CreateOptions } from '../create.js';
+import { deleteContainer } from '../delete.js';
+import { InvalidInputError, NotSupportedError } from '../errors.js';
+import { execInContainer } from '../exec.js';
+import { features } from '../features.js';
+import { killContainer } from '../kill.js';
+import { parseSignal } from '../processes.js';
+import { containerPids, psTable } from '../ps.js';
+import { containerSpec, containerState, listContainers } from '../query.js';
+import { runContainer } from '../run.js';
+import type { Process } from '../spec/types.js';
+import { validateProcess } from '../spec/validate.js';
+import { startContainer } from '../start.js';
+
 import type { FlagSpecs, Flags } from './args.js';
 
 export interface Invocation {
@@ -27,8 +42,8 @@ const CREATE_FLAGS: FlagSpecs = {
 
 const str = (f: Flags, k: string) => f[k] as string | undefined;
 
-function createOptions(inv: Invocation): rt.CreateOptions {
-  if (str(inv.flags, 'preserve-fds') && str(inv.flags, 'preserve-fds') !== '0') throw new rt.NotSupportedError('--preserve-fds');
+function createOptions(inv: Invocation): CreateOptions {
+  if (str(inv.flags, 'preserve-fds') && str(inv.flags, 'preserve-fds') !== '0') throw new NotSupportedError('--preserve-fds');
   return {
     root: inv.root,
     bundle: str(inv.flags, 'bundle') ?? '.',
@@ -48,7 +63,7 @@ function table(rows: string[][]): string {
 }
 
 /** The process of `exec`: a process.json, or the container's process with the command and flags. */
-function execProcess(inv: Invocation, id: string): rt.Process {
+function execProcess(inv: Invocation, id: string): Process {
   const f = inv.flags;
   const file = str(f, 'process');
   if (file) {
@@ -56,13 +71,13 @@ function execProcess(inv: Invocation, id: string): rt.Process {
     try {
       raw = JSON.parse(readFileSync(file, 'utf8'));
     } catch (err) {
-      throw new rt.InvalidInputError(`--process ${file}: cannot read it as JSON (${(err as Error).message}): pass a runtime-spec process object`);
+      throw new InvalidInputError(`--process ${file}: cannot read it as JSON (${(err as Error).message}): pass a runtime-spec process object`);
     }
-    return rt.validateProcess(raw, file);
+    return validateProcess(raw, file);
   }
   if (inv.args.length < 2) throw new UsageError('exec: give a command after the container ID, or --process FILE');
-  const base = rt.containerSpec(id, { root: inv.root }).process;
-  const p: rt.Process = structuredClone(base ?? { args: [], cwd: '/', user: { uid: 0, gid: 0 } });
+  const base = containerSpec(id, { root: inv.root }).process;
+  const p: Process = structuredClone(base ?? { args: [], cwd: '/', user: { uid: 0, gid: 0 } });
   p.args = inv.args.slice(1);
   p.terminal = !!f.tty;
   delete p.consoleSize;
@@ -86,7 +101,7 @@ function execProcess(inv: Invocation, id: string): rt.Process {
     for (const set of ['bounding', 'effective', 'permitted', 'inheritable'] as const) c[set] = [...new Set([...(c[set] ?? []), ...caps])];
   }
   if (f['no-new-privs']) p.noNewPrivileges = true;
-  return rt.validateProcess(p, 'exec flags');
+  return validateProcess(p, 'exec flags');
 }
 
 export const COMMANDS: Record<string, Command> = {
@@ -95,7 +110,7 @@ export const COMMANDS: Record<string, Command> = {
     minArgs: 1,
     flags: CREATE_FLAGS,
     run: async (inv) => {
-      await rt.createContainer(inv.args[0], createOptions(inv));
+      await createContainer(inv.args[0], createOptions(inv));
       return 0;
     },
   },
@@ -104,8 +119,8 @@ export const COMMANDS: Record<string, Command> = {
     minArgs: 1,
     flags: { ...CREATE_FLAGS, detach: { kind: 'bool', short: 'd' }, keep: { kind: 'bool' } },
     run: async (inv) => {
-      if (inv.flags.keep) throw new rt.NotSupportedError('run --keep');
-      const r = await rt.runContainer(inv.args[0], { ...createOptions(inv), detach: !!inv.flags.detach });
+      if (inv.flags.keep) throw new NotSupportedError('run --keep');
+      const r = await runContainer(inv.args[0], { ...createOptions(inv), detach: !!inv.flags.detach });
       return r.exitCode ?? 0;
     },
   },
@@ -114,7 +129,7 @@ export const COMMANDS: Record<string, Command> = {
     minArgs: 1,
     flags: {},
     run: async (inv) => {
-      await rt.startContainer(inv.args[0], { root: inv.root });
+      await startContainer(inv.args[0], { root: inv.root });
       return 0;
     },
   },
@@ -123,7 +138,7 @@ export const COMMANDS: Record<string, Command> = {
     minArgs: 1,
     flags: {},
     run: async (inv) => {
-      const s = rt.containerState(inv.args[0], { root: inv.root });
+      const s = containerState(inv.args[0], { root: inv.root });
       delete s.exit;
       print(`${JSON.stringify(s, null, 2)}\n`);
       return 0;
@@ -134,7 +149,7 @@ export const COMMANDS: Record<string, Command> = {
     minArgs: 1,
     flags: { all: { kind: 'bool', short: 'a' } },
     run: async (inv) => {
-      rt.killContainer(inv.args[0], rt.parseSignal(inv.args[1] ?? 'SIGTERM'), { root: inv.root, all: !!inv.flags.all });
+      killContainer(inv.args[0], parseSignal(inv.args[1] ?? 'SIGTERM'), { root: inv.root, all: !!inv.flags.all });
       return 0;
     },
   },
@@ -143,7 +158,7 @@ export const COMMANDS: Record<string, Command> = {
     minArgs: 1,
     flags: { force: { kind: 'bool', short: 'f' } },
     run: async (inv) => {
-      await rt.deleteContainer(inv.args[0], { root: inv.root, force: !!inv.flags.force });
+      await deleteContainer(inv.args[0], { root: inv.root, force: !!inv.flags.force });
       return 0;
     },
   },
@@ -169,11 +184,11 @@ export const COMMANDS: Record<string, Command> = {
     },
     run: async (inv) => {
       const f = inv.flags;
-      if (str(f, 'process-label')) throw new rt.NotSupportedError('exec --process-label: this host has no SELinux');
-      if (str(f, 'apparmor')) throw new rt.NotSupportedError('exec --apparmor: this host has no AppArmor');
-      if (str(f, 'preserve-fds') && str(f, 'preserve-fds') !== '0') throw new rt.NotSupportedError('--preserve-fds');
+      if (str(f, 'process-label')) throw new NotSupportedError('exec --process-label: this host has no SELinux');
+      if (str(f, 'apparmor')) throw new NotSupportedError('exec --apparmor: this host has no AppArmor');
+      if (str(f, 'preserve-fds') && str(f, 'preserve-fds') !== '0') throw new NotSupportedError('--preserve-fds');
       const id = inv.args[0];
-      const e = await rt.execInContainer(id, {
+      const e = await execInContainer(id, {
         root: inv.root,
         process: execProcess(inv, id),
         detach: !!f.detach,
@@ -189,7 +204,7 @@ export const COMMANDS: Record<string, Command> = {
     minArgs: 0,
     flags: { format: { kind: 'string', short: 'f' }, quiet: { kind: 'bool', short: 'q' } },
     run: async (inv) => {
-      const all = rt.listContainers({ root: inv.root });
+      const all = listContainers({ root: inv.root });
       const format = str(inv.flags, 'format') ?? 'table';
       if (inv.flags.quiet) print(all.map((c) => `${c.id}\n`).join(''));
       else if (format === 'json') print(`${JSON.stringify(all.length ? all.map(({ exit: _e, ...c }) => c) : null)}\n`);
@@ -204,8 +219,8 @@ export const COMMANDS: Record<string, Command> = {
     flags: { format: { kind: 'string', short: 'f' } },
     run: async (inv) => {
       const format = str(inv.flags, 'format') ?? 'table';
-      if (format === 'json') print(`${JSON.stringify(rt.containerPids(inv.args[0], { root: inv.root }))}\n`);
-      else if (format === 'table') print(rt.psTable(inv.args[0], inv.args.slice(1), { root: inv.root }));
+      if (format === 'json') print(`${JSON.stringify(containerPids(inv.args[0], { root: inv.root }))}\n`);
+      else if (format === 'table') print(psTable(inv.args[0], inv.args.slice(1), { root: inv.root }));
       else throw new UsageError(`ps: unknown --format ${format}: use table or json`);
       return 0;
     },
@@ -215,7 +230,7 @@ export const COMMANDS: Record<string, Command> = {
     minArgs: 1,
     flags: {},
     run: async (inv) => {
-      await rt.pauseContainer(inv.args[0], { root: inv.root });
+      await pauseContainer(inv.args[0], { root: inv.root });
       return 0;
     },
   },
@@ -224,7 +239,7 @@ export const COMMANDS: Record<string, Command> = {
     minArgs: 1,
     flags: {},
     run: async (inv) => {
-      await rt.resumeContainer(inv.args[0], { root: inv.root });
+      await resumeContainer(inv.args[0], { root: inv.root });
       return 0;
     },
   },
@@ -239,9 +254,9 @@ export const COMMANDS: Record<string, Command> = {
       try {
         raw = JSON.parse(readFileSync(file === '-' ? 0 : file, 'utf8'));
       } catch (err) {
-        throw new rt.InvalidInputError(`--resources ${file}: cannot read it as JSON (${(err as Error).message})`);
+        throw new InvalidInputError(`--resources ${file}: cannot read it as JSON (${(err as Error).message})`);
       }
-      await rt.updateContainer(inv.args[0], raw, { root: inv.root });
+      await updateContainer(inv.args[0], raw, { root: inv.root });
       return 0;
     },
   },
@@ -250,7 +265,7 @@ export const COMMANDS: Record<string, Command> = {
     minArgs: 0,
     flags: {},
     run: async () => {
-      print(`${JSON.stringify(rt.features(), null, 4)}\n`);
+      print(`${JSON.stringify(features(), null, 4)}\n`);
       return 0;
     },
   },

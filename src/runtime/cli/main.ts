@@ -1,6 +1,8 @@
 import { appendFileSync, readFileSync } from 'node:fs';
 import { SifkubeError, UsageError } from '../../errors.js';
-import * as rt from '../index.js';
+import { NotSupportedError } from '../errors.js';
+import { setLogSink } from '../log.js';
+import { DEFAULT_ROOT } from '../state.js';
 import { parseFlags, type FlagSpecs, type Flags } from './args.js';
 import { COMMANDS, HELP } from './commands.js';
 
@@ -30,7 +32,7 @@ function configureLog(g: Flags): (level: 'debug' | 'info' | 'warning' | 'error',
     if (file) appendFileSync(file, line);
     else if (level !== 'error') process.stderr.write(line);
   };
-  rt.setLogSink(sink);
+  setLogSink(sink);
   return sink;
 }
 
@@ -49,12 +51,12 @@ export async function main(argv: string[]): Promise<number> {
       process.stdout.write(HELP);
       return name || g.help ? 0 : 2;
     }
-    if (g['systemd-cgroup']) throw new rt.NotSupportedError('--systemd-cgroup: sifkube-oci manages cgroupfs paths only');
+    if (g['systemd-cgroup']) throw new NotSupportedError('--systemd-cgroup: sifkube-oci manages cgroupfs paths only');
     const cmd = COMMANDS[name];
     if (!cmd) throw new UsageError(`unknown command ${name}: see \`sifkube-oci --help\``);
     const { flags, rest: positional } = parseFlags(args, cmd.flags, name);
     if (positional.length < cmd.minArgs) throw new UsageError(`${name}: ${cmd.usage}`);
-    return await cmd.run({ root: (g.root as string | undefined) ?? rt.DEFAULT_ROOT, flags, args: positional });
+    return await cmd.run({ root: (g.root as string | undefined) ?? DEFAULT_ROOT, flags, args: positional });
   } catch (err) {
     const msg = err instanceof Error ? err.message : String(err);
     process.stderr.write(`sifkube-oci: ${msg}\n`);
