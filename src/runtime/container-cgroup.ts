@@ -35,13 +35,13 @@ function withDefaultDevices(spec: Spec): LinuxResources {
 }
 
 /** Creates the cgroup and applies linux.resources; the caller adds the init's pid. */
-export function setUpCgroup(path: string, spec: Spec): CgroupManager {
+export async function setUpCgroup(path: string, spec: Spec): Promise<CgroupManager> {
   const mgr = new CgroupManager(path);
   mgr.create();
   try {
     mgr.apply(withDefaultDevices(spec));
   } catch (err) {
-    void mgr.remove().catch(() => {});
+    await mgr.remove();
     throw err;
   }
   return mgr;

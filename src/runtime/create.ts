@@ -63,10 +63,10 @@ export async function createContainer(id: string, opts: CreateOptions): Promise<
     const { monitor } = await runPlan(plan, {
       stdio: opts.stdio ?? ['ignore', 'ignore', 'ignore'],
       detached: true,
-      onPid: (pid, monitorPid) => {
+      onPid: async (pid, monitorPid) => {
         Object.assign(record, { initPid: pid, initStartTime: processStartTime(pid), monitorPid });
         writeRecord(root, record);
-        cgroup = setUpCgroup(record.cgroupsPath!, spec);
+        cgroup = await setUpCgroup(record.cgroupsPath!, spec);
         cgroup.addPid(pid);
       },
       onHooks: async (pid) => {
