@@ -72,7 +72,9 @@ test('pause, resume and update --resources drive the cgroup; delete removes it',
     const bad = oci(b, ['update', '--resources', '-', id], 'not json');
     assert.is(bad.status, 1);
     assert.match(bad.stderr, /--resources -: cannot read it as JSON/);
-    assert.is(oci(b, ['delete', '--force', id]).status, 0);
+    assert.is(oci(b, ['pause', id]).status, 0);
+    assert.match(oci(b, ['exec', id, 'true']).stderr, /is paused: a process can only be executed/);
+    assert.is(oci(b, ['delete', '--force', id]).status, 0, 'a paused container is deleted with --force');
     assert.not.ok(existsSync(pidsMax), 'the cgroup is gone');
   } finally {
     oci(b, ['delete', '--force', id]);

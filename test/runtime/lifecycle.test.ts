@@ -1,7 +1,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { spawn } from 'node:child_process';
-import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, readlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { baseSpec, busyboxBundle, oci, runc, uniqueId, type Bundle } from '../helpers/bundle.js';
 import * as rt from '../../src/runtime/index.js';
@@ -183,6 +183,45 @@ test('list and ps print runc\'s formats; kill --all reaches every process', with
   assert.is(stateOf(oci(b, ['state', id])).status, 'stopped');
   assert.is(oci(b, ['list', '--root', b.root]).status, 1, 'flags after the command are its own');
   assert.is(readdirSync(b.root).length, 1);
+}));
+
+test('run in the foreground forwards signals to the container and exits with its status', withBundle(['sh', '-c', 'trap "exit 5" TERM; echo ready; while :; do sleep 0.05; done'], async (b) => {
+  const cli = new URL('../../../bin/sifkube-oci.js', import.meta.url).pathname;
+  const id = uniqueId('fg');
+  const child = spawn(process.execPath, [cli, '--root', b.root, 'run', '--bundle', b.dir, id], { stdio: ['ignore', 'pipe', 'inherit'] });
+  let out = '';
+  child.stdout.setEncoding('utf8');
+  child.stdout.on('data', (d: string) => (out += d));
+  for (let i = 0; i < 500 && !out.includes('ready'); i++) await sleep(10);
+  child.kill('SIGTERM');
+  const code = await new Promise((r) => child.once('exit', r));
+  assert.is(code, 5);
+  assert.not.ok(existsSync(join(b.root, id)), 'run deletes the container after it exits');
+}));
+
+test('a second container joins the first one\'s pid, ipc, uts and network namespaces by path, as under runc', withBundle(['sleep', '60'], async (b) => {
+  const results: string[] = [];
+  for (const cmd of [oci, runc]) {
+    b.writeSpec(baseSpec(['sleep', '60']));
+    const first = uniqueId('ns');
+    assert.is(cmd(b, ['run', '-d', '--bundle', b.dir, first]).status, 0);
+    const pid = JSON.parse(cmd(b, ['state', first]).stdout).pid as number;
+    const spec = baseSpec(['sh', '-c', 'hostname; ps -o comm | grep -c "^sleep"; readlink /proc/self/ns/net; readlink /proc/self/ns/ipc']);
+    spec.linux.namespaces = spec.linux.namespaces.map((n: { type: string }) =>
+      ['pid', 'ipc', 'uts', 'network'].includes(n.type) ? { type: n.type, path: `/proc/${pid}/ns/${n.type === 'network' ? 'net' : n.type}` } : n);
+    delete spec.hostname;
+    b.writeSpec(spec);
+    const r = cmd(b, ['run', '--bundle', b.dir, uniqueId('ns')]);
+    assert.is(r.status, 0, r.stderr);
+    const [host, procs, net, ipc] = r.stdout.trim().split('\n');
+    assert.is(host, 'sktest');
+    assert.is(net, readlinkSync(`/proc/${pid}/ns/net`));
+    assert.is(ipc, readlinkSync(`/proc/${pid}/ns/ipc`));
+    results.push(`${host} ${procs}`);
+    assert.is(cmd(b, ['delete', '-f', first]).status, 0);
+  }
+  assert.is(results[0], 'sktest 1', "the first container's sleep is visible");
+  assert.is(results[0], results[1]);
 }));
 
 test('features prints a runtime-spec features document', () => {
