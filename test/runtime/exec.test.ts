@@ -100,20 +100,33 @@ while True:
 sys.stdout.write(msg.decode() + "|" + out.decode())
 `;
 
-async function consoleRun(b: Bundle, cmd: typeof oci): Promise<string> {
+/** Runs `args` (given the socket path) with a console receiver listening; returns what it read. */
+async function withConsole(b: Bundle, run: (sock: string) => void): Promise<string> {
   const sock = join(b.dir, `console-${uniqueId('c')}.sock`);
   const rx = spawn('python3', ['-c', RECEIVER, sock], { stdio: ['ignore', 'pipe', 'inherit'] });
   let out = '';
   rx.stdout.setEncoding('utf8');
   rx.stdout.on('data', (d: string) => (out += d));
   while (!out.startsWith('ready')) await new Promise((r) => setTimeout(r, 10));
-  const id = uniqueId('tty');
-  const r = cmd(b, ['run', '-d', '--console-socket', sock, '--bundle', b.dir, id]);
-  assert.is(r.status, 0, r.stderr);
+  run(sock);
   await new Promise((r2) => rx.once('exit', r2));
-  cmd(b, ['delete', '-f', id]);
   return out.slice('ready\n'.length);
 }
+
+async function consoleRun(b: Bundle, cmd: typeof oci): Promise<string> {
+  const id = uniqueId('tty');
+  const out = await withConsole(b, (sock) => assert.is(cmd(b, ['run', '-d', '--console-socket', sock, '--bundle', b.dir, id]).status, 0));
+  cmd(b, ['delete', '-f', id]);
+  return out;
+}
+
+test('exec --tty --detach --console-socket gives the new process a terminal, as runc', withPair(async (b, ours, theirs) => {
+  const script = 'tty; echo done';
+  const o = await withConsole(b, (sock) => assert.is(oci(b, ['exec', '-t', '-d', '--console-socket', sock, ours, 'sh', '-c', script]).status, 0));
+  const t = await withConsole(b, (sock) => assert.is(runc(b, ['exec', '-t', '-d', '--console-socket', sock, theirs, 'sh', '-c', script]).status, 0));
+  assert.match(o, /^\/dev\/ptmx\|\/dev\/pts\/\d+\r\ndone\r\n$/);
+  assert.is(o, t);
+}));
 
 test('a terminal: the pty master goes over --console-socket, the process has a sized controlling tty, as runc', async () => {
   const spec = baseSpec(['sh', '-c', 'tty; stty size; ls -l /dev/console | cut -c1; echo done']);
