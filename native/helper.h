@@ -20,5 +20,6 @@ long helper_read_all(int fd, unsigned char **out);
 /* Subcommands implemented in their own files. */
 int cmd_seccomp_exec(int argc, char **argv);   /* seccomp.c */
 int cmd_cgroup_devices(int argc, char **argv); /* cgroup_bpf.c */
+int cmd_container(int argc, char **argv);      /* container.c: carries out a container plan */
 
 #endif

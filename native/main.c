@@ -35,6 +35,7 @@ static const struct {
     {"seccomp-exec", cmd_seccomp_exec},
     {"cgroup-devices", cmd_cgroup_devices},
     {"node-init", cmd_node_init},
+    {"container", cmd_container},
 };
 
 int main(int argc, char **argv) {

@@ -10,6 +10,7 @@ packages=(
   containernetworking-plugins      # bridge, host-local, loopback, portmap for pods
   busybox-static                   # root filesystems of test containers
   runc crun containerd             # peers, used as oracles and in benchmarks
+  python3                          # the runtime's terminal test receives the pty over SCM_RIGHTS (Node cannot)
   docker-registry skopeo umoci     # a real OCI registry on loopback and images pushed to it
   etcd-server                      # etcd for the control plane
   qemu-system-x86 linux-image-amd64  # a pure cgroup v2 VM for the cgroup v2 tests
