@@ -14,4 +14,10 @@ typedef int (*helper_cmd)(int argc, char **argv);
 /* Prints "sifkube-helper: <message>: <strerror(errno)>" to stderr when errno is set. */
 void helper_fail(const char *fmt, ...);
 
+/* pty_exec.c: runs a command on a new pseudo-terminal and relays it over stdin/stdout. */
+int cmd_pty_exec(int argc, char **argv);
+
+/* netns_connect.c: connects to a port inside a network namespace and relays it. */
+int cmd_netns_connect(int argc, char **argv);
+
 #endif

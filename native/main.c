@@ -30,6 +30,8 @@ static const struct {
   helper_cmd fn;
 } commands[] = {
     {"version", cmd_version},
+    {"pty-exec", cmd_pty_exec},
+    {"netns-connect", cmd_netns_connect},
 };
 
 int main(int argc, char **argv) {

@@ -1,0 +1,3 @@
+export { HELPER_PATH, HelperMissingError, helperPath } from './native.js';
+export { spawnInPty, type PtyProcess } from './pty-process.js';
+export { forwardInNetns, PortNotListeningError } from './netns-connect.js';
