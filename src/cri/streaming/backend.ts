@@ -19,6 +19,8 @@ export interface SessionIO {
   stderr?: Writable;
   tty: boolean;
   resize?: TerminalResizes;
+  /** The terminal's size when the session starts, when the client sent one in time. */
+  size?: TerminalSize;
   /** Aborted when the client goes away before the session ended: stop the process. */
   signal: AbortSignal;
 }

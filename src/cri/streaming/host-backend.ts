@@ -21,10 +21,10 @@ interface Started {
 }
 
 /** Starts `cmd` on the host, on a pseudo-terminal or with pipes; one process group to kill. */
-function start(cmd: string[], tty: boolean): Started {
+function start(cmd: string[], tty: boolean, size?: { width: number; height: number }): Started {
   const output = new EventEmitter<{ stdout: [Buffer]; stderr: [Buffer] }>();
   if (tty) {
-    const p: PtyProcess = spawnInPty(cmd);
+    const p: PtyProcess = spawnInPty(cmd, size);
     p.output.on('data', (d: Buffer) => output.emit('stdout', d));
     return { input: p.input, output, exited: p.exited, resize: (w, h) => p.resize(w, h), kill: () => p.kill() };
   }
@@ -112,7 +112,7 @@ export class HostStreamingBackend implements StreamingBackend {
   }
 
   async exec(_containerId: string, cmd: string[], io: SessionIO): Promise<number> {
-    const p = start(cmd, io.tty);
+    const p = start(cmd, io.tty, io.size);
     const detach = connect(p, io, true);
     if (!io.stdin) p.input.end();
     const kill = () => p.kill();

@@ -1,5 +1,5 @@
 import type { Readable, Writable } from 'node:stream';
-import { TerminalResizes, type StreamingBackend } from './backend.js';
+import { TerminalResizes, type StreamingBackend, type TerminalSize } from './backend.js';
 import { decodeResizes } from './resize-decoder.js';
 import type { AttachRequest, ExecRequest } from './requests.js';
 import { encodeStatus, internalError, nonZeroExit, success, type Status } from './status.js';
@@ -29,16 +29,36 @@ function ending(w: Writable | undefined): Promise<void> {
   });
 }
 
+/**
+ * Clients send their terminal's size right after opening the streams; waiting a moment for it starts
+ * the command at the right size instead of resizing it just after it started (a race it can lose).
+ */
+function firstSize(resize: TerminalResizes, waitMs = 1000): Promise<TerminalSize | undefined> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => {
+      resize.off('size', got);
+      resolve(undefined);
+    }, waitMs);
+    const got = (s: TerminalSize) => {
+      clearTimeout(timer);
+      resolve(s);
+    };
+    resize.once('size', got);
+  });
+}
+
 /** Runs an exec or attach through the backend, then reports its status and closes the session. */
 export async function runSession(backend: StreamingBackend, kind: 'exec' | 'attach', req: ExecRequest | AttachRequest, ch: SessionChannels): Promise<void> {
   let resize: TerminalResizes | undefined;
+  let size: TerminalSize | undefined;
   if (ch.resize && req.tty) {
     resize = new TerminalResizes();
     decodeResizes(ch.resize, resize);
+    size = await firstSize(resize);
   } else {
     ch.resize?.resume();
   }
-  const io = { stdin: ch.stdin, stdout: ch.stdout, stderr: req.tty ? undefined : ch.stderr, tty: req.tty, resize, signal: ch.gone };
+  const io = { stdin: ch.stdin, stdout: ch.stdout, stderr: req.tty ? undefined : ch.stderr, tty: req.tty, resize, size, signal: ch.gone };
   let status: Status;
   try {
     if (kind === 'exec') {

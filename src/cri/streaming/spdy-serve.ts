@@ -46,9 +46,7 @@ export function serveSpdyRemoteCommand(backend: StreamingBackend, kind: 'exec' |
     started = true;
     clearTimeout(timer);
     const error = streams.get('error');
-    // Streams the client writes and we never do: close our half now.
-    streams.get('stdin')?.end();
-    streams.get('resize')?.end();
+    // Our half of stdin stays open: client-go stops sending stdin as soon as we close it.
     runSession(backend, kind, request, {
       stdin: streams.get('stdin'),
       stdout: streams.get('stdout'),

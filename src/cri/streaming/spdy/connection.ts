@@ -56,6 +56,7 @@ export class SpdyConnection extends EventEmitter {
       for (const f of frames) this.inbound = this.inbound.then(() => this.handle(f)).catch((err: Error) => this.fail(err));
     });
     socket.on('error', () => {});
+    socket.on('end', () => socket.end());
     // Frames already read are handled before the streams learn the connection is gone.
     socket.on('close', () => {
       this.inbound = this.inbound.then(() => this.teardown());
@@ -74,12 +75,17 @@ export class SpdyConnection extends EventEmitter {
     return stream;
   }
 
-  /** Sends GOAWAY and closes the socket once what is queued has been written. */
-  close(): void {
+  /**
+   * Sends GOAWAY after what is queued, then lets the peer close the socket: a Go client drops frames
+   * it has read but not handled yet when the socket closes under it (spdystream's kubelet side waits
+   * the same way). A peer that does not close within `graceMs` is cut off.
+   */
+  close(graceMs = 5000): void {
     if (this.closed) return;
     this.closed = true;
     this.enqueue(goAway(this.lastReceived));
-    if (!this.flushing) this.socket.end();
+    const timer = setTimeout(() => this.socket.destroy(), graceMs);
+    this.socket.once('close', () => clearTimeout(timer));
   }
 
   get isClosed(): boolean {
@@ -119,8 +125,7 @@ export class SpdyConnection extends EventEmitter {
       if (frame.length > 0) congested = !this.socket.write(frame);
     }
     this.flushing = false;
-    if (this.closed) this.socket.end();
-    else if (congested) await this.drained();
+    if (congested) await this.drained();
   }
 
   writeData(id: number, data: Buffer, fin: boolean): Promise<void> {
