@@ -43,7 +43,7 @@ export class FakeApiServer {
     this.kubeconfig = join(this.dir, 'kubeconfig');
     writeFileSync(
       this.kubeconfig,
-      `apiVersion: v1\nkind: Config\nclusters:\n- name: c\n  cluster:\n    server: http://127.0.0.1:${port}\ncontexts:\n- name: c\n  context:\n    cluster: c\n    user: u\n    namespace: x\ncurrent-context: c\nusers:\n- name: u\n  user: {}\n`,
+      `apiVersion: v1\nkind: Config\nclusters:\n- name: c\n  cluster:\n    server: http://127.0.0.1:${port}\n    insecure-skip-tls-verify: true\ncontexts:\n- name: c\n  context:\n    cluster: c\n    user: u\n    namespace: x\ncurrent-context: c\nusers:\n- name: u\n  user: {}\n`,
     );
   }
 
