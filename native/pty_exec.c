@@ -131,7 +131,9 @@ int cmd_pty_exec(int argc, char **argv) {
   size_t ctllen = 0;
   for (;;) {
     if (stop_signal) {
+      /* The group, and the child itself in case it has not called setsid() yet. */
       kill(-child, SIGKILL);
+      kill(child, SIGKILL);
       break;
     }
     if (child_exited && !reaped && waitpid(child, &status, WNOHANG) == child) reaped = 1;
