@@ -18,7 +18,12 @@ export function forwardInNetns(netnsPath: string, port: number, stream: Duplex, 
   child.stdin.on('error', () => {});
   stream.pipe(child.stdin);
   child.stdout.pipe(stream);
-  const kill = () => child.kill('SIGKILL');
+  // The client's side closing (or the session ending) ends the relay; that is not an error.
+  let stopped = false;
+  const kill = () => {
+    stopped = true;
+    child.kill('SIGKILL');
+  };
   signal?.addEventListener('abort', kill, { once: true });
   stream.once('close', kill);
   stream.on('error', kill);
@@ -29,7 +34,7 @@ export function forwardInNetns(netnsPath: string, port: number, stream: Duplex, 
       stream.off('close', kill);
       stream.unpipe(child.stdin);
       const message = stderr.trim().replace(/^sifkube-helper: netns-connect: /, '');
-      if (code === 0 || signal?.aborted) resolve();
+      if (code === 0 || stopped) resolve();
       else if (code === 3) reject(new PortNotListeningError(`${message} (nothing listens on port ${port} in the pod)`));
       else reject(new Error(message || `port-forward relay exited with ${code}`));
     });
