@@ -24,14 +24,16 @@ export function forwardInNetns(netnsPath: string, port: number, stream: Duplex, 
     stopped = true;
     child.kill('SIGKILL');
   };
+  // Closed after our side finished is the normal end (the relay exits by itself); before, the client left.
+  const closed = () => !stream.writableFinished && kill();
   signal?.addEventListener('abort', kill, { once: true });
-  stream.once('close', kill);
+  stream.once('close', closed);
   stream.on('error', kill);
   return new Promise((resolve, reject) => {
     child.once('error', reject);
     child.once('close', (code) => {
       signal?.removeEventListener('abort', kill);
-      stream.off('close', kill);
+      stream.off('close', closed);
       stream.unpipe(child.stdin);
       const message = stderr.trim().replace(/^sifkube-helper: netns-connect: /, '');
       if (code === 0 || stopped) resolve();

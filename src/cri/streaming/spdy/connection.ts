@@ -10,7 +10,7 @@ import {
   RST_CANCEL,
   RST_PROTOCOL_ERROR,
   controlFrame,
-  dataFrame,
+  dataHeader,
   goAway,
   ping,
   rstStream,
@@ -129,12 +129,15 @@ export class SpdyConnection extends EventEmitter {
   }
 
   writeData(id: number, data: Buffer, fin: boolean): Promise<void> {
-    if (data.length <= MAX_DATA) return this.enqueue(dataFrame(id, data, fin ? FLAG_FIN : 0));
     let last: Promise<void> = Promise.resolve();
-    for (let off = 0; off < data.length; off += MAX_DATA) {
+    let off = 0;
+    do {
       const end = Math.min(off + MAX_DATA, data.length);
-      last = this.enqueue(dataFrame(id, data.subarray(off, end), fin && end === data.length ? FLAG_FIN : 0));
-    }
+      const final = end === data.length;
+      last = this.enqueue(dataHeader(id, end - off, fin && final ? FLAG_FIN : 0));
+      if (end > off) last = this.enqueue(data.subarray(off, end));
+      off = end;
+    } while (off < data.length);
     return last;
   }
 

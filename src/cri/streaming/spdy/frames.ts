@@ -38,11 +38,12 @@ const HEADER_SIZE = 8;
 /** Largest DATA payload we send in one frame (the format allows 16 MiB; smaller keeps streams fair). */
 export const MAX_DATA = 64 * 1024;
 
-export function dataFrame(streamId: number, data: Buffer, flags = 0): Buffer {
-  const head = Buffer.alloc(HEADER_SIZE);
+/** A DATA frame's 8-byte header; the payload follows it on the wire. */
+export function dataHeader(streamId: number, length: number, flags = 0): Buffer {
+  const head = Buffer.allocUnsafe(HEADER_SIZE);
   head.writeUInt32BE(streamId & 0x7fffffff, 0);
-  head.writeUInt32BE(((flags & 0xff) << 24) | data.length, 4);
-  return data.length === 0 ? head : Buffer.concat([head, data]);
+  head.writeUInt32BE(((flags & 0xff) << 24) | length, 4);
+  return head;
 }
 
 export function controlFrame(type: FrameType, flags: number, body: Buffer): Buffer {
@@ -72,28 +73,44 @@ export function synStreamHead(streamId: number, priority = 0): Buffer {
   return b;
 }
 
-/** Splits a byte stream into frames; feed it socket chunks. */
+/** Splits a byte stream into frames; feed it socket chunks (copied only when a frame spans chunks). */
 export class FrameReader {
-  private buf: Buffer = Buffer.alloc(0);
+  private chunks: Buffer[] = [];
+  private size = 0;
 
   push(chunk: Buffer): Frame[] {
-    this.buf = this.buf.length === 0 ? chunk : Buffer.concat([this.buf, chunk]);
+    this.chunks.push(chunk);
+    this.size += chunk.length;
     const frames: Frame[] = [];
-    while (this.buf.length >= HEADER_SIZE) {
-      const length = this.buf.readUInt32BE(4) & 0xffffff;
-      if (this.buf.length < HEADER_SIZE + length) break;
-      const flags = this.buf[4];
-      const body = this.buf.subarray(HEADER_SIZE, HEADER_SIZE + length);
-      if (this.buf[0] & 0x80) {
-        const version = this.buf.readUInt16BE(0) & 0x7fff;
+    while (this.size >= HEADER_SIZE) {
+      const head = this.peek(HEADER_SIZE);
+      const length = head.readUInt32BE(4) & 0xffffff;
+      if (this.size < HEADER_SIZE + length) break;
+      const flags = head[4];
+      const body = this.take(HEADER_SIZE + length).subarray(HEADER_SIZE);
+      if (head[0] & 0x80) {
+        const version = head.readUInt16BE(0) & 0x7fff;
         if (version !== 3) throw new Error(`unsupported SPDY version ${version} (only SPDY/3.1 is spoken)`);
-        frames.push({ kind: 'control', type: this.buf.readUInt16BE(2), flags, body });
+        frames.push({ kind: 'control', type: head.readUInt16BE(2), flags, body });
       } else {
-        frames.push({ kind: 'data', streamId: this.buf.readUInt32BE(0) & 0x7fffffff, flags, data: body });
+        frames.push({ kind: 'data', streamId: head.readUInt32BE(0) & 0x7fffffff, flags, data: body });
       }
-      this.buf = this.buf.subarray(HEADER_SIZE + length);
     }
     return frames;
+  }
+
+  /** The first `n` buffered bytes, without consuming them. */
+  private peek(n: number): Buffer {
+    if (this.chunks[0].length < n) this.chunks = [Buffer.concat(this.chunks)];
+    return this.chunks[0];
+  }
+
+  private take(n: number): Buffer {
+    const first = this.peek(n);
+    this.size -= n;
+    if (first.length === n) this.chunks.shift();
+    else this.chunks[0] = first.subarray(n);
+    return first.subarray(0, n);
   }
 }
 
