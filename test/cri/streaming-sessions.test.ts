@@ -3,6 +3,7 @@ import * as assert from 'uvu/assert';
 import { readdirSync, readFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { HostStreamingBackend, StreamingAddressError, StreamingRequestError, StreamingServer } from '../../src/cri/streaming/index.js';
+import { WebSocket } from 'ws';
 import { spdyRemoteCommand, spdyUpgrade } from '../helpers/spdy-client.js';
 
 const backend = new HostStreamingBackend();
@@ -47,7 +48,7 @@ test('20 concurrent exec sessions each get their own output and exit code', asyn
 for (const tty of [false, true]) {
   test(`a client that disconnects mid-stream leaves no process behind (tty: ${tty})`, async () => {
     const marker = `sifkube-stream-gone-${tty}-${process.pid}`;
-    const url = server.getExecUrl({ containerId: 'c1', cmd: ['sh', '-c', `echo started; sleep 300 # ${marker}`], tty, stdin: true, stdout: true, stderr: !tty });
+    const url = server.getExecUrl({ containerId: 'c1', cmd: ['sh', '-c', `echo started; sh -c 'sleep 300; : ${marker}'; :`], tty, stdin: true, stdout: true, stderr: !tty });
     const { conn } = await spdyUpgrade(url, ['v4.channel.k8s.io']);
     await conn.openStream({ streamtype: 'error' });
     if (tty) await conn.openStream({ streamtype: 'resize' });
@@ -57,9 +58,41 @@ for (const tty of [false, true]) {
     await new Promise((r) => stdout.once('data', r));
     assert.ok(processesWith(marker).length > 0, 'the command runs');
     conn.socket.destroy();
+    // The marker names the command's child shell too: none may survive its parent.
     assert.ok(await waitFor(() => processesWith(marker).length === 0), 'the command and its children are gone');
   });
 }
+
+test('a WebSocket client that disconnects mid-stream leaves no process behind', async () => {
+  const marker = `sifkube-stream-ws-gone-${process.pid}`;
+  const url = server.getExecUrl({ containerId: 'c1', cmd: ['sh', '-c', `echo started; sh -c 'sleep 300; : ${marker}'; :`], tty: false, stdin: false, stdout: true, stderr: true });
+  const ws = new WebSocket(url.replace('http', 'ws'), ['v5.channel.k8s.io']);
+  await new Promise((r) => ws.on('message', (d: Buffer) => d.toString().includes('started') && r(0)));
+  assert.ok(processesWith(marker).length > 0, 'the command runs');
+  ws.terminate();
+  assert.ok(await waitFor(() => processesWith(marker).length === 0), 'the command and its children are gone');
+});
+
+test('attach to a container the backend does not have: an InternalError status naming it', async () => {
+  const url = server.getAttachUrl({ containerId: 'no-such', tty: false, stdin: false, stdout: true, stderr: true });
+  const r = await spdyRemoteCommand(url, { stderr: true });
+  const status = JSON.parse(r.error);
+  assert.is(status.reason, 'InternalError');
+  assert.match(status.message, /no container no-such here/);
+});
+
+test('a client that opens too few streams is cut off after the stream creation timeout', async () => {
+  const quick = new StreamingServer(backend, { streamCreationTimeoutMs: 200 });
+  await quick.start();
+  try {
+    const url = quick.getExecUrl({ containerId: 'c1', cmd: ['true'], tty: false, stdin: true, stdout: true, stderr: true });
+    const { conn } = await spdyUpgrade(url, ['v4.channel.k8s.io']);
+    await conn.openStream({ streamtype: 'error' });
+    await new Promise((r) => conn.once('close', r));
+  } finally {
+    await quick.stop();
+  }
+});
 
 test('a used token is refused (single use) with 404 and a message naming the fix', async () => {
   const url = execUrl(['true']);

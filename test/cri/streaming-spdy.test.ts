@@ -51,4 +51,23 @@ test('older protocols: v1 error stream carries the bare message', async () => {
   assert.match(r.error, /non-zero exit code: .*exited with 5/);
 });
 
+test('attach with tty: the container\'s terminal, resized by the attached client, its stdin closed once (stdinOnce)', async () => {
+  const exited = backend.startContainer('tty-box', ['sh', '-c', 'read x; stty size; echo got $x; read y || echo stdin closed'], { tty: true, stdin: true, stdinOnce: true });
+  try {
+    const url = server.getAttachUrl({ containerId: 'tty-box', tty: true, stdin: true, stdout: true, stderr: false });
+    const r = await spdyRemoteCommand(url, {
+      tty: true,
+      resize: (s) => s.write(`${JSON.stringify({ Width: 66, Height: 11 })}\n`),
+      stdin: (s) => setTimeout(() => s.end('hi\n'), 200),
+    });
+    assert.match(r.stdout, /11 66\r\n/);
+    assert.match(r.stdout, /got hi/);
+    assert.match(r.stdout, /stdin closed/);
+    assert.is(JSON.parse(r.error).status, 'Success');
+    assert.is(await exited, 0);
+  } finally {
+    await backend.removeContainer('tty-box');
+  }
+});
+
 test.run();

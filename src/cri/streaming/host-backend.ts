@@ -62,6 +62,7 @@ function connect(p: Started, io: SessionIO, closeInput: boolean): () => void {
   p.output.on('stdout', out);
   p.output.on('stderr', err);
   const resize = (s: { width: number; height: number }) => p.resize(s.width, s.height);
+  if (io.size) resize(io.size);
   io.resize?.on('size', resize);
   const input = (d: Buffer) => p.input.write(d);
   const ended = () => closeInput && p.input.end();

@@ -37,7 +37,8 @@ export function serveSpdyRemoteCommand(backend: StreamingBackend, kind: 'exec' |
   const gone = new AbortController();
   let started = false;
   conn.on('close', () => gone.abort());
-  const timer = setTimeout(() => conn.close(), timeouts.streamCreationMs);
+  // kubelet gives up on a client that did not open its streams in time.
+  const timer = setTimeout(() => conn.close(100), timeouts.streamCreationMs);
   conn.on('stream', (stream: SpdyStream) => {
     const type = stream.headers.streamtype ?? '';
     if (started || !['error', 'stdin', 'stdout', 'stderr', 'resize'].includes(type)) return;
