@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { constants } from 'node:os';
 import type { Readable, Writable } from 'node:stream';
 import { helperPath } from './native.js';
 
@@ -32,7 +33,7 @@ export function spawnInPty(cmd: string[], size = { width: 0, height: 0 }, option
     child.once('close', (code, signal) => {
       control.destroy();
       if (code === 125) reject(new Error(stderr.trim() || 'cannot start a pseudo-terminal'));
-      else resolve(code ?? 128 + (signal === 'SIGKILL' ? 9 : 15));
+      else resolve(code ?? 128 + (signal ? constants.signals[signal] : 0));
     });
   });
   return {

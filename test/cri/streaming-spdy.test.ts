@@ -45,6 +45,18 @@ test('exec with tty: a real terminal, resized by the client', async () => {
   assert.equal(JSON.parse(r.error).status, 'Success');
 });
 
+test('exec: a command killed by a signal reports 128+signal', async () => {
+  const r = await spdyRemoteCommand(exec(['sh', '-c', 'kill -TERM $$']), { stderr: true });
+  assert.equal(JSON.parse(r.error).details.causes, [{ reason: 'ExitCode', message: '143' }]);
+});
+
+test('exec of a program that does not exist: an InternalError status naming it', async () => {
+  const r = await spdyRemoteCommand(exec(['/no/such/program']), { stderr: true });
+  const status = JSON.parse(r.error);
+  assert.is(status.reason, 'InternalError');
+  assert.match(status.message, /cannot run \/no\/such\/program/);
+});
+
 test('older protocols: v1 error stream carries the bare message', async () => {
   const r = await spdyRemoteCommand(exec(['sh', '-c', 'exit 5']), { stderr: true, protocols: ['channel.k8s.io'] });
   assert.is(r.protocol, 'channel.k8s.io');

@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process';
 import { EventEmitter } from 'node:events';
+import { constants } from 'node:os';
 import type { Duplex, Writable } from 'node:stream';
 import { forwardInNetns, spawnInPty, type PtyProcess } from '../../runtime/index.js';
 import { SifkubeError } from '../../errors.js';
@@ -34,7 +35,7 @@ function start(cmd: string[], tty: boolean, size?: { width: number; height: numb
   child.stderr.on('data', (d: Buffer) => output.emit('stderr', d));
   const exited = new Promise<number>((resolve, reject) => {
     child.once('error', (err) => reject(new Error(`cannot run ${cmd[0]}: ${err.message}`)));
-    child.once('close', (code, signal) => resolve(code ?? 128 + (signal ? osSignal(signal) : 0)));
+    child.once('close', (code, signal) => resolve(code ?? 128 + (signal ? constants.signals[signal] : 0)));
   });
   return {
     input: child.stdin,
@@ -51,9 +52,6 @@ function start(cmd: string[], tty: boolean, size?: { width: number; height: numb
   };
 }
 
-function osSignal(name: NodeJS.Signals): number {
-  return ({ SIGHUP: 1, SIGINT: 2, SIGKILL: 9, SIGTERM: 15 } as Record<string, number>)[name] ?? 0;
-}
 
 /** Wires a started process to one client session until `until` settles or the client leaves. */
 function connect(p: Started, io: SessionIO, closeInput: boolean): () => void {

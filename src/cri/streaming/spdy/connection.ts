@@ -240,7 +240,8 @@ export class SpdyStream extends Duplex {
     readonly id: number,
     readonly headers: Headers,
   ) {
-    super({ allowHalfOpen: true });
+    // A larger buffer than the 16 KiB default: fewer socket pauses on bulk port-forward traffic.
+    super({ allowHalfOpen: true, readableHighWaterMark: 1 << 20, writableHighWaterMark: 1 << 20 });
     this.replied = new Promise((resolve, reject) => {
       this.onReplied = resolve;
       this.onReset = reject;
