@@ -94,6 +94,14 @@ test('a client that opens too few streams is cut off after the stream creation t
   }
 });
 
+test('a client sending garbage after the upgrade is disconnected; the server keeps serving', async () => {
+  const { conn } = await spdyUpgrade(execUrl(['true']), ['v4.channel.k8s.io']);
+  conn.socket.write(Buffer.from([0x80, 0x09, 0x00, 0x01, 0, 0, 0, 0]));
+  await new Promise((r) => conn.once('close', r));
+  const r = await spdyRemoteCommand(execUrl(['sh', '-c', 'echo fine']), { stderr: true });
+  assert.is(r.stdout, 'fine\n');
+});
+
 test('a used token is refused (single use) with 404 and a message naming the fix', async () => {
   const url = execUrl(['true']);
   await spdyRemoteCommand(url, { stderr: true });
