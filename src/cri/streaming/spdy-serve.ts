@@ -36,9 +36,12 @@ export function serveSpdyRemoteCommand(backend: StreamingBackend, kind: 'exec' |
   const streams = new Map<string, SpdyStream>();
   const gone = new AbortController();
   let started = false;
-  conn.on('close', () => gone.abort());
   // kubelet gives up on a client that did not open its streams in time.
   const timer = setTimeout(() => conn.close(100), timeouts.streamCreationMs);
+  conn.on('close', () => {
+    clearTimeout(timer);
+    gone.abort();
+  });
   conn.on('stream', (stream: SpdyStream) => {
     const type = stream.headers.streamtype ?? '';
     if (started || !['error', 'stdin', 'stdout', 'stderr', 'resize'].includes(type)) return;

@@ -37,10 +37,6 @@ export class TokenCache<T> {
     return e.expires > this.now() ? e.value : undefined;
   }
 
-  get size(): number {
-    return this.entries.size;
-  }
-
   private evictExpired(): void {
     const now = this.now();
     for (const [k, e] of this.entries) if (e.expires <= now) this.entries.delete(k);

@@ -88,10 +88,6 @@ export class SpdyConnection extends EventEmitter {
     this.socket.once('close', () => clearTimeout(timer));
   }
 
-  get isClosed(): boolean {
-    return this.closed || this.socket.destroyed;
-  }
-
   /** Queues frames in order; resolves when written and the socket is not congested. */
   enqueue(frame: Buffer | Promise<Buffer>): Promise<void> {
     if (this.socket.destroyed) return Promise.resolve();
@@ -199,22 +195,19 @@ export class SpdyConnection extends EventEmitter {
       }
       case FrameType.Ping: {
         const id = body.readUInt32BE(0);
-        // Odd ids are the client's, even the server's: answer only the peer's.
+        // Odd ids are the client's, even the server's: answer the peer's; we send none of our own.
         if ((id % 2 === 1) === this.isServer) this.enqueue(ping(id));
-        else this.emit('pong', id);
         return;
       }
-      case FrameType.GoAway:
-        this.emit('goaway');
-        return;
       default:
-        // SETTINGS, WINDOW_UPDATE, NOOP: spdystream ignores them and so do we.
+        // GOAWAY (the peer closes the socket next), SETTINGS, WINDOW_UPDATE, NOOP: nothing to do,
+        // as for spdystream.
         return;
     }
   }
 
-  private fail(err: Error): void {
-    this.emit('protocolError', err);
+  /** A peer that breaks the protocol is cut off; its sessions see the connection close. */
+  private fail(_err: Error): void {
     this.socket.destroy();
   }
 

@@ -12,7 +12,6 @@ const require = createRequire(import.meta.url);
 const DICTIONARY = (require('spdy-transport/lib/spdy-transport/protocol/spdy/dictionary.js') as Record<number, Buffer>)[3];
 
 export const FLAG_FIN = 0x01;
-export const FLAG_UNIDIRECTIONAL = 0x02;
 
 export const enum FrameType {
   SynStream = 1,
