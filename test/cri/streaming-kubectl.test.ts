@@ -2,7 +2,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { spawn } from 'node:child_process';
 import { HostStreamingBackend, StreamingServer } from '../../src/cri/streaming/index.js';
-import { helperPath } from '../../src/runtime/index.js';
+import { helperPath, spawnInPty } from '../../src/runtime/index.js';
 import { FakeApiServer, streamsFromQuery } from '../helpers/fake-apiserver.js';
 import { run } from '../helpers/run.js';
 
@@ -62,6 +62,28 @@ for (const websockets of [false, true]) {
     assert.match(r.stdout, /\/dev\/pts\/\d+/);
     assert.is(r.status, 4);
   });
+
+  test(`kubectl exec -it over ${via}: resizing kubectl's terminal mid-session resizes the command's`, async () => {
+    const env = { ...process.env, KUBECTL_REMOTE_COMMAND_WEBSOCKETS: String(websockets) };
+    const p = spawnInPty(['kubectl', '--kubeconfig', api.kubeconfig, 'exec', '-it', 'p', '--', 'sh', '-c', 'stty size; read x; stty size'], { width: 80, height: 24 }, { env });
+    let out = '';
+    p.output.on('data', (d: Buffer) => (out += d.toString()));
+    try {
+      assert.ok(await until(() => /24 80/.test(out)), out);
+      p.resize(120, 50);
+      await new Promise((r) => setTimeout(r, 300));
+      p.input.write('\n');
+      assert.is(await p.exited, 0);
+      assert.match(out, /24 80[\s\S]*50 120/);
+    } finally {
+      p.kill();
+    }
+  });
+}
+
+async function until(cond: () => boolean, ms = 10_000): Promise<boolean> {
+  for (const end = Date.now() + ms; Date.now() < end && !cond(); ) await new Promise((r) => setTimeout(r, 20));
+  return cond();
 }
 
 test('kubectl attach over SPDY: output of a running container, stdin with stdinOnce', async () => {
