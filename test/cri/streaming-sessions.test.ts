@@ -102,6 +102,23 @@ test('a client sending garbage after the upgrade is disconnected; the server kee
   assert.is(r.stdout, 'fine\n');
 });
 
+test('an idle connection is closed after the idle timeout and its command stopped', async () => {
+  const idle = new StreamingServer(backend, { streamIdleTimeoutMs: 300 });
+  await idle.start();
+  try {
+    const marker = `sifkube-stream-idle-${process.pid}`;
+    const url = idle.getExecUrl({ containerId: 'c1', cmd: ['sh', '-c', `sh -c 'sleep 300; : ${marker}'; :`], tty: false, stdin: false, stdout: true, stderr: false });
+    const { conn } = await spdyUpgrade(url, ['v4.channel.k8s.io']);
+    await conn.openStream({ streamtype: 'error' });
+    await conn.openStream({ streamtype: 'stdout' });
+    assert.ok(await waitFor(() => processesWith(marker).length > 0), 'the command runs');
+    await new Promise((r) => conn.once('close', r));
+    assert.ok(await waitFor(() => processesWith(marker).length === 0), 'the command is gone');
+  } finally {
+    await idle.stop();
+  }
+});
+
 test('a used token is refused (single use) with 404 and a message naming the fix', async () => {
   const url = execUrl(['true']);
   await spdyRemoteCommand(url, { stderr: true });
