@@ -98,9 +98,13 @@ export class FrameReader {
     return frames;
   }
 
-  /** The first `n` buffered bytes, without consuming them. */
+  /** The first `n` buffered bytes, without consuming them (joins only the chunks it needs). */
   private peek(n: number): Buffer {
-    if (this.chunks[0].length < n) this.chunks = [Buffer.concat(this.chunks)];
+    if (this.chunks[0].length < n) {
+      let count = 0;
+      for (let have = 0; have < n; count++) have += this.chunks[count].length;
+      this.chunks.splice(0, count, Buffer.concat(this.chunks.slice(0, count)));
+    }
     return this.chunks[0];
   }
 
