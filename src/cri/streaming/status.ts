@@ -14,7 +14,7 @@ export function nonZeroExit(cmd: string[], code: number): Status {
   return {
     metadata: {},
     status: 'Failure',
-    message: `command terminated with non-zero exit code: command '${cmd.join(' ')}' exited with ${code}`,
+    message: `command terminated with non-zero exit code: error executing command [${cmd.join(' ')}], exit code ${code}`,
     reason: 'NonZeroExitCode',
     details: { causes: [{ reason: 'ExitCode', message: String(code) }] },
   };
