@@ -1,15 +1,16 @@
-// Streaming benchmark: exec round trip of `true` (URL request -> SPDY upgrade -> streams -> exit
-// status) and port-forward throughput into a pod network namespace, each next to a peer measured in
-// the same run: spawning `true` directly (the floor under any exec) and, for throughput, the same
-// namespace reached by the helper's relay alone and host loopback TCP (the floor under any forward).
+// Streaming benchmark against containerd's CRI streaming server (kubelet's Go streaming code), the
+// peer, with the same SPDY client: exec round trip of `true` (exec URL -> SPDY upgrade -> streams
+// -> exit status) and port-forward echo throughput. The floors under both (spawning `true`, the bare
+// netns relay) are printed too.
 // Run: npm run build && node dist/bench/streaming/streaming.bench.js
 import { spawn } from 'node:child_process';
-import { connect, createServer, type AddressInfo } from 'node:net';
+import { createServer, type AddressInfo } from 'node:net';
 import { Duplex, PassThrough } from 'node:stream';
 import { HostStreamingBackend, StreamingServer } from '../../src/cri/streaming/index.js';
 import { forwardInNetns } from '../../src/runtime/index.js';
+import { ContainerdPeer } from '../../test/helpers/containerd-peer.js';
 import { NetnsPod } from '../../test/helpers/netns-pod.js';
-import { collect, spdyRemoteCommand, spdyUpgrade } from '../../test/helpers/spdy-client.js';
+import { spdyRemoteCommand, spdyUpgrade } from '../../test/helpers/spdy-client.js';
 
 const ROUNDS = 40;
 const MB = 64;
@@ -27,7 +28,7 @@ async function time(fn: () => Promise<unknown>): Promise<number> {
 
 const spawnTrue = () => new Promise((resolve) => spawn('true').once('close', resolve));
 
-/** Sends `bytes` through an echo connection made by `open` and resolves when all came back. */
+/** MiB/s of an echo round trip of MB MiB through the connection `open` makes from `data`. */
 async function echoThroughput(open: (data: Duplex) => Promise<unknown>): Promise<number> {
   const total = MB * 1024 * 1024;
   const chunk = Buffer.alloc(256 * 1024, 7);
@@ -50,52 +51,52 @@ async function echoThroughput(open: (data: Duplex) => Promise<unknown>): Promise
   return MB / (ms / 1000);
 }
 
+/** Forwards `data` through a SPDY port-forward URL to `port`. */
+async function viaSpdy(url: string, port: number, data: Duplex): Promise<void> {
+  const { conn } = await spdyUpgrade(url, ['portforward.k8s.io']);
+  const error = await conn.openStream({ streamtype: 'error', port: String(port), requestid: '0' });
+  const stream = await conn.openStream({ streamtype: 'data', port: String(port), requestid: '0' });
+  error.end();
+  data.pipe(stream);
+  stream.pipe(data);
+  await new Promise((r) => stream.once('end', r));
+  conn.socket.destroy();
+}
+
 async function main() {
   const backend = new HostStreamingBackend();
   const server = new StreamingServer(backend);
   const pod = new NetnsPod();
+  const peer = new ContainerdPeer();
+  const echo = createServer((s) => s.pipe(s));
   await server.start();
   await pod.start();
   backend.addSandbox('bench', pod.path);
+  await new Promise<void>((r) => echo.listen(0, '127.0.0.1', r));
+  await peer.start();
   try {
-    const execMs: number[] = [];
-    const spawnMs: number[] = [];
+    const opts = { tty: false, stdin: false, stdout: true, stderr: true };
+    const ours: number[] = [];
+    const theirs: number[] = [];
+    const floor: number[] = [];
     for (let i = 0; i < ROUNDS; i++) {
-      execMs.push(await time(() => spdyRemoteCommand(server.getExecUrl({ containerId: 'c', cmd: ['true'], tty: false, stdin: false, stdout: true, stderr: true }), { stderr: true })));
-      spawnMs.push(await time(spawnTrue));
+      ours.push(await time(() => spdyRemoteCommand(server.getExecUrl({ containerId: 'c', cmd: ['true'], ...opts }), { stderr: true })));
+      theirs.push(await time(async () => spdyRemoteCommand(await peer.execUrl(['true'], opts), { stderr: true })));
+      floor.push(await time(spawnTrue));
     }
+    const ourPf = await echoThroughput((d) => viaSpdy(server.getPortForwardUrl({ podSandboxId: 'bench', ports: [] }), 9090, d));
+    const peerPf = await echoThroughput(async (d) => viaSpdy(await peer.portForwardUrl(), (echo.address() as AddressInfo).port, d));
+    const relay = await echoThroughput((d) => forwardInNetns(pod.path, 9090, d));
 
-    const viaSpdy = await echoThroughput(async (data) => {
-      const { conn } = await spdyUpgrade(server.getPortForwardUrl({ podSandboxId: 'bench', ports: [] }), ['portforward.k8s.io']);
-      const error = await conn.openStream({ streamtype: 'error', port: '9090', requestid: '0' });
-      const stream = await conn.openStream({ streamtype: 'data', port: '9090', requestid: '0' });
-      error.end();
-      data.pipe(stream);
-      stream.pipe(data);
-      await collect(stream);
-      conn.socket.destroy();
-    });
-    const viaRelay = await echoThroughput((data) => forwardInNetns(pod.path, 9090, data));
-    const echo = createServer((s) => s.pipe(s));
-    await new Promise<void>((r) => echo.listen(0, '127.0.0.1', r));
-    const viaLoopback = await echoThroughput(async (data) => {
-      const s = connect((echo.address() as AddressInfo).port, '127.0.0.1');
-      data.pipe(s);
-      s.pipe(data);
-      await new Promise((r) => data.once('finish', r));
-      s.destroy();
-    });
-    echo.close();
-
-    const e = median(execMs);
-    const p = median(spawnMs);
+    const [o, t, f] = [median(ours), median(theirs), median(floor)];
     console.log(`machine: ${process.arch}, Node ${process.version}, ${new Date().toISOString()}`);
-    console.log('| measure | sifkube | peer | ratio |');
-    console.log('|---|---|---|---|');
-    console.log(`| exec round trip of \`true\`, median of ${ROUNDS} (ms) | ${e.toFixed(2)} | ${p.toFixed(2)} (spawn \`true\` directly) | ${(e / p).toFixed(2)}x |`);
-    console.log(`| port-forward echo throughput, ${MB} MiB each way (MiB/s) | ${viaSpdy.toFixed(0)} | ${viaRelay.toFixed(0)} (netns relay alone) | ${(viaSpdy / viaRelay).toFixed(2)}x |`);
-    console.log(`| port-forward echo throughput vs host loopback TCP (MiB/s) | ${viaSpdy.toFixed(0)} | ${viaLoopback.toFixed(0)} (loopback, no namespace) | ${(viaSpdy / viaLoopback).toFixed(2)}x |`);
+    console.log('| measure | sifkube | containerd 1.6 (peer) | ratio | floor |');
+    console.log('|---|---|---|---|---|');
+    console.log(`| exec round trip of \`true\`, median of ${ROUNDS} (ms) | ${o.toFixed(2)} | ${t.toFixed(2)} | ${(o / t).toFixed(2)}x | ${f.toFixed(2)} (spawn \`true\`) |`);
+    console.log(`| port-forward echo, ${MB} MiB each way (MiB/s) | ${ourPf.toFixed(0)} | ${peerPf.toFixed(0)} | ${(ourPf / peerPf).toFixed(2)}x | ${relay.toFixed(0)} (netns relay alone) |`);
   } finally {
+    await peer.stop();
+    echo.close();
     await pod.stop();
     await server.stop();
   }
