@@ -25,7 +25,6 @@ static int cmd_version(int argc, char **argv) {
   return 0;
 }
 
-int cmd_node_init(int argc, char **argv); /* node_init.c: PID 1 of a cluster node */
 
 static const struct {
   const char *name;
@@ -36,6 +35,8 @@ static const struct {
     {"cgroup-devices", cmd_cgroup_devices},
     {"node-init", cmd_node_init},
     {"container", cmd_container},
+    {"pty-exec", cmd_pty_exec},
+    {"netns-connect", cmd_netns_connect},
 };
 
 int main(int argc, char **argv) {

@@ -18,3 +18,5 @@ export { HELPER_PATH, helperPath, HelperMissingError } from './native.js';
 export { pauseContainer, resumeContainer, updateContainer } from './cgroup-ops.js';
 export { containerSpec } from './query.js';
 export { mountBundle, unmountBundle, bundleSpec, BundleMountError } from './sif-bundle.js';
+export { spawnInPty, type PtyProcess } from './pty-process.js';
+export { forwardInNetns, PortNotListeningError } from './netns-connect.js';
