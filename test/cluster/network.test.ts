@@ -2,7 +2,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   attachNode,
@@ -172,6 +172,8 @@ test('egress: a node reaches the outside through NAT on the uplink, whose forwar
   try {
     assert.ok(ok(`ip netns add ${outside} && ip link add ${uplink} type veth peer name eth0 netns /run/netns/${outside}`));
     assert.ok(ok(`ip addr add ${outer}.1/30 dev ${uplink} && ip link set ${uplink} up && ip -n ${outside} addr add ${outer}.2/30 dev eth0 && ip -n ${outside} link set eth0 up`));
+    // Off, as on a host that does not route (a new link copies conf/default, which other software may have turned on).
+    writeFileSync(`/proc/sys/net/ipv4/conf/${uplink}/forwarding`, '0');
     const { state } = await prepareCluster({ ...config, nodes: config.nodes.slice(0, 1) }, { uplinks: [uplink] });
     assert.equal(state.uplinks, { [uplink]: '0' });
     const plan = state.plan;
