@@ -1,4 +1,5 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { stringify } from 'yaml';
 import type { KubeDistribution } from '../kube/resolve.js';
 import type { ClusterPlan, NodePlan } from '../plan.js';
@@ -7,7 +8,8 @@ import type { ComponentSpec } from '../supervisor/index.js';
 import { cniConfList } from './cni.js';
 import { apiServerArgs, controllerManagerArgs, ETCD_PORTS, etcdArgs, kubeProxyArgs, kubeProxyConfiguration, schedulerArgs } from './control-plane.js';
 import { kubeletArgs, kubeletConfiguration } from './kubelet.js';
-import { nodeLayout, type NodeLayout } from './layout.js';
+import { MAX_SOCKET_PATH, nodeLayout, type NodeLayout } from './layout.js';
+import { ClusterConfigError } from '../errors.js';
 
 /**
  * Writes a node's generated files (kubelet and kube-proxy configurations, CNI network) and returns
@@ -16,7 +18,10 @@ import { nodeLayout, type NodeLayout } from './layout.js';
  */
 export function writeNodeFiles(plan: ClusterPlan, node: NodePlan, pki: PkiPaths, dist: KubeDistribution, etcd: string): { layout: NodeLayout; components: ComponentSpec[] } {
   const layout = nodeLayout(plan, node);
-  for (const d of [layout.dir, layout.logs, layout.kubeletRoot, layout.cniConfDir]) mkdirSync(d, { recursive: true, mode: 0o700 });
+  if (Buffer.byteLength(layout.criSocket) > MAX_SOCKET_PATH) {
+    throw new ClusterConfigError('--name', 'name', `the node socket path ${layout.criSocket} is longer than ${MAX_SOCKET_PATH} bytes`, 'use a shorter cluster name (or a shorter SIFKUBE_STATE_DIR)');
+  }
+  for (const d of [layout.dir, layout.logs, layout.kubeletRoot, layout.cniConfDir, dirname(layout.criSocket)]) mkdirSync(d, { recursive: true, mode: 0o700 });
   writeFileSync(layout.kubeletConfig, stringify(kubeletConfiguration(plan, node, pki, layout, dist.version)));
   writeFileSync(layout.kubeProxyConfig, stringify(kubeProxyConfiguration(plan, node, pki)));
   writeFileSync(layout.cniConfFile, `${JSON.stringify(cniConfList(node, layout), null, 2)}\n`);
