@@ -203,7 +203,7 @@ test('a prepare that fails half-way removes what it made and says what failed', 
     assert.unreachable('prepare succeeded');
   } catch (err) {
     assert.instance(err, HostSetupError);
-    assert.match((err as Error).message, new RegExp(`iptables -w -t nat -N SIFKUBE-${id}-NAT failed: .*: run \`sifkube doctor\`, then \`sifkube delete\` to clean up`));
+    assert.match((err as Error).message, new RegExp(`adding iptables chains SIFKUBE-${id}-NAT, .* failed: .*Chain already exists.*: run \`sifkube doctor\`, then \`sifkube delete\` to clean up`));
   }
   assert.equal(clusterLeftovers(name), []);
   assert.is(iptablesDump(), ipt);
