@@ -12,6 +12,7 @@ packages=(
   runc crun containerd             # peers, used as oracles and in benchmarks
   docker-registry skopeo umoci     # a real OCI registry on loopback and images pushed to it
   etcd-server                      # etcd for the control plane
+  curl                             # bench/cluster/peer.sh polls etcd's /health with it
   qemu-system-x86 linux-image-amd64  # a pure cgroup v2 VM for the cgroup v2 tests
 )
 # kubectl: take Debian's only where none is installed (some images ship their own).

@@ -73,7 +73,12 @@ test('a component waits for the components it comes after to be healthy, so it n
   try {
     sup.start([
       // Fails at once unless etcd answers: started too early it would exit and be restarted.
-      { name: 'client', command: 'sh', args: ['-c', `curl -sf http://127.0.0.1:${client}/health >/dev/null && exec sleep 300`], after: ['etcd'] },
+      {
+        name: 'client',
+        command: process.execPath,
+        args: ['-e', `fetch('http://127.0.0.1:${client}/health').then((r) => (r.ok ? setInterval(() => {}, 1e6) : process.exit(1)), () => process.exit(1))`],
+        after: ['etcd'],
+      },
       { name: 'etcd', command: resolveEtcd(), args: etcdArgs('sk-after', join(work, 'etcd-after'), { client, peer }), health: { url: `http://127.0.0.1:${client}/health` } },
     ]);
     assert.is(sup.status().find((c) => c.name === 'client')?.phase, 'waiting');
