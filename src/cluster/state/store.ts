@@ -57,14 +57,20 @@ export function readClusterState(name: string): ClusterState {
   return state;
 }
 
-/** Every cluster that has a state file, by name. */
+/** Every cluster with a readable state file, by name (see clusterEntries for the others). */
 export function listClusters(): ClusterState[] {
-  const dir = clustersDir();
-  if (!existsSync(dir)) return [];
-  return readdirSync(dir)
-    .sort()
-    .filter((n) => existsSync(join(dir, n, STATE_FILE)))
-    .map((n) => readClusterState(n));
+  return clusterEntries().flatMap((e) => (e.state ? [e.state] : []));
+}
+
+/** Every cluster folder: its state, or why it cannot be read (a failed init, a damaged file). */
+export function clusterEntries(): { name: string; state?: ClusterState; problem?: string }[] {
+  return clusterDirNames().map((name) => {
+    try {
+      return { name, state: readClusterState(name) };
+    } catch (err) {
+      return { name, problem: err instanceof ClusterNotFoundError ? 'no state file (a failed init?)' : (err as Error).message };
+    }
+  });
 }
 
 /** Names of every cluster folder, with or without a readable state file (a failed init leaves one without). */
