@@ -17,6 +17,7 @@ import {
   readSysctl,
   ClusterExistsError,
   HostSetupError,
+  clusterDirNames,
   defaultRouteDevices,
   type PreparedCluster,
 } from '../../src/cluster/index.js';
@@ -107,6 +108,15 @@ test('prepare + 3 node namespaces: ping across nodes and pod CIDRs, port mapping
   assert.equal(ours(diffSnapshots(before, hostSnapshot())), []);
   assert.equal(ours(diffSnapshots(hostSnapshot(), before)), []);
   assert.is(iptablesDump(), ipt, 'iptables exactly as before');
+});
+
+test('the last delete removes the folders the first cluster made', async () => {
+  if (clusterDirNames().length > 0 || existsSync('/var/lib/sifkube/clusters.lock')) return; // other clusters on this host: nothing to check
+  const hadRoot = existsSync('/var/lib/sifkube');
+  await prepareCluster(config);
+  await deleteCluster(name, kubeconfig);
+  assert.not.ok(existsSync('/var/lib/sifkube/clusters'));
+  if (!hadRoot) assert.not.ok(existsSync('/var/lib/sifkube'));
 });
 
 test('delete removes a half-made cluster with no state file (failed init)', async () => {
