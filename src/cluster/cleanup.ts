@@ -1,7 +1,7 @@
-import { existsSync, lstatSync } from 'node:fs';
+import { existsSync, lstatSync, rmdirSync } from 'node:fs';
 import { cgroupPids, clusterCgroups, removeClusterCgroups } from './cgroups.js';
 import { CleanupIncompleteError } from './errors.js';
-import { clusterNames } from './names.js';
+import { clusterNames, clustersDir, stateRoot } from './names.js';
 import { clusterChains, clusterLinks, clusterNetns, removeClusterLinks, removeClusterNetns, removeClusterRules, restoreHostSysctls, restoreUplinkForwarding } from './network/index.js';
 import { contextName } from './pki/cluster-pki.js';
 import { defaultKubeconfigPath, removeFromKubeconfig } from './pki/kubeconfig.js';
@@ -28,6 +28,17 @@ function stateOf(name: string): ClusterState | undefined {
     return readClusterState(name);
   } catch {
     return undefined; // a failed init may have left no (or a broken) state file: names suffice
+  }
+}
+
+/** The folders sifkube made for its first cluster go with its last one (a folder still in use is not empty). */
+function removeEmptyFolders(dirs: string[]): void {
+  for (const dir of dirs) {
+    try {
+      rmdirSync(dir);
+    } catch {
+      continue; // not empty (another cluster, another sifkube part) or already gone
+    }
   }
 }
 
@@ -93,6 +104,7 @@ export async function deleteCluster(name: string, kubeconfigPath = defaultKubeco
   const before = clusterCgroups(names).length;
   report.cgroups = before - removeClusterCgroups(names).length;
   removeClusterDir(name);
+  removeEmptyFolders([clustersDir(), stateRoot(), '/run/sifkube/clusters', '/run/sifkube']);
   const left = clusterLeftovers(name);
   if (left.length > 0) throw new CleanupIncompleteError(name, left);
   return report;

@@ -37,9 +37,9 @@ export class SubnetClashError extends SifkubeError {
 
 /** A Kubernetes binary is nowhere sifkube looks. */
 export class KubeBinaryMissingError extends SifkubeError {
-  constructor(binary: string, version: string, where: string[]) {
+  constructor(binary: string, version: string, where: string[], fix?: string) {
     super(
-      `Kubernetes binary ${binary} (${version}) not found in ${where.join(', ')}: pass --kube-bin-dir DIR with it, fill the cache with \`sifkube kube import DIR\`, or let sifkube download it (drop --offline)`,
+      `${binary} (${version}) not found in ${where.join(', ')}: ${fix ?? 'pass --kube-bin-dir DIR with it, fill the cache with `sifkube kube import DIR` or `sifkube kube fetch`, or let sifkube download it (dl.k8s.io, or a mirror in SIFKUBE_KUBE_RELEASE_URL)'}`,
       85,
     );
   }

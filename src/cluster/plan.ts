@@ -104,8 +104,8 @@ export function planCluster(config: ClusterConfig, taken: TakenSubnet[]): Cluste
       veth: vethName(names, index),
     };
   });
-  const names2 = nodes.map((n) => n.name);
-  const dup = names2.find((n, i) => names2.indexOf(n) !== i);
+  const nodeNames = nodes.map((n) => n.name);
+  const dup = nodeNames.find((n, i) => nodeNames.indexOf(n) !== i);
   if (dup) throw new ClusterConfigError('cluster config', 'nodes', `two nodes would be named ${dup}`, 'give the nodes other names');
   const cp = nodes.find((n) => n.role === 'control-plane')!;
   return {

@@ -1,6 +1,6 @@
 import { Flags } from '@oclif/core';
 import { SifkubeCommand } from '../cli/command.js';
-import { listClusters } from '../cluster/index.js';
+import { clusterEntries } from '../cluster/index.js';
 import { requireRoot } from '../errors.js';
 
 export default class List extends SifkubeCommand {
@@ -10,14 +10,11 @@ export default class List extends SifkubeCommand {
   async run(): Promise<void> {
     const { flags } = await this.parse(List);
     requireRoot('sifkube list');
-    const rows = listClusters().map((c) => ({
-      name: c.plan.name,
-      phase: c.phase,
-      nodes: c.plan.nodes.length,
-      kubernetes: c.plan.kubernetesVersion,
-      nodeSubnet: c.plan.bridge.subnet,
-      api: c.plan.apiServer.url,
-    }));
+    const rows = clusterEntries().map(({ name, state: c, problem }) =>
+      c
+        ? { name, phase: c.phase, nodes: c.plan.nodes.length, kubernetes: c.plan.kubernetesVersion, nodeSubnet: c.plan.bridge.subnet, api: c.plan.apiServer.url }
+        : { name, phase: 'unreadable', nodes: 0, kubernetes: '-', nodeSubnet: '-', api: `${problem}: sifkube delete --name ${name}` },
+    );
     if (flags.json) return this.printJson(rows);
     if (rows.length === 0) return this.log('no clusters');
     const header = { name: 'NAME', phase: 'PHASE', nodes: 'NODES', kubernetes: 'KUBERNETES', nodeSubnet: 'NODE SUBNET', api: 'API SERVER' };

@@ -7,7 +7,7 @@ import { createServer } from 'node:http';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { KUBE_BINARIES, Supervisor, addNodeNetns, attachNode, clusterLeftovers, defaultClusterConfig, deleteCluster, nodeLayout, prepareCluster } from '../../src/cluster/index.js';
+import { KUBE_BINARIES, Supervisor, clusterNames, addNodeNetns, attachNode, clusterLeftovers, defaultClusterConfig, deleteCluster, nodeLayout, prepareCluster } from '../../src/cluster/index.js';
 
 const bin = new URL('../../../bin/sifkube.js', import.meta.url).pathname;
 const work = mkdtempSync(join(tmpdir(), 'sk-cmd-'));
@@ -26,6 +26,15 @@ test('list, kubeconfig (print and --merge), delete on a prepared cluster', async
     assert.is(list.exitCode, 0, list.stderr);
     const row = JSON.parse(list.stdout).find((r: { name: string }) => r.name === name);
     assert.equal({ ...row, nodeSubnet: undefined, api: undefined }, { name, phase: 'creating', nodes: 2, kubernetes: 'v1.31.4', nodeSubnet: undefined, api: undefined });
+    const broken = `t-broken-${randomBytes(3).toString('hex')}`;
+    mkdirSync(join(clusterNames(broken).stateDir), { recursive: true });
+    try {
+      const withBroken = await sifkube('list');
+      assert.is(withBroken.exitCode, 0, withBroken.stderr);
+      assert.match(withBroken.stdout, new RegExp(`^${broken} +unreadable +0 +- +- +no state file \\(a failed init\\?\\): sifkube delete --name ${broken}$`, 'm'));
+    } finally {
+      await deleteCluster(broken, kc);
+    }
     const table = await sifkube('list');
     assert.match(table.stdout, new RegExp(`^${name} +creating +2 +v1\\.31\\.4`, 'm'));
 

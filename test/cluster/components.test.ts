@@ -47,6 +47,9 @@ test('kubelet configuration: our CRI socket, cgroupfs, own cgroupRoot, authn/aut
   assert.is(k.kind, 'KubeletConfiguration');
   assert.is(k.apiVersion, 'kubelet.config.k8s.io/v1beta1');
   assert.is(k.containerRuntimeEndpoint, `unix://${layout.criSocket}`);
+  // The longest cluster name with a long node name still gives a socket path a unix socket can have.
+  const long = planCluster(defaultClusterConfig('a'.repeat(40), 2), []);
+  assert.ok(Buffer.byteLength(nodeLayout(long, long.nodes[0]).criSocket) <= 107);
   assert.is(k.cgroupDriver, 'cgroupfs');
   assert.is(k.cgroupRoot, '/sifkube-comp/comp-control-plane');
   assert.is(k.failSwapOn, false);
@@ -77,7 +80,10 @@ test('node files: components per role, with the version the binaries report', as
   const p2 = { ...plan, names: { ...plan.names, stateDir: base } };
   const cp = writeNodeFiles(p2, p2.nodes[0], pki, dist, resolveEtcd());
   assert.equal(cp.components.map((c) => c.name), ['etcd', 'kube-apiserver', 'kube-controller-manager', 'kube-scheduler', 'kubelet', 'kube-proxy']);
+  assert.equal(cp.components.map((c) => c.after ?? []), [[], ['etcd'], ['kube-apiserver'], ['kube-apiserver'], [], []]);
   const worker = writeNodeFiles(p2, p2.nodes[1], pki, dist, resolveEtcd());
+  const deep = { ...plan, names: { ...plan.names, stateDir: join(work, 'x'.repeat(90)) } };
+  assert.throws(() => writeNodeFiles(deep, deep.nodes[0], pki, dist, resolveEtcd()), /--name: name: the node socket path .* is longer than 107 bytes: use a shorter cluster name/);
   assert.equal(worker.components.map((c) => c.name), ['kubelet', 'kube-proxy']);
   const kubelet = worker.components.find((c) => c.name === 'kubelet')!;
   assert.is(kubelet.command, dist.paths.kubelet);

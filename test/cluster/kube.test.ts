@@ -116,7 +116,7 @@ test('offline with nothing cached names the binary and the ways to provide it', 
     assert.unreachable();
   } catch (err) {
     assert.instance(err, KubeBinaryMissingError);
-    assert.match((err as Error).message, /Kubernetes binary kube-apiserver \(v1\.28\.2\) not found in .*v1\.28\.2: pass --kube-bin-dir DIR with it, fill the cache with `sifkube kube import DIR`/);
+    assert.match((err as Error).message, /kube-apiserver \(v1\.28\.2\) not found in .*v1\.28\.2: pass --kube-bin-dir DIR with it, fill the cache with `sifkube kube import DIR` or `sifkube kube fetch`/);
   }
 });
 
@@ -138,7 +138,7 @@ test('--kube-bin-dir wins over the cache and must match the version', async () =
   assert.is(d.sources.kubelet, 'bin-dir');
   await rejects(() => resolveKubernetes({ version: 'v1.30.0', binDir: dir }), /bins\/kube-apiserver is Kubernetes v1\.31\.4, not v1\.30\.0: pass --kubernetes-version v1\.31\.4/);
   const partial = binDir('partial', { 'kube-proxy': null as unknown as string }, 'v1.31.4');
-  await rejects(() => resolveKubernetes({ version: 'v1.31.4', binDir: partial }), /Kubernetes binary kube-proxy \(v1\.31\.4\) not found in .*partial/);
+  await rejects(() => resolveKubernetes({ version: 'v1.31.4', binDir: partial }), /kube-proxy \(v1\.31\.4\) not found in .*partial/);
 });
 
 test('kube import fills the cache after checking the versions', async () => {
@@ -161,7 +161,7 @@ test('the real kubectl reports its version; etcd is found on PATH', () => {
   const path = process.env.PATH;
   process.env.PATH = '/nonexistent';
   try {
-    assert.throws(() => resolveEtcd(join(work, 'nowhere')), /Kubernetes binary etcd \(any 3\.4\+\) not found in .*nowhere, PATH/);
+    assert.throws(() => resolveEtcd(join(work, 'nowhere')), /etcd \(3\.4 or newer\) not found in .*nowhere, PATH: apt-get install -y etcd-server, or put etcd in the --kube-bin-dir folder/);
   } finally {
     process.env.PATH = path;
   }

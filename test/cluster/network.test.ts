@@ -2,7 +2,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   attachNode,
@@ -17,6 +17,7 @@ import {
   readSysctl,
   ClusterExistsError,
   HostSetupError,
+  clusterDirNames,
   defaultRouteDevices,
   type PreparedCluster,
 } from '../../src/cluster/index.js';
@@ -109,6 +110,15 @@ test('prepare + 3 node namespaces: ping across nodes and pod CIDRs, port mapping
   assert.is(iptablesDump(), ipt, 'iptables exactly as before');
 });
 
+test('the last delete removes the folders the first cluster made', async () => {
+  if (clusterDirNames().length > 0 || existsSync('/var/lib/sifkube/clusters.lock')) return; // other clusters on this host: nothing to check
+  const hadRoot = existsSync('/var/lib/sifkube');
+  await prepareCluster(config);
+  await deleteCluster(name, kubeconfig);
+  assert.not.ok(existsSync('/var/lib/sifkube/clusters'));
+  if (!hadRoot) assert.not.ok(existsSync('/var/lib/sifkube'));
+});
+
 test('delete removes a half-made cluster with no state file (failed init)', async () => {
   const before = hostSnapshot();
   const ipt = iptablesDump();
@@ -172,6 +182,8 @@ test('egress: a node reaches the outside through NAT on the uplink, whose forwar
   try {
     assert.ok(ok(`ip netns add ${outside} && ip link add ${uplink} type veth peer name eth0 netns /run/netns/${outside}`));
     assert.ok(ok(`ip addr add ${outer}.1/30 dev ${uplink} && ip link set ${uplink} up && ip -n ${outside} addr add ${outer}.2/30 dev eth0 && ip -n ${outside} link set eth0 up`));
+    // Off, as on a host that does not route (a new link copies conf/default, which other software may have turned on).
+    writeFileSync(`/proc/sys/net/ipv4/conf/${uplink}/forwarding`, '0');
     const { state } = await prepareCluster({ ...config, nodes: config.nodes.slice(0, 1) }, { uplinks: [uplink] });
     assert.equal(state.uplinks, { [uplink]: '0' });
     const plan = state.plan;
@@ -201,7 +213,7 @@ test('a prepare that fails half-way removes what it made and says what failed', 
     assert.unreachable('prepare succeeded');
   } catch (err) {
     assert.instance(err, HostSetupError);
-    assert.match((err as Error).message, new RegExp(`iptables -w -t nat -N SIFKUBE-${id}-NAT failed: .*: run \`sifkube doctor\`, then \`sifkube delete\` to clean up`));
+    assert.match((err as Error).message, new RegExp(`adding iptables chains SIFKUBE-${id}-NAT, .* failed: .*Chain already exists.*: run \`sifkube doctor\`, then \`sifkube delete\` to clean up`));
   }
   assert.equal(clusterLeftovers(name), []);
   assert.is(iptablesDump(), ipt);

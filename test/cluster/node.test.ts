@@ -30,6 +30,9 @@ const tag = randomBytes(3).toString('hex');
 const name = `t-node-${tag}`;
 const bin = new URL('../../../bin/sifkube.js', import.meta.url).pathname;
 
+/** A Node.js one-liner that exits 0 when `url` answers 2xx within 2 s. */
+const httpGet = (url: string) => `fetch(${JSON.stringify(url)}, { signal: AbortSignal.timeout(2000) }).then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))`;
+
 async function until<T>(what: string, fn: () => T | undefined, ms = 30_000): Promise<T> {
   const deadline = Date.now() + ms;
   for (;;) {
@@ -76,8 +79,8 @@ test('three node containers: own hostname, network, overlay root, contained sysc
     });
     assert.is(etcd.phase, 'running');
     // etcd listens on the node's own loopback: reachable in its network namespace only.
-    assert.is(spawnSync('nsenter', [`--net=${netns}`, 'curl', '-sf', 'http://127.0.0.1:2379/health']).status, 0);
-    assert.is.not(spawnSync('curl', ['-sf', '--max-time', '2', `http://${cp.address}:2379/health`]).status, 0, 'not on the node address');
+    assert.is(spawnSync('nsenter', [`--net=${netns}`, process.execPath, '-e', httpGet('http://127.0.0.1:2379/health')]).status, 0);
+    assert.is.not(spawnSync(process.execPath, ['-e', httpGet(`http://${cp.address}:2379/health`)]).status, 0, 'not on the node address');
     plan.nodes.forEach((n, i) => assert.is(runc('exec', started[i].id, 'hostname').stdout.trim(), n.name));
     assert.match(runc('exec', id, 'ip', '-4', '-o', 'addr', 'show', 'eth0').stdout, new RegExp(`inet ${cp.address.replace(/\./g, '\\.')}/`));
     const ping = runc('exec', started[2].id, 'busybox', 'ping', '-c', '1', '-W', '2', plan.nodes[1].address);

@@ -1,6 +1,6 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, lstatSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -36,6 +36,24 @@ test('two named clusters coexist with distinct automatic subnets; list shows bot
   } finally {
     await deleteCluster(a, kc);
     await deleteCluster(b, kc);
+  }
+});
+
+test('clusters created at the same moment by two processes get distinct subnets', async () => {
+  const store = new URL('../../src/cluster/index.js', import.meta.url).pathname;
+  const names = [`t-r1-${tag}`, `t-r2-${tag}`, `t-r3-${tag}`];
+  const script = (n: string) => `import(${JSON.stringify(store)}).then((c) => { const s = c.createClusterState(c.defaultClusterConfig(${JSON.stringify(n)}, 1)); console.log(s.plan.bridge.subnet, s.plan.podSubnet); })`;
+  try {
+    const runs = names.map((n) => new Promise<string>((resolve, reject) => {
+      const child = spawn(process.execPath, ['-e', script(n)], { stdio: ['ignore', 'pipe', 'inherit'] });
+      let out = '';
+      child.stdout.on('data', (d) => (out += d));
+      child.on('close', (code) => (code === 0 ? resolve(out.trim()) : reject(new Error(`creating ${n}: exit ${code}`))));
+    }));
+    const subnets = (await Promise.all(runs)).flatMap((l) => l.split(' '));
+    assert.is(new Set(subnets).size, subnets.length, subnets.join(', '));
+  } finally {
+    for (const n of names) await deleteCluster(n, kc);
   }
 });
 

@@ -66,6 +66,35 @@ test('etcd from Debian: started, healthy on /health, killed, restarted by the su
   }
 });
 
+test('a component waits for the components it comes after to be healthy, so it never fails first', async () => {
+  const client = await freePort();
+  const peer = await freePort();
+  const sup = new Supervisor({ logDir: join(work, 'logs-after'), initialBackoffMs: 100 });
+  try {
+    sup.start([
+      // Fails at once unless etcd answers: started too early it would exit and be restarted.
+      {
+        name: 'client',
+        command: process.execPath,
+        args: ['-e', `fetch('http://127.0.0.1:${client}/health').then((r) => (r.ok ? setInterval(() => {}, 1e6) : process.exit(1)), () => process.exit(1))`],
+        after: ['etcd'],
+      },
+      { name: 'etcd', command: resolveEtcd(), args: etcdArgs('sk-after', join(work, 'etcd-after'), { client, peer }), health: { url: `http://127.0.0.1:${client}/health` } },
+    ]);
+    assert.is(sup.status().find((c) => c.name === 'client')?.phase, 'waiting');
+    await sup.waitHealthy('etcd', 20_000);
+    await until('client running', () => sup.status().find((c) => c.name === 'client')?.phase === 'running');
+    await new Promise((r) => setTimeout(r, 300));
+    const c = sup.status().find((x) => x.name === 'client')!;
+    assert.is(c.phase, 'running');
+    assert.is(c.restarts, 0);
+    assert.is(c.lastExit, undefined);
+    assert.throws(() => sup.start([{ name: 'x', command: 'true', args: [], after: ['nope'] }]), /component x waits for unknown component\(s\) nope/);
+  } finally {
+    await sup.stop(2000);
+  }
+});
+
 test('a crash loop backs off exponentially and stop cancels the pending restart', async () => {
   const sup = new Supervisor({ logDir: join(work, 'logs'), initialBackoffMs: 50, maxBackoffMs: 200 });
   try {

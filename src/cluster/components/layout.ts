@@ -13,10 +13,14 @@ export function nodeLayout(plan: ClusterPlan, node: NodePlan) {
     cniConfDir: join(dir, 'cni'),
     cniConfFile: join(dir, 'cni', '10-sifkube.conflist'),
     cniIpamDir: join(dir, 'cni-ipam'),
-    criSocket: join(dir, 'cri.sock'),
+    // A unix socket path has at most 107 bytes: sockets live under a short folder, named by node index.
+    criSocket: join(plan.names.stateDir, 'sock', `${node.index}-cri.sock`),
     etcdData: join(dir, 'etcd'),
     supervisorStatus: join(dir, 'supervisor.json'),
   };
 }
+
+/** The longest path a unix socket can have (sun_path is 108 bytes with its NUL). */
+export const MAX_SOCKET_PATH = 107;
 
 export type NodeLayout = ReturnType<typeof nodeLayout>;

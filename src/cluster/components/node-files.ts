@@ -1,4 +1,5 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { stringify } from 'yaml';
 import type { KubeDistribution } from '../kube/resolve.js';
 import type { ClusterPlan, NodePlan } from '../plan.js';
@@ -7,16 +8,21 @@ import type { ComponentSpec } from '../supervisor/index.js';
 import { cniConfList } from './cni.js';
 import { apiServerArgs, controllerManagerArgs, ETCD_PORTS, etcdArgs, kubeProxyArgs, kubeProxyConfiguration, schedulerArgs } from './control-plane.js';
 import { kubeletArgs, kubeletConfiguration } from './kubelet.js';
-import { nodeLayout, type NodeLayout } from './layout.js';
+import { MAX_SOCKET_PATH, nodeLayout, type NodeLayout } from './layout.js';
+import { ClusterConfigError } from '../errors.js';
 
 /**
  * Writes a node's generated files (kubelet and kube-proxy configurations, CNI network) and returns
- * the components its supervisor runs, in start order: on the control-plane node etcd, kube-apiserver,
- * kube-controller-manager, kube-scheduler first; on every node the kubelet and kube-proxy.
+ * the components its supervisor runs: on the control-plane node etcd, then kube-apiserver once etcd is
+ * healthy, then kube-controller-manager and kube-scheduler once it is; on every node the kubelet and
+ * kube-proxy (they retry the API server themselves).
  */
 export function writeNodeFiles(plan: ClusterPlan, node: NodePlan, pki: PkiPaths, dist: KubeDistribution, etcd: string): { layout: NodeLayout; components: ComponentSpec[] } {
   const layout = nodeLayout(plan, node);
-  for (const d of [layout.dir, layout.logs, layout.kubeletRoot, layout.cniConfDir]) mkdirSync(d, { recursive: true, mode: 0o700 });
+  if (Buffer.byteLength(layout.criSocket) > MAX_SOCKET_PATH) {
+    throw new ClusterConfigError('--name', 'name', `the node socket path ${layout.criSocket} is longer than ${MAX_SOCKET_PATH} bytes`, 'use a shorter cluster name (or a shorter SIFKUBE_STATE_DIR)');
+  }
+  for (const d of [layout.dir, layout.logs, layout.kubeletRoot, layout.cniConfDir, dirname(layout.criSocket)]) mkdirSync(d, { recursive: true, mode: 0o700 });
   writeFileSync(layout.kubeletConfig, stringify(kubeletConfiguration(plan, node, pki, layout, dist.version)));
   writeFileSync(layout.kubeProxyConfig, stringify(kubeProxyConfiguration(plan, node, pki)));
   writeFileSync(layout.cniConfFile, `${JSON.stringify(cniConfList(node, layout), null, 2)}\n`);
@@ -26,9 +32,9 @@ export function writeNodeFiles(plan: ClusterPlan, node: NodePlan, pki: PkiPaths,
     mkdirSync(layout.etcdData, { recursive: true, mode: 0o700 });
     components.push(
       { name: 'etcd', command: etcd, args: etcdArgs(node.name, layout.etcdData), health: { url: `http://127.0.0.1:${ETCD_PORTS.client}/health` } },
-      { name: 'kube-apiserver', command: p['kube-apiserver'], args: apiServerArgs(plan, pki), health: { url: `https://127.0.0.1:${plan.apiServer.port}/readyz`, caFile: pki.ca.cert } },
-      { name: 'kube-controller-manager', command: p['kube-controller-manager'], args: controllerManagerArgs(plan, pki), health: { url: 'https://127.0.0.1:10257/healthz', insecure: true } },
-      { name: 'kube-scheduler', command: p['kube-scheduler'], args: schedulerArgs(plan, pki), health: { url: 'https://127.0.0.1:10259/healthz', insecure: true } },
+      { name: 'kube-apiserver', command: p['kube-apiserver'], args: apiServerArgs(plan, pki), after: ['etcd'], health: { url: `https://127.0.0.1:${plan.apiServer.port}/readyz`, caFile: pki.ca.cert } },
+      { name: 'kube-controller-manager', command: p['kube-controller-manager'], args: controllerManagerArgs(plan, pki), after: ['kube-apiserver'], health: { url: 'https://127.0.0.1:10257/healthz', insecure: true } },
+      { name: 'kube-scheduler', command: p['kube-scheduler'], args: schedulerArgs(plan, pki), after: ['kube-apiserver'], health: { url: 'https://127.0.0.1:10259/healthz', insecure: true } },
     );
   }
   components.push(

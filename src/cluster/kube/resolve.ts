@@ -63,7 +63,7 @@ export function resolveEtcd(binDir?: string): string {
   const inDir = binDir !== undefined ? join(binDir, 'etcd') : undefined;
   if (inDir && existsSync(inDir)) return inDir;
   const found = findExecutable('etcd');
-  if (!found) throw new KubeBinaryMissingError('etcd', 'any 3.4+', [...(binDir ? [binDir] : []), 'PATH']);
+  if (!found) throw new KubeBinaryMissingError('etcd', '3.4 or newer', [...(binDir ? [binDir] : []), 'PATH'], 'apt-get install -y etcd-server, or put etcd in the --kube-bin-dir folder');
   return found;
 }
 

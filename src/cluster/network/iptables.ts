@@ -1,81 +1,89 @@
-import { sh, trySh } from '../host.js';
+import { spawnSync } from 'node:child_process';
+import { HostSetupError } from '../errors.js';
 import type { ClusterNames } from '../names.js';
 import type { ClusterPlan } from '../plan.js';
-import { spawnSync } from 'node:child_process';
 
-/** The chains of one cluster, each reached by one jump rule carrying the cluster's comment. */
-function chains(names: ClusterNames) {
+type Table = 'nat' | 'filter';
+
+/** The chains of one cluster: egress masquerade, port-mapping DNAT, bridge forwarding. */
+function chains(names: ClusterNames): { table: Table; chain: string }[] {
   return [
-    { table: 'nat', chain: names.natChain, from: ['POSTROUTING'] },
-    { table: 'nat', chain: `SIFKUBE-${names.id}-DNAT`, from: ['PREROUTING', 'OUTPUT'] },
-    { table: 'filter', chain: names.forwardChain, from: ['FORWARD'] },
+    { table: 'nat', chain: names.natChain },
+    { table: 'nat', chain: dnatChain(names) },
+    { table: 'filter', chain: names.forwardChain },
   ];
 }
 
-function ipt(args: string[]): string {
-  return sh('iptables', ['-w', ...args]);
+function dnatChain(names: ClusterNames): string {
+  return `SIFKUBE-${names.id}-DNAT`;
 }
 
 /**
+ * Applies rule lines per table in one iptables-restore transaction (--noflush: other rules stay):
+ * all or nothing, and one process instead of one per rule.
+ */
+function restore(what: string, tables: Record<Table, string[]>): void {
+  const text = (Object.entries(tables) as [Table, string[]][])
+    .filter(([, lines]) => lines.length > 0)
+    .map(([table, lines]) => `*${table}\n${lines.join('\n')}\nCOMMIT\n`)
+    .join('');
+  if (!text) return;
+  const r = spawnSync('iptables-restore', ['-w', '--noflush'], { input: text, encoding: 'utf8' });
+  if (r.error || r.status !== 0) throw new HostSetupError(what, (r.error?.message ?? r.stderr).trim().split('\n')[0]);
+}
+
+const quote = (s: string) => `"${s}"`;
+
+/**
  * Egress NAT for the node subnet, forwarding to and from the bridge, and DNAT of each node's
- * extraPortMappings from the host's own addresses, all in chains named SIFKUBE-<id>-….
+ * extraPortMappings from the host's own addresses, in chains named SIFKUBE-<id>-…, each reached by
+ * one jump carrying the cluster's comment. Fails (changing nothing) if a chain already exists.
  */
 export function addClusterRules(plan: ClusterPlan): void {
   const n = plan.names;
   const br = plan.bridge.name;
-  for (const c of chains(n)) ipt(['-t', c.table, '-N', c.chain]);
-  ipt(['-t', 'nat', '-A', n.natChain, '-s', plan.bridge.subnet, '!', '-o', br, '-j', 'MASQUERADE']);
-  ipt(['-t', 'filter', '-A', n.forwardChain, '-i', br, '-j', 'ACCEPT']);
-  ipt(['-t', 'filter', '-A', n.forwardChain, '-o', br, '-j', 'ACCEPT']);
-  const dnat = `SIFKUBE-${n.id}-DNAT`;
-  for (const node of plan.nodes) {
-    for (const p of node.extraPortMappings) {
-      const proto = p.protocol.toLowerCase();
-      ipt(['-t', 'nat', '-A', dnat, '-p', proto, '--dport', String(p.hostPort), '-j', 'DNAT', '--to-destination', `${node.address}:${p.containerPort}`]);
-    }
-  }
-  const comment = ['-m', 'comment', '--comment', n.ruleComment];
-  ipt(['-t', 'nat', '-A', 'POSTROUTING', ...comment, '-j', n.natChain]);
-  for (const from of ['PREROUTING', 'OUTPUT']) ipt(['-t', 'nat', '-A', from, '-m', 'addrtype', '--dst-type', 'LOCAL', ...comment, '-j', dnat]);
-  ipt(['-t', 'filter', '-I', 'FORWARD', ...comment, '-j', n.forwardChain]);
+  const comment = `-m comment --comment ${quote(n.ruleComment)}`;
+  const dnat = dnatChain(n);
+  const mappings = plan.nodes.flatMap((node) =>
+    node.extraPortMappings.map((p) => `-A ${dnat} -p ${p.protocol.toLowerCase()} --dport ${p.hostPort} -j DNAT --to-destination ${node.address}:${p.containerPort}`),
+  );
+  restore(`adding iptables chains ${n.natChain}, ${dnat}, ${n.forwardChain}`, {
+    nat: [
+      `-N ${n.natChain}`,
+      `-N ${dnat}`,
+      `-A ${n.natChain} -s ${plan.bridge.subnet} ! -o ${br} -j MASQUERADE`,
+      ...mappings,
+      `-A POSTROUTING ${comment} -j ${n.natChain}`,
+      `-A PREROUTING -m addrtype --dst-type LOCAL ${comment} -j ${dnat}`,
+      `-A OUTPUT -m addrtype --dst-type LOCAL ${comment} -j ${dnat}`,
+    ],
+    filter: [`-N ${n.forwardChain}`, `-A ${n.forwardChain} -i ${br} -j ACCEPT`, `-A ${n.forwardChain} -o ${br} -j ACCEPT`, `-I FORWARD ${comment} -j ${n.forwardChain}`],
+  });
 }
 
-/** The jump rules of `chain` in `from`, as `iptables -S` prints them (ready to turn into -D). */
-function jumpRules(table: string, from: string, chain: string): string[] {
-  const r = spawnSync('iptables', ['-w', '-t', table, '-S', from], { encoding: 'utf8' });
-  if (r.status !== 0) return [];
-  return r.stdout.split('\n').filter((l) => l.startsWith(`-A ${from} `) && new RegExp(`-j ${chain}( |$)`).test(l));
+/** `iptables-save -t TABLE` lines, or none when the table cannot be read. */
+function saved(table: Table): string[] {
+  const r = spawnSync('iptables-save', ['-t', table], { encoding: 'utf8' });
+  return r.status === 0 ? r.stdout.split('\n') : [];
 }
 
-/** Splits an `iptables -S` rule into arguments (quoted comments stay one argument). */
-function splitRule(rule: string): string[] {
-  return (rule.match(/"[^"]*"|\S+/g) ?? []).map((a) => a.replace(/^"(.*)"$/, '$1'));
-}
-
-/** Removes the cluster's chains and every jump to them; true when something was removed. */
+/** Removes the cluster's chains and every jump to them, in one transaction; true when there was something to remove. */
 export function removeClusterRules(names: ClusterNames): boolean {
-  let removed = false;
-  for (const c of chains(names)) {
-    for (const from of c.from) {
-      for (const rule of jumpRules(c.table, from, c.chain)) {
-        const args = splitRule(rule);
-        args[0] = '-D';
-        removed = trySh('iptables', ['-w', '-t', c.table, ...args]) || removed;
-      }
+  const tables: Record<Table, string[]> = { nat: [], filter: [] };
+  for (const table of ['nat', 'filter'] as const) {
+    const lines = saved(table);
+    const ours = chains(names).filter((c) => c.table === table && lines.some((l) => l.startsWith(`:${c.chain} `)));
+    for (const c of ours) {
+      const jump = new RegExp(`^-A (?!${c.chain} )\\S+ .*-j ${c.chain}$`);
+      tables[table].push(...lines.filter((l) => jump.test(l)).map((l) => l.replace(/^-A /, '-D ')));
     }
-    if (trySh('iptables', ['-w', '-t', c.table, '-F', c.chain])) {
-      removed = trySh('iptables', ['-w', '-t', c.table, '-X', c.chain]) || removed;
-    }
+    tables[table].push(...ours.map((c) => `-F ${c.chain}`), ...ours.map((c) => `-X ${c.chain}`));
   }
-  return removed;
+  restore(`removing iptables chains SIFKUBE-${names.id}-*`, tables);
+  return tables.nat.length + tables.filter.length > 0;
 }
 
-/** The cluster's chains still present (for leak checks). */
+/** The cluster's chains and the rules naming them that are still present (for leak checks). */
 export function clusterChains(names: ClusterNames): string[] {
-  const out: string[] = [];
-  for (const table of ['nat', 'filter']) {
-    const r = spawnSync('iptables', ['-w', '-t', table, '-S'], { encoding: 'utf8' });
-    for (const l of r.stdout.split('\n')) if (l.includes(`SIFKUBE-${names.id}-`)) out.push(`${table}: ${l}`);
-  }
-  return out;
+  return (['nat', 'filter'] as const).flatMap((t) => saved(t).filter((l) => l.includes(`SIFKUBE-${names.id}-`)).map((l) => `${t}: ${l}`));
 }

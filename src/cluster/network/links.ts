@@ -56,10 +56,12 @@ export function clusterLinks(names: ClusterNames): string[] {
     .filter((n): n is string => !!n && n.startsWith(names.linkPrefix));
 }
 
-/** Deletes the cluster's links (veths first: their peers go with them), then the bridge and its routes. */
+/** Deletes the cluster's links (veths first: their peers go with them), then the bridge and its routes; one ip process. */
 export function removeClusterLinks(names: ClusterNames): string[] {
   const links = clusterLinks(names).sort((a, b) => (a === names.bridge ? 1 : b === names.bridge ? -1 : a.localeCompare(b)));
-  return links.filter((l) => trySh('ip', ['link', 'delete', l]));
+  if (links.length > 0) spawnSync('ip', ['-force', '-batch', '-'], { input: links.map((l) => `link delete ${l}`).join('\n') + '\n', stdio: ['pipe', 'ignore', 'ignore'] });
+  const left = new Set(clusterLinks(names));
+  return links.filter((l) => !left.has(l));
 }
 
 export function removeClusterNetns(names: ClusterNames): string[] {

@@ -1,8 +1,8 @@
-import { existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, readlinkSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, readlinkSync, renameSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { isAbsolute, join } from 'node:path';
 import { ClusterExistsError, ClusterNotFoundError, ClusterStateError, ClusterConfigError } from '../errors.js';
 import { sh, trySh } from '../host.js';
-import { clusterNames, clustersDir } from '../names.js';
+import { clusterNames, clustersDir, stateRoot } from '../names.js';
 import { planCluster, type ClusterPlan, type TakenSubnet } from '../plan.js';
 import type { ClusterConfig } from '../config/types.js';
 
@@ -57,14 +57,20 @@ export function readClusterState(name: string): ClusterState {
   return state;
 }
 
-/** Every cluster that has a state file, by name. */
+/** Every cluster with a readable state file, by name (see clusterEntries for the others). */
 export function listClusters(): ClusterState[] {
-  const dir = clustersDir();
-  if (!existsSync(dir)) return [];
-  return readdirSync(dir)
-    .sort()
-    .filter((n) => existsSync(join(dir, n, STATE_FILE)))
-    .map((n) => readClusterState(n));
+  return clusterEntries().flatMap((e) => (e.state ? [e.state] : []));
+}
+
+/** Every cluster folder: its state, or why it cannot be read (a failed init, a damaged file). */
+export function clusterEntries(): { name: string; state?: ClusterState; problem?: string }[] {
+  return clusterDirNames().map((name) => {
+    try {
+      return { name, state: readClusterState(name) };
+    } catch (err) {
+      return { name, problem: err instanceof ClusterNotFoundError ? 'no state file (a failed init?)' : (err as Error).message };
+    }
+  });
 }
 
 /** Names of every cluster folder, with or without a readable state file (a failed init leaves one without). */
@@ -91,6 +97,45 @@ export function isMountPoint(path: string): boolean {
  * Fails before creating anything when the name is taken or a subnet clashes.
  */
 export function createClusterState(config: ClusterConfig, persistentDir?: string): ClusterState {
+  return withClustersLock(() => createUnlocked(config, persistentDir));
+}
+
+/**
+ * Runs `fn` holding an exclusive lock file beside the clusters folder, so two inits at once never
+ * pick the same automatic subnet. A lock older than 60 s is a crashed holder's and is taken over.
+ */
+function withClustersLock<T>(fn: () => T): T {
+  mkdirSync(stateRoot(), { recursive: true, mode: 0o700 });
+  const lock = join(stateRoot(), 'clusters.lock');
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    try {
+      closeSync(openSync(lock, 'wx'));
+      break;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+      const age = Date.now() - (statOrUndefined(lock)?.mtimeMs ?? Date.now());
+      if (age > 60_000) rmSync(lock, { force: true });
+      else if (Date.now() > deadline) throw new ClusterConfigError(lock, 'lock', 'another sifkube is creating a cluster', 'wait for it, or remove the file if no sifkube runs');
+      else Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 20);
+    }
+  }
+  try {
+    return fn();
+  } finally {
+    rmSync(lock, { force: true });
+  }
+}
+
+function statOrUndefined(path: string) {
+  try {
+    return statSync(path);
+  } catch {
+    return undefined;
+  }
+}
+
+function createUnlocked(config: ClusterConfig, persistentDir?: string): ClusterState {
   const names = clusterNames(config.name);
   if (existsSync(names.stateDir) || lstatExists(names.stateDir)) throw new ClusterExistsError(config.name);
   if (persistentDir !== undefined && !isAbsolute(persistentDir)) {

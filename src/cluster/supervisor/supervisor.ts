@@ -10,9 +10,11 @@ export interface ComponentSpec {
   args: string[];
   env?: Record<string, string>;
   health?: HealthCheck;
+  /** components that must be healthy before this one first starts (kube-apiserver after etcd, …) */
+  after?: string[];
 }
 
-export type ComponentPhase = 'running' | 'backoff' | 'stopping' | 'stopped';
+export type ComponentPhase = 'waiting' | 'running' | 'backoff' | 'stopping' | 'stopped';
 
 export interface ComponentStatus {
   name: string;
@@ -37,6 +39,8 @@ export interface SupervisorOptions {
   /** a run this long resets the backoff */
   resetAfterMs?: number;
   healthIntervalMs?: number;
+  /** how often health is probed while a component waits for others to be healthy */
+  waitingIntervalMs?: number;
 }
 
 /** What a supervisor writes for `sifkube status`. PIDs are in its own PID namespace (a node's, usually). */
@@ -69,22 +73,51 @@ export class Supervisor {
   private readonly slots = new Map<string, Slot>();
   private readonly opts: Required<Omit<SupervisorOptions, 'statusFile'>> & { statusFile?: string };
   private healthTimer?: NodeJS.Timeout;
+  private probing = false;
   private stopping = false;
 
   constructor(opts: SupervisorOptions) {
-    this.opts = { initialBackoffMs: 500, maxBackoffMs: 10_000, resetAfterMs: 10_000, healthIntervalMs: 500, ...opts };
+    this.opts = { initialBackoffMs: 500, maxBackoffMs: 10_000, resetAfterMs: 10_000, healthIntervalMs: 500, waitingIntervalMs: 50, ...opts };
     mkdirSync(opts.logDir, { recursive: true });
   }
 
   start(specs: ComponentSpec[]): void {
+    const known = new Set([...this.slots.keys(), ...specs.map((s) => s.name)]);
     for (const spec of specs) {
       if (this.slots.has(spec.name)) throw new Error(`component ${spec.name} is already supervised`);
-      const slot: Slot = { spec, failures: 0, started: 0, status: { name: spec.name, phase: 'stopped', healthy: false, restarts: 0, logFile: join(this.opts.logDir, `${spec.name}.log`) } };
+      const unknown = (spec.after ?? []).filter((d) => !known.has(d));
+      if (unknown.length > 0) throw new Error(`component ${spec.name} waits for unknown component(s) ${unknown.join(', ')}`);
+      const slot: Slot = { spec, failures: 0, started: 0, status: { name: spec.name, phase: 'waiting', healthy: false, restarts: 0, logFile: join(this.opts.logDir, `${spec.name}.log`) } };
       this.slots.set(spec.name, slot);
-      this.launch(slot);
     }
-    this.healthTimer ??= setInterval(() => void this.checkHealth(), this.opts.healthIntervalMs);
-    void this.checkHealth();
+    this.startReady();
+    if (!this.probing) {
+      this.probing = true;
+      void this.healthLoop();
+    }
+  }
+
+  /** Starts every waiting component whose dependencies are all healthy. */
+  private startReady(): void {
+    for (const slot of this.slots.values()) {
+      if (this.stopping || slot.status.phase !== 'waiting') continue;
+      if ((slot.spec.after ?? []).every((d) => this.slots.get(d)?.status.healthy)) this.launch(slot);
+    }
+  }
+
+  private setHealthy(slot: Slot, healthy: boolean): void {
+    if (slot.status.healthy === healthy) return;
+    slot.status.healthy = healthy;
+    this.save();
+    if (healthy) this.startReady();
+  }
+
+  /** Probes health periodically, faster while a component waits for another to become healthy. */
+  private async healthLoop(): Promise<void> {
+    await this.checkHealth();
+    if (this.stopping) return;
+    const waiting = [...this.slots.values()].some((s) => s.status.phase === 'waiting');
+    this.healthTimer = setTimeout(() => void this.healthLoop(), waiting ? this.opts.waitingIntervalMs : this.opts.healthIntervalMs);
   }
 
   status(): ComponentStatus[] {
@@ -100,8 +133,7 @@ export class Supervisor {
       if (slot?.status.phase === 'running' && slot.spec.health) {
         const pid = slot.status.pid;
         if ((await probe(slot.spec.health, 200)) && slot.status.pid === pid) {
-          slot.status.healthy = true;
-          this.save();
+          this.setHealthy(slot, true);
           return;
         }
       }
@@ -165,10 +197,7 @@ export class Supervisor {
         const pid = slot.status.pid;
         // No health check: running is healthy.
         const healthy = slot.spec.health ? await probe(slot.spec.health) : true;
-        if (slot.status.pid === pid && slot.status.phase === 'running' && healthy !== slot.status.healthy) {
-          slot.status.healthy = healthy;
-          this.save();
-        }
+        if (slot.status.pid === pid && slot.status.phase === 'running') this.setHealthy(slot, healthy);
       }),
     );
   }
@@ -176,7 +205,7 @@ export class Supervisor {
   /** Stops every component: SIGTERM, then SIGKILL after timeoutMs; resolves when all have exited. */
   async stop(timeoutMs = 10_000): Promise<void> {
     this.stopping = true;
-    if (this.healthTimer) clearInterval(this.healthTimer);
+    if (this.healthTimer) clearTimeout(this.healthTimer);
     const waits: Promise<void>[] = [];
     for (const slot of this.slots.values()) {
       if (slot.timer) clearTimeout(slot.timer);
