@@ -1,0 +1,9 @@
+// Public API of the SIF layer: read, write, inspect, verify, build and mount SIF images.
+export * from './format.js';
+export * from './errors.js';
+export { bufferSource, findDescriptor, openSource, parseSif, primaryPartition, readObject, readSif, withFileSource, type ByteSource, type SifImage } from './read.js';
+export { addObject, createSif, deleteObject, parseUuid, setPrimary, type CreateOptions, type DeleteOptions, type ObjectData, type ObjectInput, type TimeOptions } from './write.js';
+export { archName, descriptorJson, formatHeader, formatInfo, formatList, goTime, headerJson, readableSize } from './inspect.js';
+export { loadKeys, verifySif, type SignatureResult, type VerifyKeys, type VerifyReport } from './verify.js';
+export { buildSif, COMPRESSIONS, DEFAULT_COMPRESSION, IMAGE_CONFIG_NAME, readImageConfig, type BuildOptions, type Compression, type ImageConfig } from './build.js';
+export { mountEntry, mountSif, unmountSif, type MountMethod, type MountOptions, type MountResult } from './mount.js';
