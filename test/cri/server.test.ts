@@ -93,11 +93,11 @@ test('what sifkube does not do is UNIMPLEMENTED with the reason, never a fake su
   }
 });
 
-test('ImageFsInfo reports the image folder filesystem', async () => {
+test('ImageFsInfo reports the image store (empty here)', async () => {
   const r = await cri.client.image.ImageFsInfo({});
   assert.is(r.imageFilesystems.length, 1);
   assert.is(r.imageFilesystems[0].fsId.mountpoint, cri.config.imageDir);
-  assert.ok(Number(r.imageFilesystems[0].usedBytes.value) > 0);
+  assert.is(r.imageFilesystems[0].usedBytes.value, '0');
   assert.ok(BigInt(r.imageFilesystems[0].timestamp) > 0n);
 });
 

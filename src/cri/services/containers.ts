@@ -6,6 +6,7 @@ import type { Sandbox } from './sandboxes.js';
 export interface ContainerRecord {
   id: string;
   sandboxId: string;
+  imageId: string;
 }
 
 const NEEDS_RUNTIME = 'containers need sifkube\'s OCI runtime library (branch runtime), which this build does not have yet';
@@ -32,6 +33,11 @@ export class ContainerService {
   create(sandbox: Sandbox): never {
     this.log.debug(`CreateContainer refused in sandbox ${sandbox.id.slice(0, 12)}`);
     throw new UnimplementedError(`not supported yet: CreateContainer: ${NEEDS_RUNTIME}`);
+  }
+
+  /** The containers created from an image (RemoveImage refuses an image in use). */
+  usingImage(imageId: string): string[] {
+    return this.list().filter((c) => c.imageId === imageId).map((c) => c.id);
   }
 
   /** No container can run yet, so a sandbox has none to stop. */

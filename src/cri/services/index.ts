@@ -1,5 +1,6 @@
 import type { CriConfig } from '../config.js';
 import type { Logger } from '../log.js';
+import { ImageService } from '../images/service.js';
 import { ContainerService } from './containers.js';
 import { SandboxService } from './sandboxes.js';
 
@@ -9,8 +10,9 @@ export interface CriServices {
   log: Logger;
   sandboxes: SandboxService;
   containers: ContainerService;
+  images: ImageService;
 }
 
 export function createServices(config: CriConfig, log: Logger): CriServices {
-  return { config, log, sandboxes: new SandboxService(config, log), containers: new ContainerService(log) };
+  return { config, log, sandboxes: new SandboxService(config, log), containers: new ContainerService(log), images: new ImageService(config, log) };
 }
