@@ -14,4 +14,7 @@ typedef int (*helper_cmd)(int argc, char **argv);
 /* Prints "sifkube-helper: <message>: <strerror(errno)>" to stderr when errno is set. */
 void helper_fail(const char *fmt, ...);
 
+/* Carries out a container plan (native/container.c). */
+int cmd_container(int argc, char **argv);
+
 #endif

@@ -30,6 +30,7 @@ static const struct {
   helper_cmd fn;
 } commands[] = {
     {"version", cmd_version},
+    {"container", cmd_container},
 };
 
 int main(int argc, char **argv) {

@@ -1,0 +1,84 @@
+import { mkdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import type { ChildProcess } from 'node:child_process';
+import { ContainerExistsError, ContainerSetupError, InvalidConfigError } from './errors.js';
+import { PlanFailure, runPlan, type Stdio } from './helper-process.js';
+import { runHooks, type HookState } from './hooks.js';
+import { createPlan } from './plan.js';
+import { signal } from './processes.js';
+import { loadConfig } from './spec/validate.js';
+import { DEFAULT_ROOT, containerDir, ensureRoot, processStartTime, writeRecord, writeSpec, type ContainerRecord } from './state.js';
+import { OCI_VERSION } from './version.js';
+
+export interface CreateOptions {
+  /** The state root (runc's --root). */
+  root?: string;
+  bundle: string;
+  pidFile?: string;
+  consoleSocket?: string;
+  noPivot?: boolean;
+  /** The container process's stdin, stdout, stderr (default: none). */
+  stdio?: [Stdio, Stdio, Stdio];
+}
+
+export interface Created {
+  record: ContainerRecord;
+  /** The monitor process (detached: it outlives the caller). */
+  monitor: ChildProcess;
+}
+
+/**
+ * `create`: validates the bundle, sets up the container's namespaces, mounts and process up to the
+ * start barrier, running the create-time hooks, and records it under ROOT/ID.
+ */
+export async function createContainer(id: string, opts: CreateOptions): Promise<Created> {
+  const root = opts.root ?? DEFAULT_ROOT;
+  const dir = containerDir(root, id);
+  const bundle = resolve(opts.bundle);
+  const spec = loadConfig(bundle);
+  const rootfs = resolve(bundle, spec.root.path);
+  let isDir = false;
+  try {
+    isDir = statSync(rootfs).isDirectory();
+  } catch {
+    // reported below
+  }
+  if (!isDir) throw new InvalidConfigError(resolve(bundle, 'config.json'), 'root.path', `${rootfs} is not a directory: create the root filesystem there or fix the path`);
+  ensureRoot(root);
+  try {
+    mkdirSync(dir, { mode: 0o711 });
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'EEXIST') throw new ContainerExistsError(id, root);
+    throw err;
+  }
+  const record: ContainerRecord = { id, bundle, rootfs, created: new Date().toISOString(), owner: '', annotations: spec.annotations };
+  const state = (status: string, pid?: number): HookState => ({ ociVersion: OCI_VERSION, id, status, pid, bundle, annotations: spec.annotations });
+  try {
+    writeSpec(root, id, spec);
+    writeRecord(root, record);
+    const plan = createPlan({ spec, bundle, rootfs, stateDir: dir, consoleSocket: opts.consoleSocket, noPivot: opts.noPivot });
+    const { monitor } = await runPlan(plan, {
+      stdio: opts.stdio ?? ['ignore', 'ignore', 'ignore'],
+      detached: true,
+      onPid: (pid, monitorPid) => {
+        Object.assign(record, { initPid: pid, initStartTime: processStartTime(pid), monitorPid });
+        writeRecord(root, record);
+      },
+      onHooks: async (pid) => {
+        await runHooks(spec, 'prestart', state('creating', pid));
+        await runHooks(spec, 'createRuntime', state('creating', pid));
+        await runHooks(spec, 'createContainer', state('creating', pid), pid);
+      },
+    }).catch((err: Error) => {
+      throw err instanceof PlanFailure ? new ContainerSetupError(id, err.message) : err;
+    });
+    record.createdDone = true;
+    writeRecord(root, record);
+    if (opts.pidFile) writeFileSync(resolve(opts.pidFile), String(record.initPid));
+    return { record, monitor };
+  } catch (err) {
+    if (record.initPid) signal(record.initPid, 9);
+    rmSync(dir, { recursive: true, force: true });
+    throw err;
+  }
+}

@@ -1,0 +1,91 @@
+import { spawn, type ChildProcess, type IOType } from 'node:child_process';
+import type { Stream } from 'node:stream';
+import type { Duplex } from 'node:stream';
+import { helperPath } from './native.js';
+import { encodePlan, type PlanLine } from './plan-encoding.js';
+
+export interface StartedPlan {
+  /** The helper process: the monitor that waits for the container process. */
+  monitor: ChildProcess;
+  /** The container process (the init, or the exec'd process), as the host sees it. */
+  pid: number;
+}
+
+/** One of the container process's standard streams: inherited, a file descriptor, a stream, or none. */
+export type Stdio = IOType | number | Stream;
+
+export interface RunPlanOptions {
+  /** stdin, stdout, stderr of the container process. */
+  stdio: [Stdio, Stdio, Stdio];
+  /** The monitor outlives the caller (create, detached exec). */
+  detached: boolean;
+  /** Called once the init's pid is known (before it goes on), e.g. to record it. */
+  onPid?: (pid: number, monitorPid: number) => void;
+  /** Called when the init stops to let the create-time hooks run; a throw aborts the create. */
+  onHooks?: (pid: number) => Promise<void>;
+}
+
+/** Why a plan failed: the helper's own message (the init's or the monitor's). */
+export class PlanFailure extends Error {}
+
+/**
+ * Runs a plan with the native helper and follows its reports on fd 3 until the container process is
+ * created (blocked at the start barrier, or exec'd). Resolves with the monitor and the pid.
+ */
+export function runPlan(lines: PlanLine[], opts: RunPlanOptions): Promise<StartedPlan> {
+  const monitor = spawn(helperPath(), ['container'], { stdio: [...opts.stdio, 'pipe'], detached: opts.detached });
+  const sock = monitor.stdio[3] as Duplex;
+  sock.write(encodePlan(lines));
+  return new Promise<StartedPlan>((resolve, reject) => {
+    let pid = 0;
+    let buf = '';
+    let settled = false;
+    const finish = (err?: Error) => {
+      if (settled) return;
+      settled = true;
+      sock.removeAllListeners('data');
+      sock.destroy();
+      if (err) {
+        monitor.once('exit', () => reject(err));
+        if (monitor.exitCode !== null || monitor.signalCode !== null) reject(err);
+      } else {
+        if (opts.detached) monitor.unref();
+        resolve({ monitor, pid });
+      }
+    };
+    const onLine = async (line: string) => {
+      const [word, ...rest] = line.split(' ');
+      const text = rest.join(' ');
+      if (word === 'pid') {
+        pid = Number(text);
+        opts.onPid?.(pid, monitor.pid!);
+      } else if (word === 'hooks') {
+        try {
+          await opts.onHooks?.(pid);
+          sock.write('go\n');
+        } catch (err) {
+          sock.write('abort\n');
+          finish(err as Error);
+        }
+      } else if (word === 'created') {
+        finish();
+      } else if (word === 'error') {
+        finish(new PlanFailure(text));
+      }
+    };
+    sock.setEncoding('utf8');
+    sock.on('data', (chunk: string) => {
+      buf += chunk;
+      for (let nl = buf.indexOf('\n'); nl >= 0; nl = buf.indexOf('\n')) {
+        const line = buf.slice(0, nl);
+        buf = buf.slice(nl + 1);
+        void onLine(line);
+      }
+    });
+    sock.on('error', () => {});
+    monitor.on('error', (err) => finish(err));
+    monitor.on('exit', (code, signal) => {
+      if (!settled) finish(new PlanFailure(`the runtime helper ended before the container was created (${signal ?? `exit ${code}`})`));
+    });
+  });
+}

@@ -1,0 +1,226 @@
+import { existsSync, readFileSync, readlinkSync, statSync } from 'node:fs';
+import { isAbsolute, join } from 'node:path';
+import { capabilityMasks } from './capabilities.js';
+import { cgroupMountLines } from './cgroup-mount.js';
+import { InvalidConfigError, NotSupportedError } from './errors.js';
+import { log } from './log.js';
+import type { PlanLine } from './plan-encoding.js';
+import { MS, NAMESPACE_FLAGS, RLIMITS } from './spec/constants.js';
+import { parseMountOptions, propagationFlags } from './spec/mount-options.js';
+import type { Device, Namespace, NamespaceType, Process, Spec } from './spec/types.js';
+
+/** Where create puts things for one container. */
+export interface CreatePlanInput {
+  spec: Spec;
+  bundle: string;
+  rootfs: string;
+  stateDir: string;
+  consoleSocket?: string;
+  noPivot?: boolean;
+}
+
+const DEFAULT_DEVICES: Device[] = [
+  { type: 'c', path: '/dev/null', major: 1, minor: 3, fileMode: 0o666 },
+  { type: 'c', path: '/dev/zero', major: 1, minor: 5, fileMode: 0o666 },
+  { type: 'c', path: '/dev/full', major: 1, minor: 7, fileMode: 0o666 },
+  { type: 'c', path: '/dev/random', major: 1, minor: 8, fileMode: 0o666 },
+  { type: 'c', path: '/dev/urandom', major: 1, minor: 9, fileMode: 0o666 },
+  { type: 'c', path: '/dev/tty', major: 5, minor: 0, fileMode: 0o666 },
+];
+const DEV_LINKS: [string, string][] = [
+  ['/proc/self/fd', '/dev/fd'], ['/proc/self/fd/0', '/dev/stdin'], ['/proc/self/fd/1', '/dev/stdout'],
+  ['/proc/self/fd/2', '/dev/stderr'],
+];
+const DEVICE_TYPE_BITS = { c: 0o020000, u: 0o020000, b: 0o060000, p: 0o010000 } as const;
+const ROOT_NS_ONLY_CHILDREN: NamespaceType[] = ['pid', 'time'];
+
+const num = (n: number | bigint): string => String(n);
+
+/** The namespace of this process, as "type:[inode]", to tell whether joining one changes anything. */
+function ownNamespace(file: string): string {
+  return readlinkSync(`/proc/self/ns/${file}`);
+}
+
+/**
+ * The lines that join existing namespaces: pid and time ones are joined by the monitor (they only
+ * apply to children), the rest by the init, user first (it grants the rights to join the others).
+ */
+function joinLines(namespaces: { type: NamespaceType; path: string }[]): { monitor: PlanLine[]; init: PlanLine[] } {
+  const order: NamespaceType[] = ['user', 'ipc', 'uts', 'network', 'cgroup', 'mount'];
+  const monitor = namespaces.filter((n) => ROOT_NS_ONLY_CHILDREN.includes(n.type)).map((n) => ['setns', n.path]);
+  const init = order.flatMap((t) => namespaces.filter((n) => n.type === t).map((n) => ['setns', n.path]));
+  return { monitor, init };
+}
+
+/** The process part of a plan: limits, credentials, capabilities, then exec. */
+export function processLines(p: Process, opts: { console: boolean; barrier: boolean }): PlanLine[] {
+  const lines: PlanLine[] = [];
+  if (p.terminal) {
+    if (!opts.console) throw new NotSupportedError('process.terminal without --console-socket: pass a console socket (as containerd and conmon do)');
+    lines.push(['pty', num(p.consoleSize?.height ?? 0), num(p.consoleSize?.width ?? 0)]);
+  }
+  if (p.oomScoreAdj !== undefined) {
+    // Without CAP_SYS_RESOURCE the runtime cannot go below its own score (containerd's restrict_oom_score_adj).
+    const floor = Number(readFileSync('/proc/self/oom_score_adj', 'utf8'));
+    let v = p.oomScoreAdj;
+    if (v < floor && (capabilityMasks({ bounding: ['CAP_SYS_RESOURCE'] }).masks.bounding === 0n)) {
+      log('warning', `process.oomScoreAdj ${v} is below what the runtime may set without CAP_SYS_RESOURCE: using ${floor}`);
+      v = floor;
+    }
+    lines.push(['write', '/proc/self/oom_score_adj', num(v)]);
+  }
+  for (const r of p.rlimits ?? []) lines.push(['rlimit', num(RLIMITS.indexOf(r.type as (typeof RLIMITS)[number])), num(r.soft), num(r.hard)]);
+  const { masks, dropped } = capabilityMasks(p.capabilities);
+  if (dropped.length > 0) log('warning', `the runtime itself lacks ${dropped.join(', ')}: the container gets them in no set`);
+  lines.push(['bounding', num(masks.bounding)]);
+  lines.push(['keepcaps', '1']);
+  lines.push(['groups', ...(p.user.additionalGids ?? []).map(num)]);
+  lines.push(['gid', num(p.user.gid)], ['uid', num(p.user.uid)], ['keepcaps', '0']);
+  lines.push(['caps', num(masks.effective), num(masks.permitted), num(masks.inheritable)]);
+  if (masks.ambient) lines.push(['ambient', num(masks.ambient)]);
+  lines.push(['umask', num(p.user.umask ?? 0o022)], ['chdir', p.cwd]);
+  if (p.noNewPrivileges) lines.push(['nonewprivs']);
+  lines.push(['clearenv'], ...(p.env ?? []).map((e) => ['env', e]));
+  if (!(p.env ?? []).some((e) => e.startsWith('PATH='))) lines.push(['env', 'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin']);
+  lines.push(['lookup', p.args[0]]);
+  if (opts.barrier) lines.push(['wait']);
+  lines.push(['exec', p.args[0], ...p.args]);
+  return lines;
+}
+
+function idMapText(maps: { containerID: number; hostID: number; size: number }[]): string {
+  return maps.map((m) => `${m.containerID} ${m.hostID} ${m.size}\n`).join('');
+}
+
+/** The mount lines for config.json's mounts, in order, relative to the root filesystem. */
+function mountLines(spec: Spec, bundle: string, rootfs: string, ownCgroupNs: boolean): PlanLine[] {
+  const lines: PlanLine[] = [];
+  (spec.mounts ?? []).forEach((m, i) => {
+    const dest = join(rootfs, m.destination);
+    const o = parseMountOptions(m.options, m.type);
+    if (m.type === 'cgroup' || m.type === 'cgroup2') {
+      lines.push(...cgroupMountLines(dest, o.flags, ownCgroupNs));
+    } else if (o.bind) {
+      const src = isAbsolute(m.source!) ? m.source! : join(bundle, m.source!);
+      let dir: boolean;
+      try {
+        dir = statSync(src).isDirectory();
+      } catch {
+        throw new InvalidConfigError('config.json', `mounts[${i}].source`, `${src} does not exist: create it or remove the mount`);
+      }
+      lines.push(dir ? ['mkdir', dest, '493'] : ['touch', dest]);
+      lines.push(['mount', src, dest, '', num(MS.BIND | (o.recursive ? MS.REC : 0)), '']);
+      if (o.remount) lines.push(['mount', '', dest, '', num(MS.BIND | MS.REMOUNT | (o.recursive ? MS.REC : 0) | o.flags), '']);
+    } else {
+      lines.push(['mkdir', dest, '493']);
+      lines.push(['mount', m.source ?? m.type!, dest, m.type!, num(o.flags), o.data.join(',')]);
+    }
+    for (const p of o.propagation) lines.push(['mount', '', dest, '', num(p), '']);
+  });
+  return lines;
+}
+
+/** Default devices and linux.devices: made with mknod, or bound from the host inside a user namespace. */
+function deviceLines(spec: Spec, rootfs: string, userNs: boolean): PlanLine[] {
+  const lines: PlanLine[] = [['mkdir', join(rootfs, 'dev'), '493']];
+  const devices = [...DEFAULT_DEVICES.filter((d) => !(spec.linux?.devices ?? []).some((x) => x.path === d.path)), ...(spec.linux?.devices ?? [])];
+  for (const d of devices) {
+    const at = join(rootfs, d.path);
+    if (userNs) {
+      // A user namespace may not mknod: bind the host's node of the same path, as runc does.
+      if (!existsSync(d.path)) throw new NotSupportedError(`linux.devices ${d.path} in a user namespace when the host has no such device node`);
+      lines.push(['touch', at], ['mount', d.path, at, '', num(MS.BIND), '']);
+    } else {
+      const mode = DEVICE_TYPE_BITS[d.type] | ((d.fileMode ?? 0o666) & 0o7777);
+      if (join(at, '..') !== join(rootfs, 'dev')) lines.push(['mkdir', join(at, '..'), '493']);
+      lines.push(['mknod', at, num(mode), num(d.major ?? 0), num(d.minor ?? 0), num(d.uid ?? 0), num(d.gid ?? 0)]);
+    }
+  }
+  for (const [target, path] of DEV_LINKS) lines.push(['symlink', target, join(rootfs, path)]);
+  // As runc: /dev/core only where the kernel has /proc/kcore.
+  if (existsSync('/proc/kcore')) lines.push(['symlink', '/proc/kcore', join(rootfs, '/dev/core')]);
+  if ((spec.mounts ?? []).some((m) => m.destination === '/dev/pts')) lines.push(['symlink', 'pts/ptmx', join(rootfs, '/dev/ptmx')]);
+  return lines;
+}
+
+/** The complete plan of `create`: monitor lines, clone, then the init's lines up to exec. */
+export function createPlan(input: CreatePlanInput): PlanLine[] {
+  const { spec, rootfs, stateDir } = input;
+  const process = spec.process;
+  if (!process) throw new InvalidConfigError('config.json', 'process', 'is required to create a container');
+  if (spec.linux?.seccomp) throw new NotSupportedError('linux.seccomp (the seccomp loader is not integrated yet): remove the field');
+  if (spec.linux?.resources && Object.keys(spec.linux.resources).some((k) => k !== 'devices')) {
+    throw new NotSupportedError('linux.resources (cgroups are not integrated yet): remove the field');
+  }
+  const namespaces: Namespace[] = spec.linux?.namespaces ?? [];
+  const has = (t: NamespaceType) => namespaces.some((n) => n.type === t);
+  const fresh = namespaces.filter((n) => !n.path);
+  const joined = namespaces.filter((n): n is { type: NamespaceType; path: string } => !!n.path);
+  if (!has('mount')) throw new InvalidConfigError('config.json', 'linux.namespaces', 'a mount namespace is required (the root filesystem is set up in it)');
+  const userNs = has('user');
+  const { monitor, init } = joinLines(joined);
+
+  const lines: PlanLine[] = [['exitdir', stateDir], ['fifo', join(stateDir, 'exec.fifo')], ['detach']];
+  if (input.consoleSocket) lines.push(['console', input.consoleSocket]);
+  lines.push(...monitor);
+  if (fresh.some((n) => n.type === 'time')) {
+    lines.push(['unshare', num(NAMESPACE_FLAGS.time.flag)]);
+    const offsets = Object.entries(spec.linux?.timeOffsets ?? {}).map(([clock, o]) => `${clock} ${o.secs ?? 0} ${o.nanosecs ?? 0}\n`).join('');
+    if (offsets) lines.push(['write', '/proc/self/timens_offsets', offsets]);
+  }
+  if (fresh.some((n) => n.type === 'user')) {
+    if (!spec.linux?.uidMappings?.length || !spec.linux.gidMappings?.length) throw new InvalidConfigError('config.json', 'linux.uidMappings', 'a new user namespace needs uidMappings and gidMappings');
+    lines.push(['uidmap', idMapText(spec.linux.uidMappings)], ['gidmap', idMapText(spec.linux.gidMappings)]);
+  }
+  const flags = fresh.filter((n) => n.type !== 'time').reduce((f, n) => f | NAMESPACE_FLAGS[n.type].flag, 0);
+  lines.push(['clone', num(flags)]);
+
+  lines.push(...init, ['setsid']);
+  if (userNs) lines.push(['root-ids']);
+  if (spec.hostname !== undefined) lines.push(['hostname', spec.hostname]);
+  if (spec.domainname !== undefined) lines.push(['domainname', spec.domainname]);
+  lines.push(['mount', '', '/', '', num(propagationFlags(spec.linux?.rootfsPropagation ?? 'rslave')), '']);
+  lines.push(['mount', rootfs, rootfs, '', num(MS.BIND | MS.REC), '']);
+  lines.push(...mountLines(spec, input.bundle, rootfs, fresh.some((n) => n.type === 'cgroup')));
+  lines.push(...deviceLines(spec, rootfs, userNs));
+  const hooks = spec.hooks ?? {};
+  if (hooks.prestart?.length || hooks.createRuntime?.length || hooks.createContainer?.length) lines.push(['hooks']);
+  lines.push(input.noPivot ? ['chroot', rootfs] : ['pivot', rootfs]);
+  for (const [k, v] of Object.entries(spec.linux?.sysctl ?? {})) lines.push(['write', `/proc/sys/${k.replace(/\./g, '/')}`, v]);
+  for (const p of spec.linux?.maskedPaths ?? []) lines.push(['mask', p]);
+  for (const p of spec.linux?.readonlyPaths ?? []) lines.push(['readonly', p]);
+  if (spec.root.readonly) lines.push(['mount', '', '/', '', num(MS.BIND | MS.REMOUNT | MS.RDONLY), '']);
+  if (spec.linux?.rootfsPropagation?.includes('shared')) lines.push(['mount', '', '/', '', num(propagationFlags(spec.linux.rootfsPropagation)), '']);
+  lines.push(...processLines(process, { console: !!input.consoleSocket, barrier: true }));
+  return lines;
+}
+
+/** The namespaces of a running process that differ from ours, as join lines for a new process. */
+export function namespacesOf(pid: number): { type: NamespaceType; path: string }[] {
+  const out: { type: NamespaceType; path: string }[] = [];
+  for (const [type, { file }] of Object.entries(NAMESPACE_FLAGS) as [NamespaceType, { file: string }][]) {
+    const path = `/proc/${pid}/ns/${file}`;
+    if (!existsSync(path)) continue;
+    if (readlinkSync(path) !== ownNamespace(file)) out.push({ type, path });
+  }
+  return out;
+}
+
+/** The plan of a process started inside a running container (exec, and hooks in its namespaces). */
+export function joinPlan(pid: number, p: Process, opts: { exitDir?: string; consoleSocket?: string; detach: boolean; bare?: { file: string } }): PlanLine[] {
+  const { monitor, init } = joinLines(namespacesOf(pid));
+  const lines: PlanLine[] = [];
+  if (opts.exitDir) lines.push(['exitdir', opts.exitDir]);
+  if (opts.detach) lines.push(['detach']);
+  if (opts.consoleSocket) lines.push(['console', opts.consoleSocket]);
+  // The container's root is opened before joining (its /proc/PID is the host's); it is also what a
+  // --no-pivot container's chroot points at.
+  lines.push(['openroot', `/proc/${pid}/root`], ...monitor, ['clone', '0'], ...init, ['enterroot']);
+  if (opts.bare) {
+    lines.push(['clearenv'], ...(p.env ?? []).map((e) => ['env', e]), ['exec', opts.bare.file, ...p.args]);
+    return lines;
+  }
+  lines.push(['setsid']);
+  lines.push(...processLines(p, { console: !!opts.consoleSocket, barrier: false }));
+  return lines;
+}
