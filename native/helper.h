@@ -16,5 +16,6 @@ void helper_fail(const char *fmt, ...);
 
 /* Carries out a container plan (native/container.c). */
 int cmd_container(int argc, char **argv);
+int cmd_crilog(int argc, char **argv);
 
 #endif

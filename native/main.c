@@ -31,6 +31,7 @@ static const struct {
 } commands[] = {
     {"version", cmd_version},
     {"container", cmd_container},
+    {"crilog", cmd_crilog},
 };
 
 int main(int argc, char **argv) {

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { createReadStream, existsSync, statSync } from 'node:fs';
 import { isAbsolute } from 'node:path';
-import { readSif } from '../../sif/index.js';
+import { readImageConfig, readSif } from '../../sif/index.js';
 import type { CriConfig, RegistryAuth } from '../config.js';
 import { FailedPreconditionError, InvalidArgumentError, NotFoundError, UnimplementedError } from '../errors.js';
 import type { Logger } from '../log.js';
@@ -111,7 +111,13 @@ export class ImageService {
       this.fileDigests.set(file, { key, id });
     }
     const existing = this.store.byId(id);
-    const config = existing?.config ?? { architecture: 'amd64', os: 'linux', config: {} };
+    // The OCI config a SIF built by sifkube carries, back in the image-config form.
+    const c = readImageConfig(file);
+    const config = existing?.config ?? {
+      architecture: 'amd64',
+      os: 'linux',
+      config: { Entrypoint: c?.entrypoint, Cmd: c?.cmd, Env: c?.env, User: c?.user, WorkingDir: c?.workingDir },
+    };
     return this.store.put(existing ?? { id, repoTags: [], repoDigests: [], size: st.size, sif: file, config, external: true }, [image], []);
   }
 

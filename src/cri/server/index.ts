@@ -54,7 +54,11 @@ export async function startCriServer(config: CriConfig, socket: string, log: Log
     services,
     close: () =>
       new Promise<void>((resolve) => {
+        // Event streams never end by themselves: close them, and give calls in flight 5 s.
+        services.containers.close();
+        const force = setTimeout(() => server.forceShutdown(), 5000);
         server.tryShutdown(() => {
+          clearTimeout(force);
           rmSync(socket, { force: true });
           resolve();
         });

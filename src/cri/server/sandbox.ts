@@ -2,6 +2,7 @@ import type { CriServices } from '../services/index.js';
 import type { Sandbox } from '../services/sandboxes.js';
 import type { PodSandboxConfig } from '../types.js';
 import { matchesLabels, nowNanos, requireMessage, requireString } from '../validate.js';
+import { containerStatus } from './container-view.js';
 import type { MethodGroup } from './handlers.js';
 
 interface SandboxFilter {
@@ -62,7 +63,8 @@ export function sandboxMethods(svc: CriServices, containers: { stopAll(s: Sandbo
         if (req.verbose) {
           info.info = JSON.stringify({ netns: s.netnsPath ?? '', hostNetwork: s.hostNetwork, cniResult: s.cniResult ?? null, config: s.config, podDir: s.dir });
         }
-        return { status: status(s), info, containersStatuses: [], timestamp: nowNanos() };
+        const containersStatuses = svc.containers.list().filter((c) => c.sandboxId === s.id).map((c) => containerStatus(svc, c));
+        return { status: status(s), info, containersStatuses, timestamp: nowNanos() };
       },
       ListPodSandbox: (req: { filter: SandboxFilter | null }) => ({ items: filtered(svc, req.filter).map(summary) }),
     },

@@ -1,7 +1,7 @@
 import type { CriConfig } from '../config.js';
-import type { Logger } from '../log.js';
+import { ContainerService } from '../containers/service.js';
 import { ImageService } from '../images/service.js';
-import { ContainerService } from './containers.js';
+import type { Logger } from '../log.js';
 import { SandboxService } from './sandboxes.js';
 
 /** Everything the gRPC adapters call; built once per server. */
@@ -14,5 +14,7 @@ export interface CriServices {
 }
 
 export function createServices(config: CriConfig, log: Logger): CriServices {
-  return { config, log, sandboxes: new SandboxService(config, log), containers: new ContainerService(log), images: new ImageService(config, log) };
+  const sandboxes = new SandboxService(config, log);
+  const images = new ImageService(config, log);
+  return { config, log, sandboxes, images, containers: new ContainerService(config, log, sandboxes, images) };
 }

@@ -6,35 +6,46 @@ import { CriOperationError } from '../errors.js';
 
 const run = promisify(execFile);
 
+/** Where a pod's namespaces are held: each one a bind mount of its nsfs file (no pause process). */
+export interface PodNamespaces {
+  net?: string;
+  ipc?: string;
+  uts?: string;
+}
+
 /**
- * A pod's network namespace, held by a bind mount of its nsfs file on `path` (no pause process):
- * `unshare --net=PATH` creates the namespace and mounts it there in one step.
+ * Creates the pod's namespaces in one `unshare`, each bind-mounted on its path, and sets the host
+ * name inside the new UTS namespace.
  */
-export async function createNetns(path: string): Promise<void> {
-  mkdirSync(dirname(path), { recursive: true });
-  writeFileSync(path, '');
+export async function createPodNamespaces(ns: PodNamespaces, hostname: string): Promise<void> {
+  const entries = Object.entries(ns).filter((e): e is [string, string] => !!e[1]);
+  if (entries.length === 0) return;
+  for (const [, path] of entries) {
+    mkdirSync(dirname(path), { recursive: true });
+    writeFileSync(path, '');
+  }
   try {
-    await run('unshare', [`--net=${path}`, 'true']);
+    await run('unshare', [...entries.map(([kind, path]) => `--${kind}=${path}`), ...(ns.uts ? ['hostname', hostname] : ['true'])]);
   } catch (err) {
-    rmSync(path, { force: true });
-    throw new CriOperationError(`cannot create the network namespace ${path}: ${(err as { stderr?: string }).stderr?.trim() || (err as Error).message}`);
+    for (const [, path] of entries) await removeNamespace(path).catch(() => undefined);
+    throw new CriOperationError(`cannot create the pod namespaces (${entries.map(([k]) => k).join(', ')}): ${(err as { stderr?: string }).stderr?.trim() || (err as Error).message}`);
   }
 }
 
-/** Unmounts and deletes the namespace file; a namespace already gone is fine. */
-export async function removeNetns(path: string): Promise<void> {
+/** Unmounts and deletes a namespace file; a namespace already gone is fine. */
+export async function removeNamespace(path: string): Promise<void> {
   try {
     await run('umount', [path]);
   } catch (err) {
     const msg = (err as { stderr?: string }).stderr ?? '';
     if (!/not mounted|no mount point|No such file/.test(msg)) {
-      throw new CriOperationError(`cannot unmount the network namespace ${path}: ${msg.trim()}`);
+      throw new CriOperationError(`cannot unmount the namespace ${path}: ${msg.trim()}`);
     }
   }
   rmSync(path, { force: true });
 }
 
-/** Runs a command inside the namespace (sysctls, link statistics). */
+/** Runs a command inside the network namespace (sysctls, link statistics). */
 export async function inNetns(path: string, argv: string[]): Promise<string> {
   const { stdout } = await run('nsenter', [`--net=${path}`, ...argv]);
   return stdout;

@@ -9,7 +9,7 @@ import type { PodSandboxConfig } from '../types.js';
 import { nowNanos } from '../validate.js';
 import { cniAdd, cniDel, findNetwork, loopbackNetwork, resultIps, type CniAttachment, type CniNetwork, type CniResult } from './cni.js';
 import { IpForwardGuard } from './ip-forward.js';
-import { createNetns, inNetns, removeNetns } from './netns.js';
+import { createPodNamespaces, inNetns, removeNamespace } from './netns.js';
 import { writePodFiles } from './pod-files.js';
 import { RecordStore } from './records.js';
 
@@ -25,6 +25,9 @@ export interface Sandbox {
   hostNetwork: boolean;
   /** The bind-mounted network namespace; absent for host-network pods and once torn down. */
   netnsPath?: string;
+  /** The pod's IPC and UTS namespaces (absent for host IPC / host network pods). */
+  ipcnsPath?: string;
+  utsnsPath?: string;
   /** The network the pod was attached to and the ADD result, kept for DEL. */
   network?: CniNetwork;
   cniResult?: CniResult;
@@ -136,17 +139,21 @@ export class SandboxService {
 
   private async setUp(s: Sandbox): Promise<void> {
     const hostname = s.hostNetwork ? hostHostname() : s.config.hostname || s.config.metadata!.name;
-    if (!s.hostNetwork) {
-      const { network, problem } = this.networkStatus();
-      if (!network) throw new UnimplementedError(`cannot give the pod a network: ${problem}: write a CNI configuration there or run the pod with host networking`);
-      s.netnsPath = join(this.config.runDir, 'netns', s.id);
-      await createNetns(s.netnsPath);
-      this.save(s);
+    const network = s.hostNetwork ? undefined : this.networkStatus();
+    if (network && !network.network) throw new UnimplementedError(`cannot give the pod a network: ${network.problem}: write a CNI configuration there or run the pod with host networking`);
+    const hostIpc = s.config.linux?.securityContext?.namespaceOptions?.ipc === 'NODE';
+    const ns = (kind: string) => join(this.config.runDir, `${kind}ns`, s.id);
+    s.netnsPath = s.hostNetwork ? undefined : ns('net');
+    s.utsnsPath = s.hostNetwork ? undefined : ns('uts');
+    s.ipcnsPath = hostIpc ? undefined : ns('ipc');
+    this.save(s);
+    await createPodNamespaces({ net: s.netnsPath, ipc: s.ipcnsPath, uts: s.utsnsPath }, hostname);
+    if (network?.network) {
       await cniAdd(this.config.cni.binDir, loopbackNetwork(), { ...this.attachment(s), ifName: 'lo', portMappings: [] });
       this.ipForward.remember();
-      s.network = network;
+      s.network = network.network;
       this.save(s);
-      s.cniResult = await cniAdd(this.config.cni.binDir, network, this.attachment(s));
+      s.cniResult = await cniAdd(this.config.cni.binDir, s.network, this.attachment(s));
       s.ips = resultIps(s.cniResult);
       await this.applySysctls(s);
     }
@@ -197,9 +204,11 @@ export class SandboxService {
       s.cniResult = undefined;
       this.save(s);
     }
-    if (s.netnsPath) {
-      await removeNetns(s.netnsPath);
-      s.netnsPath = undefined;
+    for (const key of ['netnsPath', 'ipcnsPath', 'utsnsPath'] as const) {
+      const path = s[key];
+      if (!path) continue;
+      await removeNamespace(path);
+      s[key] = undefined;
       this.save(s);
     }
     if (!this.list().some((o) => o.id !== s.id && o.network)) this.ipForward.restore();
