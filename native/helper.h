@@ -27,5 +27,7 @@ int cmd_pty_exec(int argc, char **argv);
 
 /* netns_connect.c: connects to a port inside a network namespace and relays it. */
 int cmd_netns_connect(int argc, char **argv);
+/* crilog.c: writes a container's output as CRI log lines. */
+int cmd_crilog(int argc, char **argv);
 
 #endif

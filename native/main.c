@@ -37,6 +37,7 @@ static const struct {
     {"container", cmd_container},
     {"pty-exec", cmd_pty_exec},
     {"netns-connect", cmd_netns_connect},
+    {"crilog", cmd_crilog},
 };
 
 int main(int argc, char **argv) {
