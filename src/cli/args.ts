@@ -27,3 +27,21 @@ export function parseTime(value: string | undefined): Date | undefined {
   if (Number.isNaN(t.getTime())) throw new UsageError(`--time ${JSON.stringify(value)} is not a time: write it as 2024-01-02T03:04:05Z`);
   return t;
 }
+
+/** A duration flag (`90s`, `5m`, `1h`, `0`) in milliseconds, or a one-line usage error. */
+export function parseDuration(name: string, value: string): number {
+  const m = /^([0-9]+(?:\.[0-9]+)?)(ms|s|m|h)?$/.exec(value);
+  if (!m || (m[2] === undefined && Number(m[1]) !== 0)) throw new UsageError(`${name} ${JSON.stringify(value)} is not a duration: write it as 90s, 5m or 0`);
+  const unit: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
+  return Number(m[1]) * (unit[m[2] ?? 'ms'] ?? 1);
+}
+
+/** `HOST:NODEPORT[/udp]` port mappings of `init --port`. */
+export function parsePortMappings(values: string[] | undefined): { hostPort: number; containerPort: number; protocol: 'TCP' | 'UDP' }[] {
+  return (values ?? []).map((v) => {
+    const m = /^([0-9]{1,5}):([0-9]{1,5})(?:\/(tcp|udp))?$/i.exec(v);
+    const ok = m && [m[1], m[2]].every((p) => Number(p) >= 1 && Number(p) <= 65535);
+    if (!m || !ok) throw new UsageError(`--port ${JSON.stringify(v)} is not HOST:NODEPORT: write it as 8080:30080 (ports 1-65535, optional /udp)`);
+    return { hostPort: Number(m[1]), containerPort: Number(m[2]), protocol: (m[3]?.toUpperCase() ?? 'TCP') as 'TCP' | 'UDP' };
+  });
+}

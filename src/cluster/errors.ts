@@ -54,7 +54,10 @@ export class ChecksumMismatchError extends SifkubeError {
 
 /** A download failed (network, HTTP status). */
 export class DownloadError extends SifkubeError {
-  constructor(url: string, reason: string) {
+  constructor(
+    readonly url: string,
+    readonly reason: string,
+  ) {
     super(`${url}: download failed: ${reason}: check the network (or SIFKUBE_KUBE_RELEASE_URL), or use --kube-bin-dir / \`sifkube kube import\` offline`, 87);
   }
 }
@@ -91,5 +94,19 @@ export class ClusterStateError extends SifkubeError {
 export class CleanupIncompleteError extends SifkubeError {
   constructor(cluster: string, left: string[]) {
     super(`cluster ${JSON.stringify(cluster)}: could not remove ${left.join('; ')}: stop what uses them and run \`sifkube delete --name ${cluster}\` again`, 92);
+  }
+}
+
+/** A call to the cluster's Kubernetes API failed. */
+export class KubernetesApiError extends SifkubeError {
+  constructor(what: string, detail: string) {
+    super(`${what} failed: ${detail}: check \`sifkube status\` and the logs (\`sifkube logs export DIR\`)`, 93);
+  }
+}
+
+/** The cluster did not reach a state in time (init --wait, node add). */
+export class ClusterTimeoutError extends SifkubeError {
+  constructor(what: string, ms: number, fix: string) {
+    super(`${what} did not happen within ${Math.round(ms / 1000)} s: ${fix}`, 94);
   }
 }

@@ -25,3 +25,5 @@ export * from './components/index.js';
 export { clusterStatus } from './status.js';
 export type { ClusterStatus, NodeStatus } from './status.js';
 export * from './node/index.js';
+export * from './lifecycle/index.js';
+export { kubectl, kubectlPath, findKubectl, kubectlInteractive } from './kubectl.js';

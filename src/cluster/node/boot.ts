@@ -7,6 +7,7 @@ import { KUBELET_SYSCTLS, readSysctl } from '../network/sysctl.js';
 import type { ClusterPlan, NodePlan } from '../plan.js';
 import { readClusterState } from '../state/store.js';
 import { Supervisor, type ComponentSpec } from '../supervisor/index.js';
+import { startNodeCri } from './cri.js';
 
 function componentsFile(layout: NodeLayout): string {
   return join(layout.dir, 'components.json');
@@ -39,18 +40,20 @@ function findNode(plan: ClusterPlan, name: string): NodePlan {
 }
 
 /**
- * The node's first process (inside the node container): shadows the global sysctls, then supervises
- * the node's components until SIGTERM/SIGINT, when it stops them all and returns.
+ * The node's first process (inside the node container): shadows the global sysctls, starts the CRI
+ * server in-process (the kubelet needs its socket), then supervises the node's components until
+ * SIGTERM/SIGINT, when it stops them and the CRI server (containers keep running) and returns.
  */
 export async function bootNode(cluster: string, nodeName: string): Promise<void> {
   const plan = readClusterState(cluster).plan;
   const layout = nodeLayout(plan, findNode(plan, nodeName));
   shadowGlobalSysctls(layout);
   const components = JSON.parse(readFileSync(componentsFile(layout), 'utf8')) as ComponentSpec[];
+  const cri = await startNodeCri(plan, layout);
   const sup = new Supervisor({ logDir: layout.logs, statusFile: layout.supervisorStatus });
   sup.start(components);
   await new Promise<void>((resolve) => {
-    const stop = () => void sup.stop().then(resolve);
+    const stop = () => void sup.stop().then(() => cri.close()).then(resolve);
     process.once('SIGTERM', stop);
     process.once('SIGINT', stop);
   });

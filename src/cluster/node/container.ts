@@ -13,10 +13,17 @@ import { writeNodeComponents } from './boot.js';
 import { mountNodeRootfs } from './rootfs.js';
 import { nodeSpec, writeNodeBundle } from './spec.js';
 
+const SIFKUBE_OCI = fileURLToPath(new URL('../../../../bin/sifkube-oci.js', import.meta.url));
+
 /**
- * Node containers are run by a runc-compatible command line: sifkube's own runtime (`sifkube-oci`)
- * once it lands, runc meanwhile. Its state folder is the cluster's own, so delete finds it.
+ * The runc-compatible command line that runs node containers: sifkube's own runtime (DESIGN.md), or
+ * SIFKUBE_NODE_RUNTIME (runc, crun) to compare against a peer.
  */
+export function defaultNodeRuntime(): string {
+  return process.env.SIFKUBE_NODE_RUNTIME || SIFKUBE_OCI;
+}
+
+/** The node runtime's state folder is the cluster's own, so delete finds it. */
 export function nodeRuntimeRoot(names: ClusterNames): string {
   return `/run/sifkube/clusters/${names.cluster}/runtime`;
 }
@@ -37,8 +44,8 @@ export function nodeEntry(cluster: string, node: NodePlan): string[] {
 }
 
 export interface StartNodeOptions {
-  /** the runc-compatible runtime binary */
-  runtime: string;
+  /** the runc-compatible runtime binary; default defaultNodeRuntime() */
+  runtime?: string;
   /** the node's first process; default nodeEntry() */
   entry?: string[];
   components: ComponentSpec[];
@@ -56,14 +63,15 @@ export function startNode(plan: ClusterPlan, node: NodePlan, opts: StartNodeOpti
   const bundle = writeNodeBundle(layout, nodeSpec(plan, node, layout, mountNodeRootfs(layout), netns, opts.entry ?? nodeEntry(plan.name, node)));
   const root = nodeRuntimeRoot(plan.names);
   mkdirSync(root, { recursive: true, mode: 0o700 });
-  writeFileSync(join(root, 'runtime'), opts.runtime);
+  const runtime = opts.runtime ?? defaultNodeRuntime();
+  writeFileSync(join(root, 'runtime'), runtime);
   mkdirSync(layout.logs, { recursive: true });
   const log = join(layout.logs, 'node.log');
   const fd = openSync(log, 'a');
   const id = nodeContainerId(plan.names, node);
   try {
-    const r = spawnSync(opts.runtime, ['--root', root, 'run', '-d', '--bundle', bundle, id], { stdio: ['ignore', fd, fd] });
-    if (r.error || r.status !== 0) throw new HostSetupError(`starting node ${node.name} with ${opts.runtime}`, r.error?.message ?? readFileSync(log, 'utf8').trim().split('\n').pop() ?? `exit ${r.status}`);
+    const r = spawnSync(runtime, ['--root', root, 'run', '-d', '--bundle', bundle, id], { stdio: ['ignore', fd, fd] });
+    if (r.error || r.status !== 0) throw new HostSetupError(`starting node ${node.name} with ${runtime}`, r.error?.message ?? readFileSync(log, 'utf8').trim().split('\n').pop() ?? `exit ${r.status}`);
   } finally {
     closeSync(fd);
   }

@@ -1,5 +1,6 @@
 export { mountNodeRootfs, nodeRootfsPaths } from './rootfs.js';
 export { nodeSpec, nodeProcessCgroup, writeNodeBundle } from './spec.js';
 export { bootNode, writeNodeComponents, shadowGlobalSysctls } from './boot.js';
-export { startNode, nodeEntry, removeNodeContainers, nodeRuntimeRoot, nodeContainerId } from './container.js';
+export { startNode, nodeEntry, removeNodeContainers, nodeRuntimeRoot, nodeContainerId, defaultNodeRuntime } from './container.js';
 export type { StartNodeOptions } from './container.js';
+export { nodeCriConfig, clusterImageDir, startNodeCri } from './cri.js';

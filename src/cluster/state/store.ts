@@ -24,6 +24,8 @@ export interface ClusterState {
   uplinks?: Record<string, string>;
   /** set when the state lives on disk (--persistent DIR) instead of a tmpfs */
   persistentDir?: string;
+  /** --kube-bin-dir of init: nodes added later take their binaries from it too */
+  kubeBinDir?: string;
 }
 
 /** Host IPv4 routes (main table), as subnets a new cluster must not overlap. */

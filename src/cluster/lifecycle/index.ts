@@ -1,0 +1,4 @@
+export { initCluster, resolveBinaries, nodeComponents, joinNodes, INIT_STEPS } from './init.js';
+export type { InitOptions, InitStep } from './init.js';
+export { bootNodes } from './nodes.js';
+export { until, criAnswers, apiServerReady, apiNodes, labelNode } from './wait.js';

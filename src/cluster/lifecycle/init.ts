@@ -1,0 +1,103 @@
+import type { ClusterConfig } from '../config/types.js';
+import { deleteCluster } from '../cleanup.js';
+import { writeNodeFiles } from '../components/node-files.js';
+import { DownloadError, KubeBinaryMissingError } from '../errors.js';
+import { resolveEtcd, resolveKubernetes, type KubeDistribution } from '../kube/resolve.js';
+import { KUBE_BINARIES, versionCacheDir } from '../kube/release.js';
+import { findKubectl } from '../kubectl.js';
+import { defaultKubeconfigPath, mergeKubeconfig } from '../pki/kubeconfig.js';
+import { prepareCluster, type PrepareStep } from '../prepare.js';
+import { writeClusterState, type ClusterState } from '../state/store.js';
+import { readFileSync } from 'node:fs';
+import { parse } from 'yaml';
+import { pkiPaths, type PkiPaths } from '../pki/cluster-pki.js';
+import type { NodePlan } from '../plan.js';
+import { bootNodes } from './nodes.js';
+import { apiNodes, apiServerReady, labelNode, until } from './wait.js';
+
+export const INIT_STEPS = ['kubernetes', 'state', 'sysctls', 'pki', 'cgroups', 'network', 'nodes', 'api', 'labels', 'ready'] as const;
+export type InitStep = (typeof INIT_STEPS)[number];
+
+export interface InitOptions {
+  config: ClusterConfig;
+  kubeBinDir?: string;
+  persistentDir?: string;
+  /** how long to wait for every node Ready; 0: return once the nodes are registered and labelled */
+  waitMs: number;
+  /** kubeconfig file to merge the admin context into; default $KUBECONFIG or ~/.kube/config */
+  kubeconfig?: string;
+  onStep?: (step: InitStep) => void;
+}
+
+/** How long the API server may take to answer /readyz, and each node to register. */
+const API_READY_MS = 120_000;
+
+/**
+ * Finds every binary init needs before touching the host: the Kubernetes release, etcd and kubectl.
+ * A download that fails (no network) is reported as the missing binary with every way to provide it.
+ */
+export async function resolveBinaries(config: ClusterConfig, kubeBinDir?: string): Promise<{ dist: KubeDistribution; etcd: string }> {
+  let dist: KubeDistribution;
+  try {
+    dist = await resolveKubernetes({ version: config.kubernetesVersion, binDir: kubeBinDir });
+  } catch (err) {
+    if (!(err instanceof DownloadError)) throw err;
+    const bin = KUBE_BINARIES.find((b) => err.url.includes(`/${b}`)) ?? KUBE_BINARIES[0];
+    throw new KubeBinaryMissingError(
+      bin,
+      config.kubernetesVersion,
+      [versionCacheDir(config.kubernetesVersion), 'the release downloads'],
+      `pass --kube-bin-dir DIR with the release's binaries, fill the cache with \`sifkube kube import DIR\`, or run \`sifkube kube fetch --kubernetes-version ${config.kubernetesVersion}\` where the network allows (the download of ${err.url} failed: ${err.reason})`,
+    );
+  }
+  findKubectl(kubeBinDir, config.kubernetesVersion);
+  return { dist, etcd: resolveEtcd(kubeBinDir) };
+}
+
+/** Components of each node, from its generated files. */
+export function nodeComponents(state: ClusterState, pki: PkiPaths, dist: KubeDistribution, etcd: string) {
+  return (node: NodePlan) => writeNodeFiles(state.plan, node, pki, dist, etcd).components;
+}
+
+/** Waits for the API server, applies the API-only labels of `nodes`, then waits `waitMs` for them Ready. */
+export async function joinNodes(state: ClusterState, nodes: NodePlan[], waitMs: number, onStep: (step: InitStep) => void = () => undefined): Promise<void> {
+  onStep('api');
+  await until('the API server answering /readyz', API_READY_MS, 'read the control-plane node\'s kube-apiserver.log (`sifkube logs export DIR`)', () => apiServerReady(state));
+  onStep('labels');
+  await Promise.all(nodes.map((n) => labelNode(state, n.name, n.apiLabels, API_READY_MS)));
+  onStep('ready');
+  if (waitMs > 0) {
+    const names = nodes.map((n) => n.name);
+    await until(`nodes ${names.join(', ')} Ready`, waitMs, 'wait longer (--wait), or read the kubelet logs (`sifkube logs export DIR`)', () => {
+      const ready = apiNodes(state);
+      return names.every((n) => ready.get(n));
+    });
+  }
+}
+
+/**
+ * `sifkube init`: resolves every binary first (a missing one fails before the host is touched), then
+ * prepares the host side, starts every node with our runtime and its CRI server, waits for the API
+ * server, labels the nodes, waits for them Ready, and merges the admin context into the kubeconfig.
+ * Any failure after the host was touched deletes everything the init made before rethrowing.
+ */
+export async function initCluster(opts: InitOptions): Promise<ClusterState> {
+  const step = opts.onStep ?? (() => undefined);
+  step('kubernetes');
+  const { dist, etcd } = await resolveBinaries(opts.config, opts.kubeBinDir);
+  const { state, pki } = await prepareCluster(opts.config, { persistentDir: opts.persistentDir, onStep: (s: PrepareStep) => step(s) });
+  try {
+    state.kubeBinDir = opts.kubeBinDir;
+    writeClusterState(state);
+    step('nodes');
+    await bootNodes(state.plan, state.plan.nodes, nodeComponents(state, pki, dist, etcd));
+    await joinNodes(state, state.plan.nodes, opts.waitMs, step);
+    mergeKubeconfig(opts.kubeconfig ?? defaultKubeconfigPath(), parse(readFileSync(pkiPaths(state.plan.names.stateDir).kubeconfig.admin, 'utf8')));
+    state.phase = 'running';
+    writeClusterState(state);
+    return state;
+  } catch (err) {
+    await deleteCluster(opts.config.name, opts.kubeconfig).catch(() => undefined);
+    throw err;
+  }
+}

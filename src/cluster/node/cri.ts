@@ -1,0 +1,38 @@
+import { createWriteStream, existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { createLogger, DEFAULT_CONFIG, startCriServer, type CriConfig, type RunningCriServer } from '../../cri/index.js';
+import type { NodeLayout } from '../components/layout.js';
+import { CNI_BIN_DIRS } from '../doctor.js';
+import type { ClusterPlan } from '../plan.js';
+
+/** The cluster's shared image store: one content-addressed folder every node's CRI reads (no copy per node). */
+export function clusterImageDir(plan: ClusterPlan): string {
+  return join(plan.names.stateDir, 'images');
+}
+
+/** Where the CNI plugins are: the first of the usual folders that has `bridge`. */
+function cniBinDir(): string {
+  // Not a PATH search: iproute2 has a `bridge` command too.
+  return CNI_BIN_DIRS.find((d) => existsSync(join(d, 'bridge'))) ?? DEFAULT_CONFIG.cni.binDir;
+}
+
+/**
+ * A node's CRI configuration: its records and runtime objects in the node's folder on the cluster's
+ * tmpfs (so pods and containers survive a restart of the supervisor and the CRI server), the node's
+ * own CNI folder, the cluster's shared image store.
+ */
+export function nodeCriConfig(plan: ClusterPlan, layout: NodeLayout): CriConfig {
+  return {
+    ...DEFAULT_CONFIG,
+    stateDir: join(layout.dir, 'cri'),
+    runDir: join(layout.dir, 'cri-run'),
+    imageDir: clusterImageDir(plan),
+    cni: { binDir: cniBinDir(), confDir: layout.cniConfDir },
+  };
+}
+
+/** Starts the node's CRI server in this process, logging to logs/cri.log. */
+export async function startNodeCri(plan: ClusterPlan, layout: NodeLayout): Promise<RunningCriServer> {
+  const out = createWriteStream(join(layout.logs, 'cri.log'), { flags: 'a' });
+  return startCriServer(nodeCriConfig(plan, layout), layout.criSocket, createLogger('info', (l) => out.write(l)));
+}
