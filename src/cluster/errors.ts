@@ -110,3 +110,17 @@ export class ClusterTimeoutError extends SifkubeError {
     super(`${what} did not happen within ${Math.round(ms / 1000)} s: ${fix}`, 94);
   }
 }
+
+/** A node whose container is not running (stopped cluster, or removed). */
+export class NodeNotRunningError extends SifkubeError {
+  constructor(cluster: string, node: string) {
+    super(`node ${JSON.stringify(node)} of cluster ${JSON.stringify(cluster)} is not running: start the cluster with \`sifkube start --name ${cluster}\``, 95);
+  }
+}
+
+/** A file given to `image load` that cannot be loaded. */
+export class ImageLoadError extends SifkubeError {
+  constructor(file: string, problem: string, fix: string) {
+    super(`${file}: ${problem}: ${fix}`, 96);
+  }
+}

@@ -27,3 +27,4 @@ export type { ClusterStatus, NodeStatus } from './status.js';
 export * from './node/index.js';
 export * from './lifecycle/index.js';
 export { kubectl, kubectlPath, findKubectl, kubectlInteractive } from './kubectl.js';
+export { loadImage, listImages } from './images.js';

@@ -7,3 +7,6 @@ export type { CriClient, CriCall } from './client.js';
 export { createLogger } from './log.js';
 export type { Logger, LogLevel } from './log.js';
 export { CriConfigError, CriRequestError } from './errors.js';
+export { ImageStore } from './images/store.js';
+export type { ImageRecord } from './images/store.js';
+export { parseReference, taggedName } from './images/reference.js';

@@ -1,7 +1,10 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { randomBytes } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import {
   bootNodes,
   clusterLeftovers,
@@ -19,7 +22,11 @@ import {
   type NodePlan,
 } from '../../src/cluster/index.js';
 import { criClient } from '../../src/cri/index.js';
+import { buildSif } from '../../src/sif/index.js';
 import { diffSnapshots, hostSnapshot } from '../helpers/leaks.js';
+import { BIN, makeRootfs } from '../helpers/sif.js';
+
+const sifkube = (...args: string[]) => spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8' });
 
 // Everything of init up to the Kubernetes binaries, for real: nodes as containers of sifkube's own
 // runtime, each with its CRI server in-process, etcd supervised on the control-plane node.
@@ -51,6 +58,49 @@ test('three nodes of our runtime: CRI answers on every node socket from the host
         c.close();
       }
     }
+    // exec: a command in the node's namespaces, through our runtime; its exit status comes back.
+    for (const n of plan.nodes) assert.is(sifkube('exec', '--name', name, n.name, '--', 'hostname').stdout.trim(), n.name);
+    assert.is(sifkube('exec', '--name', name, plan.nodes[1].name, '--', 'sh', '-c', 'exit 7').status, 7);
+    const unknown = sifkube('exec', '--name', name, 'nope', '--', 'true');
+    assert.is(unknown.status, 83);
+    assert.match(unknown.stderr, /has no node "nope": use one of /);
+    const list = sifkube('node', 'list', '--name', name, '--json');
+    assert.equal(JSON.parse(list.stdout).map((n: { name: string; running: boolean }) => [n.name, n.running]), plan.nodes.map((n) => [n.name, true]));
+
+    // image load: one copy in the shared store; every node's running CRI server lists it by its tag.
+    const work = mkdtempSync(join(tmpdir(), 'sk-life-img-'));
+    try {
+      const sif = join(work, 'cats.sif');
+      buildSif({ rootfs: makeRootfs(work), out: sif, deterministic: true, imageConfig: { cmd: ['sh'] } });
+      const loaded = sifkube('image', 'load', '--name', name, sif, '--tag', 'example.org/cats:v1');
+      assert.is(loaded.status, 0, loaded.stderr);
+      const plain = sifkube('image', 'load', '--name', name, sif);
+      assert.is(plain.status, 0, plain.stderr);
+      const bad = join(work, 'not.sif');
+      writeFileSync(bad, 'not a sif');
+      const refused = sifkube('image', 'load', '--name', name, bad);
+      assert.is(refused.status, 96);
+      assert.match(refused.stderr, /not\.sif: not a SIF image .*: build one with `sifkube sif create`/);
+      const store = join(plan.names.stateDir, 'images', 'sif');
+      assert.is(readdirSync(store).length, 1, 'one copy, content-addressed');
+      for (const n of plan.nodes) {
+        const c = criClient(nodeLayout(plan, n).criSocket);
+        try {
+          const images = (await c.image.ListImages({})).images;
+          assert.is(images.length, 1, n.name);
+          assert.equal(images[0].repoTags, ['docker.io/library/cats:latest', 'example.org/cats:v1']);
+          const st = await c.image.ImageStatus({ image: { image: 'example.org/cats:v1' } });
+          assert.is(st.image.id, images[0].id);
+        } finally {
+          c.close();
+        }
+      }
+      const listed = JSON.parse(sifkube('image', 'list', '--name', name, '--json').stdout);
+      assert.equal(listed[0].tags, ['docker.io/library/cats:latest', 'example.org/cats:v1']);
+    } finally {
+      rmSync(work, { recursive: true, force: true });
+    }
+
     const cp = nodeLayout(plan, plan.nodes[0]);
     await until('etcd healthy', 30_000, 'see etcd.log', () => existsSync(cp.supervisorStatus) && readSupervisorStatus(cp.supervisorStatus).components[0]?.healthy === true);
     const report = await deleteCluster(name, `/tmp/${name}-kubeconfig`);

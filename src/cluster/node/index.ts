@@ -4,3 +4,4 @@ export { bootNode, writeNodeComponents, shadowGlobalSysctls } from './boot.js';
 export { startNode, nodeEntry, removeNodeContainers, nodeRuntimeRoot, nodeContainerId, defaultNodeRuntime } from './container.js';
 export type { StartNodeOptions } from './container.js';
 export { nodeCriConfig, clusterImageDir, startNodeCri } from './cri.js';
+export { execInNode } from './exec.js';

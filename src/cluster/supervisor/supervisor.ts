@@ -91,6 +91,8 @@ export class Supervisor {
       this.slots.set(spec.name, slot);
     }
     this.startReady();
+    // The status file exists from the start, even for a node with nothing to run yet.
+    this.save();
     if (!this.probing) {
       this.probing = true;
       void this.healthLoop();

@@ -1,4 +1,5 @@
-import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 /** The parts of an OCI image configuration sifkube keeps (the whole `config` section is kept as is). */
@@ -34,6 +35,9 @@ export interface ImageRecord {
   external: boolean;
 }
 
+/** A pull folder untouched this long belongs to a process that died. */
+const STALE_PULL_MS = 24 * 3600_000;
+
 interface IndexFile {
   version: 1;
   images: ImageRecord[];
@@ -41,39 +45,69 @@ interface IndexFile {
 
 /**
  * The image store: SIF files by content digest under `sif/`, and one JSON index mapping names
- * (RepoTags, RepoDigests) to images. The index is rewritten atomically on every change.
+ * (RepoTags, RepoDigests) to images. The index is rewritten atomically on every change, and read
+ * again whenever another process (a cluster's other nodes, `sifkube image load`) rewrote it.
  */
 export class ImageStore {
   private readonly images = new Map<string, ImageRecord>();
   private readonly indexFile: string;
+  /** mtime and inode of the index as last read or written: a change means another writer */
+  private indexStamp = '';
   readonly sifDir: string;
   readonly tmpDir: string;
 
   constructor(readonly dir: string) {
     this.indexFile = join(dir, 'index.json');
     this.sifDir = join(dir, 'sif');
-    this.tmpDir = join(dir, 'tmp');
+    // Each process pulls in a folder of its own: another one sharing the store may be pulling now.
+    const tmpRoot = join(dir, 'tmp');
+    this.tmpDir = join(tmpRoot, randomBytes(6).toString('hex'));
     mkdirSync(this.sifDir, { recursive: true });
-    // Half-finished pulls of a previous run are worth nothing.
-    rmSync(this.tmpDir, { recursive: true, force: true });
     mkdirSync(this.tmpDir, { recursive: true });
-    if (existsSync(this.indexFile)) {
-      const idx = JSON.parse(readFileSync(this.indexFile, 'utf8')) as IndexFile;
-      for (const img of idx.images) if (existsSync(img.sif)) this.images.set(img.id, img);
+    // Half-finished pulls of a run that died long ago are worth nothing.
+    for (const e of readdirSync(tmpRoot)) {
+      const p = join(tmpRoot, e);
+      if (Date.now() - statSync(p).mtimeMs > STALE_PULL_MS) rmSync(p, { recursive: true, force: true });
     }
+    this.refresh();
+  }
+
+  private stamp(): string {
+    try {
+      const st = statSync(this.indexFile);
+      return `${st.mtimeMs}:${st.ino}`;
+    } catch {
+      return '';
+    }
+  }
+
+  /** Reads the index again when another process rewrote it since this one last did. */
+  private refresh(): void {
+    const now = this.stamp();
+    if (now === this.indexStamp) return;
+    this.indexStamp = now;
+    this.images.clear();
+    if (now === '') return;
+    const idx = JSON.parse(readFileSync(this.indexFile, 'utf8')) as IndexFile;
+    for (const img of idx.images) if (existsSync(img.sif)) this.images.set(img.id, img);
   }
 
   private flush(): void {
     const idx: IndexFile = { version: 1, images: this.list() };
-    writeFileSync(`${this.indexFile}.tmp`, JSON.stringify(idx, null, 1));
-    renameSync(`${this.indexFile}.tmp`, this.indexFile);
+    // A temporary name of this process's own: several processes share one store.
+    const tmp = `${this.indexFile}.${process.pid}.tmp`;
+    writeFileSync(tmp, JSON.stringify(idx, null, 1));
+    renameSync(tmp, this.indexFile);
+    this.indexStamp = this.stamp();
   }
 
   list(): ImageRecord[] {
+    this.refresh();
     return [...this.images.values()].sort((a, b) => a.id.localeCompare(b.id));
   }
 
   byId(id: string): ImageRecord | undefined {
+    this.refresh();
     return this.images.get(id);
   }
 
@@ -92,6 +126,7 @@ export class ImageStore {
 
   /** Adds or updates an image; a tag moves from any other image to this one (as docker tag does). */
   put(rec: ImageRecord, tags: string[], digests: string[]): ImageRecord {
+    this.refresh();
     for (const other of this.images.values()) {
       if (other.id !== rec.id) other.repoTags = other.repoTags.filter((t) => !tags.includes(t));
     }
@@ -106,6 +141,7 @@ export class ImageStore {
 
   /** Forgets the image and deletes its SIF when the store owns it. */
   delete(id: string): void {
+    this.refresh();
     const rec = this.images.get(id);
     if (!rec) return;
     this.images.delete(id);
