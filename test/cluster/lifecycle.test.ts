@@ -6,7 +6,10 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSy
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
+  addWorkers,
   bootNodes,
+  clusterCgroups,
+  removeNode,
   clusterLeftovers,
   clusterNames,
   defaultClusterConfig,
@@ -25,6 +28,15 @@ import { criClient } from '../../src/cri/index.js';
 import { buildSif } from '../../src/sif/index.js';
 import { diffSnapshots, hostSnapshot } from '../helpers/leaks.js';
 import { BIN, makeRootfs } from '../helpers/sif.js';
+
+async function criAnswersOn(socket: string): Promise<boolean> {
+  const c = criClient(socket);
+  try {
+    return (await c.runtime.Version({ version: 'v1' })).runtimeApiVersion === 'v1';
+  } finally {
+    c.close();
+  }
+}
 
 const sifkube = (...args: string[]) => spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8' });
 
@@ -100,6 +112,28 @@ test('three nodes of our runtime: CRI answers on every node socket from the host
     } finally {
       rmSync(work, { recursive: true, force: true });
     }
+
+    // node add on the running cluster: the next worker, its CRI answering, reachable, routed to.
+    const [added] = await addWorkers(state, [undefined], () => []);
+    assert.is(added.name, `${name}-worker3`);
+    assert.ok(await criAnswersOn(nodeLayout(plan, added).criSocket));
+    assert.is(sifkube('exec', '--name', name, added.name, '--', 'hostname').stdout.trim(), added.name);
+    const ping = sifkube('exec', '--name', name, added.name, '--', 'busybox', 'ping', '-c', '1', '-W', '2', plan.nodes[0].address);
+    assert.is(ping.status, 0, ping.stdout + ping.stderr);
+    const routes = sifkube('exec', '--name', name, plan.nodes[1].name, '--', 'ip', 'route').stdout;
+    assert.ok(routes.includes(`${added.podCIDR} via ${added.address}`), routes);
+    // node remove: its container, processes, links, namespace, cgroups and folder go; the rest runs on.
+    await removeNode(state, added.name);
+    assert.not.ok(plan.nodes.some((n) => n.name === added.name));
+    assert.not.ok(spawnSync('ip', ['link', 'show', added.veth]).status === 0, 'veth gone');
+    assert.not.ok(existsSync(`/run/netns/${plan.names.netnsPrefix}${added.index}`));
+    assert.equal(clusterCgroups(plan.names).filter((c) => c.includes(added.name)), []);
+    assert.not.ok(existsSync(nodeLayout(plan, added).dir));
+    assert.not.ok(sifkube('exec', '--name', name, plan.nodes[1].name, '--', 'ip', 'route').stdout.includes(added.podCIDR));
+    assert.ok(await criAnswersOn(nodeLayout(plan, plan.nodes[2]).criSocket));
+    const cpRemove = sifkube('node', 'remove', '--name', name, plan.nodes[0].name);
+    assert.is(cpRemove.status, 80);
+    assert.match(cpRemove.stderr, /the control-plane node cannot be removed/);
 
     const cp = nodeLayout(plan, plan.nodes[0]);
     await until('etcd healthy', 30_000, 'see etcd.log', () => existsSync(cp.supervisorStatus) && readSupervisorStatus(cp.supervisorStatus).components[0]?.healthy === true);

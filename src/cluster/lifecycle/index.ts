@@ -2,3 +2,4 @@ export { initCluster, resolveBinaries, nodeComponents, joinNodes, INIT_STEPS } f
 export type { InitOptions, InitStep } from './init.js';
 export { bootNodes } from './nodes.js';
 export { until, criAnswers, apiServerReady, apiNodes, labelNode } from './wait.js';
+export { planNewWorker, addWorkers, addKubeWorkers, removeNode } from './node-ops.js';
