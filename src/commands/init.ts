@@ -30,6 +30,7 @@ export default class Init extends SifkubeCommand {
     'kube-bin-dir': Flags.string({ description: 'folder with the Kubernetes binaries (else the cache, else a verified download)' }),
     persistent: Flags.string({ description: 'keep the cluster state in this folder (on disk) instead of a tmpfs' }),
     port: Flags.string({ description: 'map HOST port to NODEPORT on the control-plane node (HOST:NODEPORT[/udp])', multiple: true }),
+    kubeconfig: Flags.string({ description: 'kubeconfig to merge the admin context into (default: first of $KUBECONFIG, else ~/.kube/config)' }),
     wait: Flags.string({ description: 'how long to wait for every node Ready (0: do not wait)', default: '2m' }),
   };
 
@@ -42,7 +43,7 @@ export default class Init extends SifkubeCommand {
     const waitMs = parseDuration('--wait', flags.wait);
     requireRoot('sifkube init');
     const started = Date.now();
-    await withSteps(INIT_STEPS, TITLES, (onStep) => initCluster({ config, kubeBinDir: flags['kube-bin-dir'], persistentDir: flags.persistent, waitMs, onStep }));
+    await withSteps(INIT_STEPS, TITLES, (onStep) => initCluster({ config, kubeBinDir: flags['kube-bin-dir'], persistentDir: flags.persistent, waitMs, kubeconfig: flags.kubeconfig, onStep }));
     this.log(`cluster ${name} is up in ${((Date.now() - started) / 1000).toFixed(1)} s: kubectl --context ${contextName(name)} get nodes (or sifkube kubectl --name ${name} -- get nodes)`);
   }
 }
