@@ -29,6 +29,14 @@ import { buildSif } from '../../src/sif/index.js';
 import { diffSnapshots, hostSnapshot } from '../helpers/leaks.js';
 import { BIN, makeRootfs } from '../helpers/sif.js';
 
+const b64 = (s: string) => Buffer.from(s).toString('base64');
+
+/** etcd's v3 JSON gateway on the control-plane node's loopback (in its network namespace). */
+function etcdCall(plan: ClusterPlan, op: 'put' | 'range', body: Record<string, string>) {
+  const script = `fetch('http://127.0.0.1:2379/v3/kv/${op}', { method: 'POST', body: ${JSON.stringify(JSON.stringify(body))} }).then(async (r) => { process.stdout.write(await r.text()); process.exit(r.ok ? 0 : 1); }, (e) => { console.error(e); process.exit(1); })`;
+  return spawnSync('ip', ['netns', 'exec', `${plan.names.netnsPrefix}0`, process.execPath, '-e', script], { encoding: 'utf8' });
+}
+
 async function criAnswersOn(socket: string): Promise<boolean> {
   const c = criClient(socket);
   try {
@@ -137,6 +145,24 @@ test('three nodes of our runtime: CRI answers on every node socket from the host
 
     const cp = nodeLayout(plan, plan.nodes[0]);
     await until('etcd healthy', 30_000, 'see etcd.log', () => existsSync(cp.supervisorStatus) && readSupervisorStatus(cp.supervisorStatus).components[0]?.healthy === true);
+    const put = etcdCall(plan, 'put', { key: b64('sifkube'), value: b64(tag) });
+    assert.is(put.status, 0, put.stderr);
+
+    // stop: nodes gone (no socket answers, exec refused), state kept; start: the same nodes, etcd data and images.
+    const stopped = sifkube('stop', '--name', name);
+    assert.is(stopped.status, 0, stopped.stderr);
+    assert.not.ok(await criAnswersOn(nodeLayout(plan, plan.nodes[1]).criSocket).catch(() => false));
+    const refused = sifkube('exec', '--name', name, plan.nodes[1].name, '--', 'true');
+    assert.is(refused.status, 95);
+    assert.match(refused.stderr, /is not running: start the cluster with `sifkube start/);
+    assert.not.ok(existsSync(`/run/netns/${plan.names.netnsPrefix}0`));
+    const started = sifkube('start', '--name', name);
+    assert.is(started.status, 0, started.stderr);
+    for (const n of plan.nodes) assert.ok(await criAnswersOn(nodeLayout(plan, n).criSocket), n.name);
+    await until('etcd healthy again', 30_000, 'see etcd.log', () => readSupervisorStatus(cp.supervisorStatus).components[0]?.healthy === true);
+    const get = etcdCall(plan, 'range', { key: b64('sifkube') });
+    assert.is(Buffer.from(JSON.parse(get.stdout).kvs[0].value, 'base64').toString(), tag, get.stderr);
+    assert.is(JSON.parse(sifkube('image', 'list', '--name', name, '--json').stdout).length, 1);
     const report = await deleteCluster(name, `/tmp/${name}-kubeconfig`);
     deleted = true;
     assert.is(report.containers.length, 3);

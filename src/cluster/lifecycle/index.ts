@@ -3,3 +3,4 @@ export type { InitOptions, InitStep } from './init.js';
 export { bootNodes } from './nodes.js';
 export { until, criAnswers, apiServerReady, apiNodes, labelNode } from './wait.js';
 export { planNewWorker, addWorkers, addKubeWorkers, removeNode } from './node-ops.js';
+export { stopCluster, startCluster } from './stop-start.js';

@@ -8,7 +8,7 @@ import { nodeLayout } from '../components/layout.js';
 import { ClusterConfigError, HostSetupError, UnknownNodeError } from '../errors.js';
 import { trySh } from '../host.js';
 import { kindNodeName, vethName } from '../names.js';
-import { nodeContainerId, nodeRuntimeRoot } from '../node/container.js';
+import { nodeContainerId, nodeRuntimeRoot, recordedNodeRuntime } from '../node/container.js';
 import { nodeRootfsPaths } from '../node/rootfs.js';
 import { pkiPaths } from '../pki/cluster-pki.js';
 import type { NodePlan } from '../plan.js';
@@ -114,8 +114,7 @@ export async function removeNode(state: ClusterState, nodeName: string): Promise
   const stuck = await killAndWait(pids);
   if (stuck.length > 0) throw new HostSetupError(`stopping node ${nodeName}`, `processes ${stuck.join(', ')} did not exit`);
   const root = nodeRuntimeRoot(plan.names);
-  const runtime = readRuntime(root);
-  if (runtime) spawnSync(runtime, ['--root', root, 'delete', '--force', nodeContainerId(plan.names, node)], { stdio: 'ignore' });
+  spawnSync(recordedNodeRuntime(plan.names), ['--root', root, 'delete', '--force', nodeContainerId(plan.names, node)], { stdio: 'ignore' });
   routeOthers(state, node, 'delete');
   trySh('ip', ['route', 'delete', node.podCIDR, 'via', node.address]);
   trySh('ip', ['link', 'delete', node.veth]);
@@ -128,13 +127,6 @@ export async function removeNode(state: ClusterState, nodeName: string): Promise
   writeClusterState(state);
 }
 
-function readRuntime(root: string): string | undefined {
-  try {
-    return readFileSync(join(root, 'runtime'), 'utf8').trim();
-  } catch {
-    return undefined;
-  }
-}
 
 /** PIDs in a cgroup folder and every folder below it. */
 function nodePids(dir: string): number[] {

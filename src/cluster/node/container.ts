@@ -23,6 +23,12 @@ export function defaultNodeRuntime(): string {
   return process.env.SIFKUBE_NODE_RUNTIME || SIFKUBE_OCI;
 }
 
+/** The runtime that started the cluster's nodes (recorded beside its state), else the default. */
+export function recordedNodeRuntime(names: ClusterNames): string {
+  const file = join(nodeRuntimeRoot(names), 'runtime');
+  return existsSync(file) ? readFileSync(file, 'utf8').trim() : defaultNodeRuntime();
+}
+
 /** The node runtime's state folder is the cluster's own, so delete finds it. */
 export function nodeRuntimeRoot(names: ClusterNames): string {
   return `/run/sifkube/clusters/${names.cluster}/runtime`;

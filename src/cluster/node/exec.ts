@@ -1,9 +1,9 @@
 import { spawn } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { NodeNotRunningError, UnknownNodeError } from '../errors.js';
 import type { ClusterState } from '../state/store.js';
-import { defaultNodeRuntime, nodeContainerId, nodeRuntimeRoot } from './container.js';
+import { nodeContainerId, nodeRuntimeRoot, recordedNodeRuntime } from './container.js';
 
 /**
  * Runs a command inside a node's namespaces through the runtime that runs the node (`exec`), on the
@@ -16,8 +16,7 @@ export function execInNode(state: ClusterState, nodeName: string, command: strin
   const root = nodeRuntimeRoot(plan.names);
   const id = nodeContainerId(plan.names, node);
   if (!existsSync(join(root, id))) throw new NodeNotRunningError(plan.name, nodeName);
-  const runtimeFile = join(root, 'runtime');
-  const runtime = existsSync(runtimeFile) ? readFileSync(runtimeFile, 'utf8').trim() : defaultNodeRuntime();
+  const runtime = recordedNodeRuntime(plan.names);
   return new Promise((resolve, reject) => {
     const child = spawn(runtime, ['--root', root, 'exec', ...(tty ? ['--tty'] : []), id, ...command], { stdio: 'inherit' });
     child.on('error', reject);

@@ -9,7 +9,7 @@ import type { ClusterConfig } from '../config/types.js';
 export const STATE_VERSION = 1;
 export const STATE_FILE = 'state.json';
 
-export type ClusterPhase = 'creating' | 'running' | 'failed' | 'deleting';
+export type ClusterPhase = 'creating' | 'running' | 'stopped' | 'failed' | 'deleting';
 
 /** What sifkube remembers of a cluster (state.json in the cluster's folder). */
 export interface ClusterState {
