@@ -28,3 +28,4 @@ export * from './node/index.js';
 export * from './lifecycle/index.js';
 export { kubectl, kubectlPath, findKubectl, kubectlInteractive } from './kubectl.js';
 export { loadImage, listImages } from './images.js';
+export { exportLogs } from './logs-export.js';

@@ -163,6 +163,22 @@ test('three nodes of our runtime: CRI answers on every node socket from the host
     const get = etcdCall(plan, 'range', { key: b64('sifkube') });
     assert.is(Buffer.from(JSON.parse(get.stdout).kvs[0].value, 'base64').toString(), tag, get.stderr);
     assert.is(JSON.parse(sifkube('image', 'list', '--name', name, '--json').stdout).length, 1);
+    // logs export: each node's logs (the CRI server's, the node's, etcd's) and state, no keys.
+    const logs = mkdtempSync(join(tmpdir(), 'sk-life-logs-'));
+    try {
+      assert.is(sifkube('logs', 'export', '--name', name, logs).status, 0);
+      const cpLogs = readdirSync(join(logs, name, 'nodes', plan.nodes[0].name, 'logs')).sort();
+      for (const f of ['cri.log', 'etcd.log', 'node.log']) assert.ok(cpLogs.includes(f), cpLogs.join(' '));
+      assert.ok(existsSync(join(logs, name, 'nodes', plan.nodes[2].name, 'supervisor.json')));
+      assert.is(JSON.parse(readFileSync(join(logs, name, 'status.json'), 'utf8')).nodes.length, 3);
+      assert.is(spawnSync('grep', ['-rl', 'PRIVATE KEY', logs]).stdout.length, 0, 'no private key exported');
+      const again = sifkube('logs', 'export', '--name', name, logs);
+      assert.is(again.status, 80);
+      assert.match(again.stderr, /is not empty: pass another folder/);
+    } finally {
+      rmSync(logs, { recursive: true, force: true });
+    }
+
     const report = await deleteCluster(name, `/tmp/${name}-kubeconfig`);
     deleted = true;
     assert.is(report.containers.length, 3);
