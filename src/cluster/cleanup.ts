@@ -91,7 +91,7 @@ export async function deleteCluster(name: string, kubeconfigPath = defaultKubeco
   const uplinks = state?.uplinks ? restoreUplinkForwarding(state.uplinks, uplinksOfOthers(name)) : [];
   const report: DeleteReport = {
     processes: new Set(pids).size - stuck.length,
-    containers: removeNodeContainers(names),
+    containers: await removeNodeContainers(names),
     netns: removeClusterNetns(names),
     links: removeClusterLinks(names),
     iptables: removeClusterRules(names),

@@ -1,5 +1,4 @@
 import { existsSync, readdirSync, readFileSync, rmdirSync, rmSync } from 'node:fs';
-import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { cgroupMounts, createNodeCgroups } from '../cgroups.js';
 import { checkClusterName } from '../config/validate.js';
@@ -8,7 +7,7 @@ import { nodeLayout } from '../components/layout.js';
 import { ClusterConfigError, HostSetupError, UnknownNodeError } from '../errors.js';
 import { trySh } from '../host.js';
 import { kindNodeName, vethName } from '../names.js';
-import { nodeContainerId, nodeRuntimeRoot, recordedNodeRuntime } from '../node/container.js';
+import { deleteNodeContainer, nodeContainerId } from '../node/container.js';
 import { nodeRootfsPaths } from '../node/rootfs.js';
 import { pkiPaths } from '../pki/cluster-pki.js';
 import type { NodePlan } from '../plan.js';
@@ -113,8 +112,7 @@ export async function removeNode(state: ClusterState, nodeName: string): Promise
   const pids = cgroupMounts().flatMap((m) => nodePids(join(m, node.cgroupRoot)));
   const stuck = await killAndWait(pids);
   if (stuck.length > 0) throw new HostSetupError(`stopping node ${nodeName}`, `processes ${stuck.join(', ')} did not exit`);
-  const root = nodeRuntimeRoot(plan.names);
-  spawnSync(recordedNodeRuntime(plan.names), ['--root', root, 'delete', '--force', nodeContainerId(plan.names, node)], { stdio: 'ignore' });
+  await deleteNodeContainer(plan.names, nodeContainerId(plan.names, node));
   routeOthers(state, node, 'delete');
   trySh('ip', ['route', 'delete', node.podCIDR, 'via', node.address]);
   trySh('ip', ['link', 'delete', node.veth]);

@@ -5,7 +5,7 @@ import { cgroupMounts } from '../cgroups.js';
 import { nodeLayout } from '../components/layout.js';
 import { HostSetupError } from '../errors.js';
 import { trySh } from '../host.js';
-import { nodeContainerId, nodeRuntimeRoot, recordedNodeRuntime } from '../node/container.js';
+import { deleteNodeContainer, nodeContainerId, terminateNodeContainer } from '../node/container.js';
 import { nodeRootfsPaths } from '../node/rootfs.js';
 import { killAndWait } from '../processes.js';
 import { writeClusterState, type ClusterState } from '../state/store.js';
@@ -33,15 +33,13 @@ function pidsUnder(cgroup: string): number[] {
  */
 export async function stopCluster(state: ClusterState): Promise<void> {
   const plan = state.plan;
-  const root = nodeRuntimeRoot(plan.names);
-  const runtime = recordedNodeRuntime(plan.names);
-  for (const node of plan.nodes) spawnSync(runtime, ['--root', root, 'kill', nodeContainerId(plan.names, node), 'TERM'], { stdio: 'ignore' });
+  for (const node of plan.nodes) terminateNodeContainer(plan.names, nodeContainerId(plan.names, node));
   const deadline = Date.now() + 15_000;
   while (Date.now() < deadline && plan.nodes.some((n) => pidsUnder(`${n.cgroupRoot}/node`).length > 0)) await sleep(50);
   const stuck = await killAndWait(plan.nodes.flatMap((n) => pidsUnder(n.cgroupRoot)));
   if (stuck.length > 0) throw new HostSetupError(`stopping cluster ${plan.name}`, `processes ${stuck.join(', ')} did not exit`);
   for (const node of plan.nodes) {
-    spawnSync(runtime, ['--root', root, 'delete', '--force', nodeContainerId(plan.names, node)], { stdio: 'ignore' });
+    await deleteNodeContainer(plan.names, nodeContainerId(plan.names, node));
     trySh('ip', ['route', 'delete', node.podCIDR, 'via', node.address]);
     trySh('ip', ['link', 'delete', node.veth]);
     trySh('ip', ['netns', 'delete', `${plan.names.netnsPrefix}${node.index}`]);

@@ -2,6 +2,8 @@ import { spawnSync } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { constants } from 'node:os';
+import { deleteContainer, killContainer } from '../../runtime/index.js';
 import { helperPath } from '../../runtime/native.js';
 import { nodeLayout } from '../components/layout.js';
 import { HostSetupError } from '../errors.js';
@@ -84,14 +86,37 @@ export function startNode(plan: ClusterPlan, node: NodePlan, opts: StartNodeOpti
   return { id, netns };
 }
 
-/** Deletes the cluster's node containers from the runtime's state (their processes are already killed) and the state folder. */
-export function removeNodeContainers(names: ClusterNames): string[] {
+/** Deletes one node container (force: its processes are killed); ours in-process. */
+export async function deleteNodeContainer(names: ClusterNames, id: string, runtime = recordedNodeRuntime(names)): Promise<void> {
+  const root = nodeRuntimeRoot(names);
+  if (runtime === SIFKUBE_OCI) await deleteContainer(id, { root, force: true }).catch(() => undefined);
+  else spawnSync(runtime, ['--root', root, 'delete', '--force', id], { stdio: 'ignore' });
+}
+
+/** Sends SIGTERM to a node container's first process (a clean stop of its supervisor); ours in-process. */
+export function terminateNodeContainer(names: ClusterNames, id: string): void {
+  const root = nodeRuntimeRoot(names);
+  const runtime = recordedNodeRuntime(names);
+  if (runtime !== SIFKUBE_OCI) spawnSync(runtime, ['--root', root, 'kill', id, 'TERM'], { stdio: 'ignore' });
+  else {
+    try {
+      killContainer(id, constants.signals.SIGTERM, { root });
+    } catch {
+      return; // not running: nothing to stop
+    }
+  }
+}
+
+/**
+ * Deletes the cluster's node containers from the runtime's state (their processes are already killed)
+ * and the state folder. Ours is called in-process (a CLI start per node would cost more than the work).
+ */
+export async function removeNodeContainers(names: ClusterNames): Promise<string[]> {
   const root = nodeRuntimeRoot(names);
   if (!existsSync(root)) return [];
-  const runtimeFile = join(root, 'runtime');
-  const runtime = existsSync(runtimeFile) ? readFileSync(runtimeFile, 'utf8').trim() : undefined;
+  const runtime = recordedNodeRuntime(names);
   const ids = readdirSync(root, { withFileTypes: true }).filter((e) => e.isDirectory()).map((e) => e.name);
-  if (runtime) for (const id of ids) spawnSync(runtime, ['--root', root, 'delete', '--force', id], { stdio: 'ignore' });
+  for (const id of ids) await deleteNodeContainer(names, id, runtime);
   rmSync(`/run/sifkube/clusters/${names.cluster}`, { recursive: true, force: true });
   return ids;
 }
