@@ -1,4 +1,4 @@
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { nodeLayout, type NodeLayout } from '../components/layout.js';
 import { UnknownNodeError } from '../errors.js';
@@ -6,7 +6,8 @@ import { sh } from '../host.js';
 import { KUBELET_SYSCTLS, readSysctl } from '../network/sysctl.js';
 import type { ClusterPlan, NodePlan } from '../plan.js';
 import { readClusterState } from '../state/store.js';
-import { Supervisor, type ComponentSpec } from '../supervisor/index.js';
+import { killAndWait } from '../processes.js';
+import { readSupervisorStatus, Supervisor, type ComponentSpec } from '../supervisor/index.js';
 import { startNodeCri } from './cri.js';
 
 function componentsFile(layout: NodeLayout): string {
@@ -33,6 +34,29 @@ export function shadowGlobalSysctls(layout: NodeLayout): void {
   }
 }
 
+function cmdline(pid: number): string {
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+  } catch {
+    return '';
+  }
+}
+
+/**
+ * Components a crashed `node boot` left running (node-init started it again): killed before the new
+ * supervisor starts them, or they would hold their ports. A PID counts only if it still runs the
+ * component's command (PIDs are reused).
+ */
+async function stopLeftoverComponents(layout: NodeLayout, components: ComponentSpec[]): Promise<void> {
+  if (!existsSync(layout.supervisorStatus)) return;
+  const previous = readSupervisorStatus(layout.supervisorStatus).components;
+  const pids = previous.flatMap((c) => {
+    const spec = components.find((s) => s.name === c.name);
+    return c.pid && spec && cmdline(c.pid).startsWith(`${spec.command}\0`) ? [c.pid] : [];
+  });
+  await killAndWait(pids);
+}
+
 function findNode(plan: ClusterPlan, name: string): NodePlan {
   const node = plan.nodes.find((n) => n.name === name);
   if (!node) throw new UnknownNodeError(plan.name, name, plan.nodes.map((n) => n.name));
@@ -49,6 +73,7 @@ export async function bootNode(cluster: string, nodeName: string): Promise<void>
   const layout = nodeLayout(plan, findNode(plan, nodeName));
   shadowGlobalSysctls(layout);
   const components = JSON.parse(readFileSync(componentsFile(layout), 'utf8')) as ComponentSpec[];
+  await stopLeftoverComponents(layout, components);
   const cri = await startNodeCri(plan, layout);
   const sup = new Supervisor({ logDir: layout.logs, statusFile: layout.supervisorStatus });
   sup.start(components);
