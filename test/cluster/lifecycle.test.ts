@@ -84,6 +84,8 @@ test('three nodes of our runtime: CRI answers on every node socket from the host
     const unknown = sifkube('exec', '--name', name, 'nope', '--', 'true');
     assert.is(unknown.status, 83);
     assert.match(unknown.stderr, /has no node "nope": use one of /);
+    // kubectl: the cluster's admin kubeconfig, arguments after -- passed as they are.
+    assert.is(sifkube('kubectl', '--name', name, '--', 'config', 'current-context').stdout.trim(), `sifkube-${name}`);
     const list = sifkube('node', 'list', '--name', name, '--json');
     assert.equal(JSON.parse(list.stdout).map((n: { name: string; running: boolean }) => [n.name, n.running]), plan.nodes.map((n) => [n.name, true]));
 
