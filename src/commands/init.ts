@@ -28,7 +28,7 @@ export default class Init extends SifkubeCommand {
     config: Flags.string({ description: 'cluster config file (apiVersion sifkube.io/v1alpha1, kind Cluster)' }),
     'kubernetes-version': Flags.string({ description: 'Kubernetes release (vMAJOR.MINOR.PATCH)' }),
     'kube-bin-dir': Flags.string({ description: 'folder with the Kubernetes binaries (else the cache, else a verified download)' }),
-    persistent: Flags.string({ description: 'keep the cluster state in this folder (on disk) instead of a tmpfs' }),
+    persistent: Flags.string({ description: 'keep the cluster state in this folder on disk (not supported yet: refused)' }),
     port: Flags.string({ description: 'map HOST port to NODEPORT on the control-plane node (HOST:NODEPORT[/udp])', multiple: true }),
     kubeconfig: Flags.string({ description: 'kubeconfig to merge the admin context into (default: first of $KUBECONFIG, else ~/.kube/config)' }),
     wait: Flags.string({ description: 'how long to wait for every node Ready (0: do not wait)', default: '2m' }),

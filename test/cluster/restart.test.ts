@@ -96,4 +96,15 @@ test('a pod container survives the node supervisor and CRI server being killed; 
   assert.equal(diffSnapshots(before, hostSnapshot()).filter((l) => l.includes(name) || l.includes(clusterNames(name).id) || l.includes(tag)), []);
 });
 
+test('init --persistent is refused as not supported yet, before touching the host', () => {
+  const pname = `t-per-${tag}`;
+  const before = hostSnapshot();
+  const r = spawnSync(process.execPath, [BIN, 'init', '--name', pname, '--persistent', `/var/tmp/sk-per-${tag}`], { encoding: 'utf8' });
+  assert.is(r.status, 89);
+  assert.match(r.stderr, /^sifkube: not supported yet: --persistent \/var\/tmp\/sk-per-.* leave --persistent out/m);
+  assert.not.ok(existsSync(`/var/tmp/sk-per-${tag}`));
+  assert.equal(clusterLeftovers(pname), []);
+  assert.equal(diffSnapshots(before, hostSnapshot()).filter((l) => l.includes(pname) || l.includes(clusterNames(pname).id)), []);
+});
+
 test.run();

@@ -143,6 +143,10 @@ function createUnlocked(config: ClusterConfig, persistentDir?: string): ClusterS
   if (persistentDir !== undefined && !isAbsolute(persistentDir)) {
     throw new ClusterConfigError('--persistent', 'persistent', `${persistentDir} is not an absolute path`, 'pass an absolute folder path');
   }
+  // Every node has /tmp and /run of its own (tmpfs): the state folder must be the same path in each node.
+  if (persistentDir !== undefined && /^\/(tmp|run)(\/|$)/.test(persistentDir)) {
+    throw new ClusterConfigError('--persistent', 'persistent', `${persistentDir} is under /tmp or /run, which each node has of its own`, 'pass a folder elsewhere, for example under /var/lib or /srv');
+  }
   const others = listClusters();
   const clash = others.find((c) => c.plan.names.id === names.id);
   if (clash) throw new ClusterConfigError('--name', 'name', `${config.name} shares its short id ${names.id} with cluster ${clash.plan.name}`, 'choose another name');
@@ -198,18 +202,15 @@ function lstatExists(path: string): boolean {
 export function removeClusterDir(name: string): void {
   const dir = clusterNames(name).stateDir;
   if (!lstatExists(dir)) return;
-  if (lstatSync(dir).isSymbolicLink()) {
-    const target = readlinkSync(dir);
-    rmSync(target, { recursive: true, force: true });
-    rmSync(dir, { force: true });
-    return;
-  }
-  // Mounts under the state folder (a kubelet's root-dir bind mount, say) go first, deepest first.
+  const link = lstatSync(dir).isSymbolicLink();
+  const real = link ? readlinkSync(dir) : dir;
+  // Mounts under the state folder (node root overlays, a kubelet's bind mounts) go first, deepest first.
   const inside = readFileSync('/proc/self/mountinfo', 'utf8')
     .split('\n')
     .map((l) => l.split(' ')[4])
-    .filter((m): m is string => !!m && (m === dir || m.startsWith(`${dir}/`)))
+    .filter((m): m is string => !!m && (m === real || m.startsWith(`${real}/`)))
     .sort((a, b) => b.length - a.length);
   for (const m of inside) if (!trySh('umount', [m])) sh('umount', ['-l', m]);
-  rmSync(dir, { recursive: true, force: true });
+  rmSync(real, { recursive: true, force: true });
+  if (link) rmSync(dir, { force: true });
 }
