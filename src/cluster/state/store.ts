@@ -143,10 +143,6 @@ function createUnlocked(config: ClusterConfig, persistentDir?: string): ClusterS
   if (persistentDir !== undefined && !isAbsolute(persistentDir)) {
     throw new ClusterConfigError('--persistent', 'persistent', `${persistentDir} is not an absolute path`, 'pass an absolute folder path');
   }
-  // Every node has /tmp and /run of its own (tmpfs): the state folder must be the same path in each node.
-  if (persistentDir !== undefined && /^\/(tmp|run)(\/|$)/.test(persistentDir)) {
-    throw new ClusterConfigError('--persistent', 'persistent', `${persistentDir} is under /tmp or /run, which each node has of its own`, 'pass a folder elsewhere, for example under /var/lib or /srv');
-  }
   const others = listClusters();
   const clash = others.find((c) => c.plan.names.id === names.id);
   if (clash) throw new ClusterConfigError('--name', 'name', `${config.name} shares its short id ${names.id} with cluster ${clash.plan.name}`, 'choose another name');
