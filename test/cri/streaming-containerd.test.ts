@@ -1,6 +1,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { createServer, type AddressInfo, type Server } from 'node:net';
+import { WebSocket } from 'ws';
 import { HostStreamingBackend, StreamingServer } from '../../src/cri/streaming/index.js';
 import { ContainerdPeer } from '../helpers/containerd-peer.js';
 import { NetnsPod } from '../helpers/netns-pod.js';
@@ -94,6 +95,23 @@ test('port-forward: both echo the bytes back, and both report a closed port on t
   const sc = await forward(ours.getPortForwardUrl({ podSandboxId: 'sandbox', ports: [] }), 7, 'x');
   assert.match(pc.error, /error forwarding port 7 to pod/);
   assert.match(sc.error, /error forwarding port 7 to pod/);
+});
+
+/** Every message of a WebSocket exec session, as [channel, text], until the server closes. */
+async function wsSession(url: string, protocol: string): Promise<[number, string][]> {
+  const ws = new WebSocket(url.replace(/^http/, 'ws'), [protocol]);
+  const messages: [number, string][] = [];
+  ws.on('message', (d: Buffer) => messages.push([d[0], d.subarray(1).toString()]));
+  await new Promise((r) => ws.once('close', r));
+  return messages;
+}
+
+test('WebSocket v4 exec: the same messages on the same channels, in order', async () => {
+  const urls = await both(['sh', '-c', 'echo out; exit 3'], { tty: false, stdin: false, stdout: true, stderr: true });
+  const p = await wsSession(urls.peer, 'v4.channel.k8s.io');
+  const s = await wsSession(urls.ours, 'v4.channel.k8s.io');
+  const norm = (m: [number, string][]) => m.map(([c, t]) => [c, c === 3 ? JSON.parse(t) : t]);
+  assert.equal(norm(s), norm(p));
 });
 
 test('refusals agree: unknown protocol 403, used token 404', async () => {
