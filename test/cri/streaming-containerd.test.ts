@@ -87,12 +87,12 @@ test('port-forward: both echo the bytes back, and both report a closed port on t
   };
   const payload = 'y'.repeat(300_000);
   const p = await forward(await peer.portForwardUrl(), echoPort, payload);
-  const s = await forward(ours.getPortForwardUrl({ podSandboxId: 'sandbox', ports: [] }), 9090, payload);
+  const s = await forward(ours.getPortForwardUrl({ podSandboxId: 'sandbox', port: [] }), 9090, payload);
   assert.is(p.data, payload);
   assert.is(s.data, payload);
   assert.is(s.error, p.error);
   const pc = await forward(await peer.portForwardUrl(), 7, 'x');
-  const sc = await forward(ours.getPortForwardUrl({ podSandboxId: 'sandbox', ports: [] }), 7, 'x');
+  const sc = await forward(ours.getPortForwardUrl({ podSandboxId: 'sandbox', port: [] }), 7, 'x');
   assert.match(pc.error, /error forwarding port 7 to pod/);
   assert.match(sc.error, /error forwarding port 7 to pod/);
 });

@@ -12,7 +12,7 @@ import { collect, spdyUpgrade } from '../helpers/spdy-client.js';
 const backend = new HostStreamingBackend();
 const server = new StreamingServer(backend);
 const pod = new NetnsPod();
-const api = new FakeApiServer((_kind, q) => server.getPortForwardUrl({ podSandboxId: 'sandbox', ports: q.getAll('ports').map(Number) }));
+const api = new FakeApiServer((_kind, q) => server.getPortForwardUrl({ podSandboxId: 'sandbox', port: q.getAll('ports').map(Number) }));
 
 test.before(async () => {
   await server.start();
@@ -37,7 +37,7 @@ function httpGet(port: number, path: string): Promise<string> {
 }
 
 test('SPDY port-forward: concurrent connections to two ports of the pod, each a (data, error) pair', async () => {
-  const { conn, protocol } = await spdyUpgrade(server.getPortForwardUrl({ podSandboxId: 'sandbox', ports: [] }), ['portforward.k8s.io']);
+  const { conn, protocol } = await spdyUpgrade(server.getPortForwardUrl({ podSandboxId: 'sandbox', port: [] }), ['portforward.k8s.io']);
   assert.is(protocol, 'portforward.k8s.io');
   try {
     const one = async (requestId: number, port: number, send: string) => {
@@ -66,7 +66,7 @@ test('SPDY port-forward: concurrent connections to two ports of the pod, each a 
 });
 
 test('SPDY port-forward: a closed port is reported on the error stream, the connection stays usable', async () => {
-  const { conn } = await spdyUpgrade(server.getPortForwardUrl({ podSandboxId: 'sandbox', ports: [] }), ['portforward.k8s.io']);
+  const { conn } = await spdyUpgrade(server.getPortForwardUrl({ podSandboxId: 'sandbox', port: [] }), ['portforward.k8s.io']);
   try {
     const error = await conn.openStream({ streamtype: 'error', port: '7', requestid: '0' });
     const data = await conn.openStream({ streamtype: 'data', port: '7', requestid: '0' });
@@ -125,7 +125,7 @@ test('@kubernetes/client-node PortForward (WebSocket v4): echo through the pod',
 });
 
 test('port-forward URLs are refused for an unknown sandbox with a clear error', async () => {
-  const { conn } = await spdyUpgrade(server.getPortForwardUrl({ podSandboxId: 'nope', ports: [] }), ['portforward.k8s.io']);
+  const { conn } = await spdyUpgrade(server.getPortForwardUrl({ podSandboxId: 'nope', port: [] }), ['portforward.k8s.io']);
   try {
     const error = await conn.openStream({ streamtype: 'error', port: '80', requestid: '0' });
     const data = await conn.openStream({ streamtype: 'data', port: '80', requestid: '0' });
