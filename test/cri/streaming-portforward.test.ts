@@ -2,6 +2,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { spawn } from 'node:child_process';
 import { get } from 'node:http';
+import { connect } from 'node:net';
 import { PassThrough } from 'node:stream';
 import { KubeConfig, PortForward } from '@kubernetes/client-node';
 import { HostStreamingBackend, StreamingServer } from '../../src/cri/streaming/index.js';
@@ -100,6 +101,24 @@ test('kubectl port-forward (SPDY): HTTP through a local port into the pod, sever
     });
     const bodies = await Promise.all([1, 2, 3, 4, 5].map((i) => httpGet(ports[0], `/n${i}`)));
     assert.equal(bodies, [1, 2, 3, 4, 5].map((i) => `hello from the pod /n${i}`));
+  } finally {
+    child.kill('SIGKILL');
+  }
+});
+
+test('kubectl port-forward to a closed port: kubectl shows our error message as is', async () => {
+  const child = spawn('kubectl', ['--kubeconfig', api.kubeconfig, 'port-forward', 'pod/p', ':7'], { env: { ...process.env, KUBECTL_PORT_FORWARD_WEBSOCKETS: 'false' } });
+  let out = '';
+  child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (out += d.toString()));
+  const exited = new Promise((r) => child.once('exit', r));
+  try {
+    for (let i = 0; i < 250 && !/127\.0\.0\.1:(\d+)/.test(out); i++) await new Promise((r) => setTimeout(r, 20));
+    const port = Number(/127\.0\.0\.1:(\d+)/.exec(out)?.[1]);
+    const local = connect(port, '127.0.0.1');
+    local.on('error', () => {});
+    await exited;
+    assert.match(out, /an error occurred forwarding \d+ -> 7: error forwarding port 7 to pod sandbox, uid : cannot connect to 127\.0\.0\.1:7/);
   } finally {
     child.kill('SIGKILL');
   }
