@@ -114,6 +114,26 @@ test('WebSocket v4 exec: the same messages on the same channels, in order', asyn
   assert.equal(norm(s), norm(p));
 });
 
+test('WebSocket v4 port-forward: the same port prefixes, then the bytes echoed', async () => {
+  const session = async (url: string, port: number) => {
+    const ws = new WebSocket(url.replace(/^http/, 'ws'), ['v4.channel.k8s.io']);
+    const messages: [number, string][] = [];
+    ws.on('message', (d: Buffer) => {
+      messages.push([d[0], d.subarray(1).toString('hex')]);
+      if (messages.length === 2) ws.send(Buffer.concat([Buffer.from([0]), Buffer.from('over ws')]));
+      if (messages.length === 3) ws.close();
+    });
+    await new Promise((r) => ws.once('close', r));
+    const le = Buffer.alloc(2);
+    le.writeUInt16LE(port);
+    return messages.map(([c, hex]) => [c, hex === le.toString('hex') ? 'PORT' : Buffer.from(hex, 'hex').toString()]);
+  };
+  const p = await session(await peer.portForwardUrl([echoPort]), echoPort);
+  const s = await session(ours.getPortForwardUrl({ podSandboxId: 'sandbox', port: [9090] }), 9090);
+  assert.equal(s, p);
+  assert.equal(s, [[0, 'PORT'], [1, 'PORT'], [0, 'over ws']]);
+});
+
 test('refusals agree: unknown protocol 403, used token 404', async () => {
   const urls = await both(['true'], { tty: false, stdin: false, stdout: true, stderr: false });
   assert.is((await spdyUpgrade(urls.ours, ['v9.channel.k8s.io'])).status, (await spdyUpgrade(urls.peer, ['v9.channel.k8s.io'])).status);

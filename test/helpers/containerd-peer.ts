@@ -62,8 +62,8 @@ export class ContainerdPeer {
     return (await this.rpc.exec({ containerId: this.containerId, cmd, ...o })).url;
   }
 
-  async portForwardUrl(): Promise<string> {
-    return (await this.rpc.portForward({ podSandboxId: this.sandboxId, port: [] })).url;
+  async portForwardUrl(port: number[] = []): Promise<string> {
+    return (await this.rpc.portForward({ podSandboxId: this.sandboxId, port })).url;
   }
 
   async stop(): Promise<void> {
