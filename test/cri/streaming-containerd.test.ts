@@ -134,6 +134,22 @@ test('WebSocket v4 port-forward: the same port prefixes, then the bytes echoed',
   assert.equal(s, [[0, 'PORT'], [1, 'PORT'], [0, 'over ws']]);
 });
 
+test('attach with stdinOnce: the same output and status from both', async () => {
+  const cmd = ['sh', '-c', 'read x; echo got $x; echo bye >&2'];
+  const o = { tty: false, stdin: true, stdout: true, stderr: true };
+  const peerId = await peer.runContainer('attached', cmd, { stdin: true, stdinOnce: true });
+  const exited = backend.startContainer('attached', cmd, { tty: false, stdin: true, stdinOnce: true });
+  try {
+    const p = await spdyRemoteCommand(await peer.attachUrl(peerId, o), { stderr: true, stdin: 'hi\n' });
+    const s = await spdyRemoteCommand(ours.getAttachUrl({ containerId: 'attached', ...o }), { stderr: true, stdin: 'hi\n' });
+    assert.equal(s, p);
+    assert.is(s.stdout, 'got hi\n');
+    assert.is(await exited, 0);
+  } finally {
+    await backend.removeContainer('attached');
+  }
+});
+
 test('refusals agree: unknown protocol 403, used token 404', async () => {
   const urls = await both(['true'], { tty: false, stdin: false, stdout: true, stderr: false });
   assert.is((await spdyUpgrade(urls.ours, ['v9.channel.k8s.io'])).status, (await spdyUpgrade(urls.peer, ['v9.channel.k8s.io'])).status);
