@@ -1,12 +1,12 @@
 import { existsSync, readFileSync, readlinkSync, statSync } from 'node:fs';
 import { isAbsolute, join } from 'node:path';
-import { capabilityMasks } from './capabilities.js';
+import { capabilityMasks, runtimeBoundingSet } from './capabilities.js';
 import { cgroupMountLines } from './cgroup-mount.js';
 import type { CompiledSeccomp, LinuxSeccomp } from './seccomp/index.js';
 import { InvalidConfigError, NotSupportedError } from './errors.js';
 import { log } from './log.js';
 import type { PlanLine } from './plan-encoding.js';
-import { MS, NAMESPACE_FLAGS, RLIMITS } from './spec/constants.js';
+import { CAPABILITIES, MS, NAMESPACE_FLAGS, RLIMITS } from './spec/constants.js';
 import { parseMountOptions, propagationFlags } from './spec/mount-options.js';
 import type { Device, Namespace, NamespaceType, Process, Spec } from './spec/types.js';
 
@@ -36,7 +36,8 @@ const DEV_LINKS: [string, string][] = [
   ['/proc/self/fd/2', '/dev/stderr'],
 ];
 const DEVICE_TYPE_BITS = { c: 0o020000, u: 0o020000, b: 0o060000, p: 0o010000 } as const;
-const ROOT_NS_ONLY_CHILDREN: NamespaceType[] = ['pid', 'time'];
+/** Namespaces that setns applies to children only: the monitor joins them before clone. */
+const JOINED_BY_MONITOR: NamespaceType[] = ['pid', 'time'];
 
 const num = (n: number | bigint): string => String(n);
 
@@ -51,7 +52,7 @@ function ownNamespace(file: string): string {
  */
 function joinLines(namespaces: { type: NamespaceType; path: string }[]): { monitor: PlanLine[]; init: PlanLine[] } {
   const order: NamespaceType[] = ['user', 'ipc', 'uts', 'network', 'cgroup', 'mount'];
-  const monitor = namespaces.filter((n) => ROOT_NS_ONLY_CHILDREN.includes(n.type)).map((n) => ['setns', n.path]);
+  const monitor = namespaces.filter((n) => JOINED_BY_MONITOR.includes(n.type)).map((n) => ['setns', n.path]);
   const init = order.flatMap((t) => namespaces.filter((n) => n.type === t).map((n) => ['setns', n.path]));
   return { monitor, init };
 }
@@ -61,13 +62,14 @@ export function processLines(p: Process, opts: { console: boolean; barrier: bool
   const lines: PlanLine[] = [];
   if (p.terminal) {
     if (!opts.console) throw new NotSupportedError('process.terminal without --console-socket: pass a console socket (as containerd and conmon do)');
+    // Only the init (the one behind the start barrier) gets /dev/console.
     lines.push(['pty', num(p.consoleSize?.height ?? 0), num(p.consoleSize?.width ?? 0), opts.barrier ? '1' : '0']);
   }
   if (p.oomScoreAdj !== undefined) {
     // Without CAP_SYS_RESOURCE the runtime cannot go below its own score (containerd's restrict_oom_score_adj).
     const floor = Number(readFileSync('/proc/self/oom_score_adj', 'utf8'));
     let v = p.oomScoreAdj;
-    if (v < floor && (capabilityMasks({ bounding: ['CAP_SYS_RESOURCE'] }).masks.bounding === 0n)) {
+    if (v < floor && !(runtimeBoundingSet() & (1n << BigInt(CAPABILITIES.indexOf('CAP_SYS_RESOURCE'))))) {
       log('warning', `process.oomScoreAdj ${v} is below what the runtime may set without CAP_SYS_RESOURCE: using ${floor}`);
       v = floor;
     }
