@@ -21,6 +21,11 @@ export interface CreateOptions {
   noPivot?: boolean;
   /** The container process's stdin, stdout, stderr (default: none). */
   stdio?: [Stdio, Stdio, Stdio];
+  /**
+   * Leave the init to the caller's subreaper once created, as runc does (containerd-shim and conmon
+   * reap it and read its exit themselves); then no monitor records the exit status.
+   */
+  reparent?: boolean;
 }
 
 export interface Created {
@@ -59,7 +64,7 @@ export async function createContainer(id: string, opts: CreateOptions): Promise<
   try {
     writeSpec(root, id, spec);
     writeRecord(root, record);
-    const plan = createPlan({ spec, bundle, rootfs, stateDir: dir, consoleSocket: opts.consoleSocket, noPivot: opts.noPivot, cgroupsPath: record.cgroupsPath!, seccomp: await compiledSeccomp(spec) });
+    const plan = createPlan({ spec, bundle, rootfs, stateDir: dir, consoleSocket: opts.consoleSocket, noPivot: opts.noPivot, cgroupsPath: record.cgroupsPath!, seccomp: await compiledSeccomp(spec), reparent: opts.reparent });
     const { monitor } = await runPlan(plan, {
       stdio: opts.stdio ?? ['ignore', 'ignore', 'ignore'],
       detached: true,

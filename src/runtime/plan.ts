@@ -21,6 +21,8 @@ export interface CreatePlanInput {
   /** The container's cgroup (linux.cgroupsPath or the runtime's default). */
   cgroupsPath: string;
   seccomp?: CompiledSeccomp;
+  /** The monitor leaves once created; the init goes to the caller's subreaper (see CreateOptions). */
+  reparent?: boolean;
 }
 
 const DEFAULT_DEVICES: Device[] = [
@@ -179,6 +181,7 @@ export function createPlan(input: CreatePlanInput): PlanLine[] {
   const { monitor, init } = joinLines(joined);
 
   const lines: PlanLine[] = [['exitdir', stateDir], ['fifo', join(stateDir, 'exec.fifo')], ['detach']];
+  if (input.reparent) lines.push(['reparent']);
   if (input.consoleSocket) lines.push(['console', input.consoleSocket]);
   lines.push(...monitor);
   if (fresh.some((n) => n.type === 'time')) {
