@@ -371,9 +371,12 @@ static void init_main(int from, int monitor_fd, int console_fd) {
       if (fd < 0 && errno != EISDIR) die("create mount point %s", a[0]);
       if (fd >= 0) close(fd);
     } else if (!strcmp(op, "mknod")) {
-      unlink(a[0]);
-      if (mknod(a[0], (mode_t)num(a[1]), makedev(num(a[2]), num(a[3]))) < 0) die("mknod %s", a[0]);
-      if (chown(a[0], (uid_t)num(a[4]), (gid_t)num(a[5])) < 0) die("chown %s", a[0]);
+      /* As runc: an existing node is kept, never replaced (it may be a host's node on a bind). */
+      if (mknod(a[0], (mode_t)num(a[1]), makedev(num(a[2]), num(a[3]))) < 0) {
+        if (errno != EEXIST) die("mknod %s", a[0]);
+      } else if (chown(a[0], (uid_t)num(a[4]), (gid_t)num(a[5])) < 0) {
+        die("chown %s", a[0]);
+      }
     } else if (!strcmp(op, "symlink")) {
       if (symlink(a[0], a[1]) < 0 && errno != EEXIST) die("symlink %s -> %s", a[1], a[0]);
     } else if (!strcmp(op, "hooks")) {

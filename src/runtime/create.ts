@@ -1,4 +1,4 @@
-import { mkdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, realpathSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { ChildProcess } from 'node:child_process';
 import { ContainerExistsError, ContainerSetupError, InvalidConfigError } from './errors.js';
@@ -43,10 +43,11 @@ export async function createContainer(id: string, opts: CreateOptions): Promise<
   const dir = containerDir(root, id);
   const bundle = resolve(opts.bundle);
   const spec = loadConfig(bundle);
-  const rootfs = resolve(bundle, spec.root.path);
+  let rootfs = resolve(bundle, spec.root.path);
   let isDir = false;
   try {
     isDir = statSync(rootfs).isDirectory();
+    rootfs = realpathSync(rootfs); // mount paths are resolved inside it, so it must be its real path
   } catch {
     // reported below
   }

@@ -1,11 +1,12 @@
 import { existsSync, readFileSync, readlinkSync, statSync } from 'node:fs';
-import { isAbsolute, join } from 'node:path';
+import { isAbsolute, join, posix } from 'node:path';
 import { capabilityMasks, runtimeBoundingSet } from './capabilities.js';
 import { cgroupMountLines } from './cgroup-mount.js';
 import type { CompiledSeccomp, LinuxSeccomp } from './seccomp/index.js';
 import { InvalidConfigError, NotSupportedError } from './errors.js';
 import { log } from './log.js';
 import type { PlanLine } from './plan-encoding.js';
+import { secureJoin } from './secure-join.js';
 import { CAPABILITIES, MS, NAMESPACE_FLAGS, RLIMITS } from './spec/constants.js';
 import { parseMountOptions, propagationFlags } from './spec/mount-options.js';
 import type { Device, Namespace, NamespaceType, Process, Spec } from './spec/types.js';
@@ -110,7 +111,7 @@ function idMapText(maps: { containerID: number; hostID: number; size: number }[]
 function mountLines(spec: Spec, bundle: string, rootfs: string, ownCgroupNs: boolean, cgroupsPath: string): PlanLine[] {
   const lines: PlanLine[] = [];
   (spec.mounts ?? []).forEach((m, i) => {
-    const dest = join(rootfs, m.destination);
+    const dest = secureJoin(rootfs, m.destination);
     const o = parseMountOptions(m.options, m.type);
     if (m.type === 'cgroup' || m.type === 'cgroup2') {
       lines.push(...cgroupMountLines(dest, o.flags, ownCgroupNs, cgroupsPath));
@@ -136,24 +137,27 @@ function mountLines(spec: Spec, bundle: string, rootfs: string, ownCgroupNs: boo
 
 /** Default devices and linux.devices: made with mknod, or bound from the host inside a user namespace. */
 function deviceLines(spec: Spec, rootfs: string, userNs: boolean): PlanLine[] {
-  const lines: PlanLine[] = [['mkdir', join(rootfs, 'dev'), '493']];
+  const dev = secureJoin(rootfs, '/dev');
+  const lines: PlanLine[] = [['mkdir', dev, '493']];
   const devices = [...DEFAULT_DEVICES.filter((d) => !(spec.linux?.devices ?? []).some((x) => x.path === d.path)), ...(spec.linux?.devices ?? [])];
   for (const d of devices) {
-    const at = join(rootfs, d.path);
+    const at = secureJoin(rootfs, d.path);
     if (userNs) {
       // A user namespace may not mknod: bind the host's node of the same path, as runc does.
       if (!existsSync(d.path)) throw new NotSupportedError(`linux.devices ${d.path} in a user namespace when the host has no such device node`);
       lines.push(['touch', at], ['mount', d.path, at, '', num(MS.BIND), '']);
     } else {
       const mode = DEVICE_TYPE_BITS[d.type] | ((d.fileMode ?? 0o666) & 0o7777);
-      if (join(at, '..') !== join(rootfs, 'dev')) lines.push(['mkdir', join(at, '..'), '493']);
+      if (posix.dirname(at) !== dev) lines.push(['mkdir', posix.dirname(at), '493']);
       lines.push(['mknod', at, num(mode), num(d.major ?? 0), num(d.minor ?? 0), num(d.uid ?? 0), num(d.gid ?? 0)]);
     }
   }
-  for (const [target, path] of DEV_LINKS) lines.push(['symlink', target, join(rootfs, path)]);
+  // A link is made in its (resolved) folder, never through an existing link of the same name.
+  const linkAt = (path: string) => posix.join(secureJoin(rootfs, posix.dirname(path)), posix.basename(path));
+  for (const [target, path] of DEV_LINKS) lines.push(['symlink', target, linkAt(path)]);
   // As runc: /dev/core only where the kernel has /proc/kcore.
-  if (existsSync('/proc/kcore')) lines.push(['symlink', '/proc/kcore', join(rootfs, '/dev/core')]);
-  if ((spec.mounts ?? []).some((m) => m.destination === '/dev/pts')) lines.push(['symlink', 'pts/ptmx', join(rootfs, '/dev/ptmx')]);
+  if (existsSync('/proc/kcore')) lines.push(['symlink', '/proc/kcore', linkAt('/dev/core')]);
+  if ((spec.mounts ?? []).some((m) => m.destination === '/dev/pts')) lines.push(['symlink', 'pts/ptmx', linkAt('/dev/ptmx')]);
   return lines;
 }
 
