@@ -597,7 +597,7 @@ int cmd_container(int argc, char **argv) {
     /* A runtime that died during create leaves a container nobody asked for: end it. */
     if (dprintf(RUNTIME_FD, "created\n") < 0) kill(init, SIGKILL);
     close(RUNTIME_FD);
-    if (reparent) return 0;
+    if (reparent) return 0; /* the init (or exec'd process) goes to the caller's subreaper */
     if (detach) detach_stdio();
     if (!strcmp(msg, "ready") && wait_start(start_fd, init) && write(sp[0], "s", 1) != 1) kill(init, SIGKILL);
   } else {

@@ -236,11 +236,12 @@ export function namespacesOf(pid: number): { type: NamespaceType; path: string }
 }
 
 /** The plan of a process started inside a running container (exec, and hooks in its namespaces). */
-export function joinPlan(pid: number, p: Process, opts: { exitDir?: string; consoleSocket?: string; detach: boolean; bare?: { file: string }; seccomp?: CompiledSeccomp }): PlanLine[] {
+export function joinPlan(pid: number, p: Process, opts: { exitDir?: string; consoleSocket?: string; detach: boolean; reparent?: boolean; bare?: { file: string }; seccomp?: CompiledSeccomp }): PlanLine[] {
   const { monitor, init } = joinLines(namespacesOf(pid));
   const lines: PlanLine[] = [];
   if (opts.exitDir) lines.push(['exitdir', opts.exitDir]);
   if (opts.detach) lines.push(['detach']);
+  if (opts.reparent) lines.push(['reparent']);
   if (opts.consoleSocket) lines.push(['console', opts.consoleSocket]);
   // The container's root is opened before joining (its /proc/PID is the host's); it is also what a
   // --no-pivot container's chroot points at.

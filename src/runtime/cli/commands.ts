@@ -194,6 +194,7 @@ export const COMMANDS: Record<string, Command> = {
         root: inv.root,
         process: execProcess(inv, id),
         detach: !!f.detach,
+        reparent: true,
         pidFile: str(f, 'pid-file'),
         consoleSocket: str(f, 'console-socket'),
         stdio: ['inherit', 'inherit', 'inherit'],
