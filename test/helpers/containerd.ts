@@ -31,6 +31,8 @@ export async function startContainerd(opts: { registry: string; pauseImage: stri
       `[${cri}]`,
       `  sandbox_image = "${opts.pauseImage}"`,
       '  stream_server_port = "0"',
+      // root here lacks CAP_SYS_RESOURCE: a negative oom_score_adj for the sandbox would fail
+      '  restrict_oom_score_adj = true',
       `[${cri}.cni]`,
       '  bin_dir = "/usr/lib/cni"',
       `  conf_dir = "${opts.cniConfDir}"`,
