@@ -90,7 +90,7 @@ test('a container runs the image command with the image env, workdir and user; i
   assert.is(st.logPath, join(logDir, `c${n}/0.log`));
   await new Promise((r) => setTimeout(r, 100));
   const lines = logLines(st.logPath);
-  assert.equal(lines.filter((l) => l.stream === 'stdout'), [{ stream: 'stdout', tag: 'F', text: '1 x y /work 1000:1000 ctrpod' }, { stream: 'stdout', tag: 'F', text: 'partial' }]);
+  assert.equal(lines.filter((l) => l.stream === 'stdout'), [{ stream: 'stdout', tag: 'F', text: '1 x y /work 1000:1000 ctrpod' }, { stream: 'stdout', tag: 'P', text: 'partial' }]);
   assert.equal(lines.filter((l) => l.stream === 'stderr'), [{ stream: 'stderr', tag: 'F', text: 'oops' }]);
   await cri.client.runtime.RemoveContainer({ containerId: id });
 });
