@@ -129,4 +129,19 @@ test('StopContainer on a process that ignores SIGTERM: both wait the timeout, ki
   assert.ok(results[0].waited >= 900 && results[1].waited >= 900);
 });
 
+test('unknown IDs: the same gRPC codes as containerd for status, stop and remove', async () => {
+  const missing = 'f'.repeat(64);
+  const code = async (p: Promise<unknown>) => p.then(() => 0, (e: { code: number }) => e.code);
+  for (const call of [
+    (c: CriClient) => c.runtime.PodSandboxStatus({ podSandboxId: missing }),
+    (c: CriClient) => c.runtime.StopPodSandbox({ podSandboxId: missing }),
+    (c: CriClient) => c.runtime.RemovePodSandbox({ podSandboxId: missing }),
+    (c: CriClient) => c.runtime.ContainerStatus({ containerId: missing }),
+    (c: CriClient) => c.runtime.StopContainer({ containerId: missing, timeout: 0 }),
+    (c: CriClient) => c.runtime.RemoveContainer({ containerId: missing }),
+  ]) {
+    assert.is(await code(call(cri.client)), await code(call(ctd.client)), call.toString());
+  }
+});
+
 test.run();

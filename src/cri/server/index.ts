@@ -30,6 +30,7 @@ export async function startCriServer(config: CriConfig, socket: string, log: Log
   mkdirSync(dirname(socket), { recursive: true });
   for (const dir of [config.stateDir, config.runDir, config.imageDir]) mkdirSync(dir, { recursive: true });
   const services = createServices(config, log);
+  await services.sandboxes.checkRecovered();
   const pkg = criPackage();
   const server = new Server({ 'grpc.max_receive_message_length': 16 * 1024 * 1024, 'grpc.max_send_message_length': 64 * 1024 * 1024 });
   const def = (c: ServiceClientConstructor) => c.service;
