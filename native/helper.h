@@ -18,4 +18,10 @@ void helper_fail(const char *fmt, ...);
 int cmd_container(int argc, char **argv);
 int cmd_crilog(int argc, char **argv);
 
+/* pty_exec.c: runs a command on a new pseudo-terminal and relays it over stdin/stdout. */
+int cmd_pty_exec(int argc, char **argv);
+
+/* netns_connect.c: connects to a port inside a network namespace and relays it. */
+int cmd_netns_connect(int argc, char **argv);
+
 #endif

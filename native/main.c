@@ -32,6 +32,8 @@ static const struct {
     {"version", cmd_version},
     {"container", cmd_container},
     {"crilog", cmd_crilog},
+    {"pty-exec", cmd_pty_exec},
+    {"netns-connect", cmd_netns_connect},
 };
 
 int main(int argc, char **argv) {

@@ -17,3 +17,5 @@ export * from './errors.js';
 export { HELPER_PATH, helperPath, HelperMissingError } from './native.js';
 export { pauseContainer, resumeContainer, updateContainer } from './cgroup-ops.js';
 export { containerSpec } from './query.js';
+export { spawnInPty, type PtyProcess } from './pty-process.js';
+export { forwardInNetns, PortNotListeningError } from './netns-connect.js';

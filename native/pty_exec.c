@@ -1,0 +1,183 @@
+/*
+ * pty-exec RESIZE_FD COLS ROWS CMD [ARGS...]: runs CMD on the slave side of a new pseudo-terminal (its own
+ * session, the pty as controlling terminal) and relays: fd 0 -> pty, pty -> fd 1. Node.js has no
+ * openpty, so the streaming server reaches a terminal through this relay. RESIZE_FD (-1: none)
+ * carries resize requests as text lines "COLS ROWS\n". Exits with CMD's status (128+signal when killed).
+ * SIGTERM or SIGHUP kill CMD's whole process group, so a client that goes away leaves nothing.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/wait.h>
+#include <termios.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "helper.h"
+
+static volatile sig_atomic_t stop_signal, child_exited;
+
+static void on_signal(int sig) {
+  if (sig == SIGCHLD)
+    child_exited = 1;
+  else
+    stop_signal = sig;
+}
+
+static int set_size(int fd, const char *cols, const char *rows) {
+  struct winsize ws = {0};
+  ws.ws_col = (unsigned short)atoi(cols);
+  ws.ws_row = (unsigned short)atoi(rows);
+  return ioctl(fd, TIOCSWINSZ, &ws);
+}
+
+/* Applies every complete "COLS ROWS" line buffered from the control fd. */
+static void apply_resizes(int master, char *buf, size_t *len) {
+  char *line = buf, *nl;
+  while ((nl = memchr(line, '\n', *len - (size_t)(line - buf))) != NULL) {
+    *nl = '\0';
+    char *sp = strchr(line, ' ');
+    if (sp) {
+      *sp = '\0';
+      set_size(master, line, sp + 1);
+    }
+    line = nl + 1;
+  }
+  *len -= (size_t)(line - buf);
+  memmove(buf, line, *len);
+}
+
+static int write_all(int fd, const char *p, ssize_t n) {
+  while (n > 0) {
+    ssize_t w = write(fd, p, (size_t)n);
+    if (w < 0 && errno == EINTR) continue;
+    if (w < 0) return -1;
+    p += w;
+    n -= w;
+  }
+  return 0;
+}
+
+static pid_t spawn_on_slave(int master, char **argv, const sigset_t *mask) {
+  char *name = ptsname(master);
+  if (!name) return -1;
+  pid_t pid = fork();
+  if (pid != 0) return pid;
+  setsid();
+  int slave = open(name, O_RDWR);
+  if (slave < 0 || ioctl(slave, TIOCSCTTY, 0) < 0) _exit(126);
+  dup2(slave, 0);
+  dup2(slave, 1);
+  dup2(slave, 2);
+  if (slave > 2) close(slave);
+  close(master);
+  signal(SIGPIPE, SIG_DFL);
+  signal(SIGTERM, SIG_DFL);
+  signal(SIGHUP, SIG_DFL);
+  signal(SIGCHLD, SIG_DFL);
+  sigprocmask(SIG_SETMASK, mask, NULL);
+  execvp(argv[0], argv);
+  helper_fail("pty-exec: cannot run %s", argv[0]);
+  _exit(127);
+}
+
+static int exit_status(int status) {
+  if (WIFEXITED(status)) return WEXITSTATUS(status);
+  if (WIFSIGNALED(status)) return 128 + WTERMSIG(status);
+  return 1;
+}
+
+int cmd_pty_exec(int argc, char **argv) {
+  if (argc < 5) {
+    fprintf(stderr, "usage: sifkube-helper pty-exec RESIZE_FD COLS ROWS CMD [ARGS...]\n");
+    return 2;
+  }
+  int master = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
+  if (master < 0 || grantpt(master) < 0 || unlockpt(master) < 0) {
+    helper_fail("pty-exec: cannot open a pseudo-terminal");
+    return 125;
+  }
+  int ctl = atoi(argv[1]);
+  argv++;
+  if (atoi(argv[1]) > 0 && atoi(argv[2]) > 0) set_size(master, argv[1], argv[2]);
+  /* The stop and child signals stay blocked except inside ppoll, so none is missed. */
+  sigset_t blocked, during_poll;
+  sigemptyset(&blocked);
+  sigaddset(&blocked, SIGTERM);
+  sigaddset(&blocked, SIGHUP);
+  sigaddset(&blocked, SIGCHLD);
+  sigprocmask(SIG_BLOCK, &blocked, &during_poll);
+  struct sigaction sa = {0};
+  sa.sa_handler = on_signal;
+  sigaction(SIGTERM, &sa, NULL);
+  sigaction(SIGHUP, &sa, NULL);
+  sigaction(SIGCHLD, &sa, NULL);
+  signal(SIGPIPE, SIG_IGN);
+  if (ctl >= 0) fcntl(ctl, F_SETFD, FD_CLOEXEC);
+  pid_t child = spawn_on_slave(master, argv + 3, &during_poll);
+  if (child < 0) {
+    helper_fail("pty-exec: cannot start %s", argv[3]);
+    return 125;
+  }
+
+  int in_open = 1, status = 0, reaped = 0;
+  char buf[65536], ctlbuf[256];
+  size_t ctllen = 0;
+  for (;;) {
+    if (stop_signal) {
+      /* The group, and the child itself in case it has not called setsid() yet. */
+      kill(-child, SIGKILL);
+      kill(child, SIGKILL);
+      break;
+    }
+    if (child_exited && !reaped && waitpid(child, &status, WNOHANG) == child) reaped = 1;
+    /* Once the command is gone, only what the terminal still holds is left to copy. */
+    struct timespec drain = {0, 0};
+    struct pollfd fds[3] = {{master, POLLIN, 0}, {in_open ? 0 : -1, POLLIN, 0}, {ctl, POLLIN, 0}};
+    int ready = ppoll(fds, 3, reaped ? &drain : NULL, &during_poll);
+    if (ready < 0 && errno == EINTR) continue;
+    if (ready <= 0) break;
+    if (fds[0].revents & (POLLIN | POLLHUP | POLLERR)) {
+      ssize_t n = read(master, buf, sizeof buf);
+      /* EIO: every slave fd is closed, the command and its children are gone. */
+      if (n <= 0 && !(n < 0 && errno == EINTR)) break;
+      if (n > 0 && write_all(1, buf, n) < 0) {
+        kill(-child, SIGKILL);
+        break;
+      }
+    }
+    /* Resizes before input: a client that resized and then typed expects the new size. */
+    if (fds[2].revents & (POLLIN | POLLHUP | POLLERR)) {
+      ssize_t n = read(ctl, ctlbuf + ctllen, sizeof ctlbuf - ctllen - 1);
+      if (n <= 0) {
+        ctl = -1;
+      } else {
+        ctllen += (size_t)n;
+        apply_resizes(master, ctlbuf, &ctllen);
+        if (ctllen == sizeof ctlbuf - 1) ctllen = 0; /* a line this long is not a resize */
+      }
+    }
+    if (fds[1].revents & (POLLIN | POLLHUP | POLLERR)) {
+      ssize_t n = read(0, buf, sizeof buf);
+      if (n > 0) {
+        write_all(master, buf, n);
+      } else if (n == 0 || errno != EINTR) {
+        /* End of input: send the terminal's EOF character, as a user pressing ^D would. */
+        struct termios t;
+        char eof = tcgetattr(master, &t) == 0 ? (char)t.c_cc[VEOF] : 4;
+        write_all(master, &eof, 1);
+        in_open = 0;
+      }
+    }
+  }
+  if (reaped) return exit_status(status);
+  while (waitpid(child, &status, 0) < 0 && errno == EINTR) {
+  }
+  return exit_status(status);
+}
