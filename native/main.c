@@ -35,6 +35,7 @@ static const struct {
     {"cgroup-devices", cmd_cgroup_devices},
     {"node-init", cmd_node_init},
     {"container", cmd_container},
+    {"crilog", cmd_crilog},
     {"pty-exec", cmd_pty_exec},
     {"netns-connect", cmd_netns_connect},
 };

@@ -1,0 +1,425 @@
+import { randomBytes } from 'node:crypto';
+import { EventEmitter } from 'node:events';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { isAbsolute, join } from 'node:path';
+import {
+  containerState,
+  createContainer,
+  deleteContainer,
+  execInContainer,
+  killContainer,
+  parseSignal,
+  startContainer,
+  ContainerNotFoundError,
+  InvalidStatusError,
+  type ContainerState,
+} from '../../runtime/index.js';
+import { SifkubeError } from '../../errors.js';
+import type { CriConfig } from '../config.js';
+import { AlreadyExistsError, CriOperationError, CriRequestError, FailedPreconditionError, InvalidArgumentError, NotFoundError } from '../errors.js';
+import type { ImageService } from '../images/service.js';
+import type { ImageRecord } from '../images/store.js';
+import type { Logger } from '../log.js';
+import { RecordStore } from '../services/records.js';
+import type { Sandbox, SandboxService } from '../services/sandboxes.js';
+import { nowNanos } from '../validate.js';
+import { reopenLog, startLogWriter } from './logs.js';
+import { mountImage, mountRootfs, unmountImage, unmountRootfs } from './rootfs.js';
+import { buildSpec, type ContainerConfig } from './spec.js';
+import { cgroupStats } from './stats.js';
+import { resolveUser } from './users.js';
+
+export type CriContainerState = 'CONTAINER_CREATED' | 'CONTAINER_RUNNING' | 'CONTAINER_EXITED' | 'CONTAINER_UNKNOWN';
+
+/** A container as sifkube keeps it (persisted as JSON next to the sandboxes). */
+export interface ContainerRecord {
+  id: string;
+  sandboxId: string;
+  imageId: string;
+  config: ContainerConfig;
+  createdAt: string;
+  startedAt?: string;
+  finishedAt?: string;
+  exitCode?: number;
+  reason?: string;
+  message?: string;
+  /** Absolute log path ('' when the kubelet asked for none) and the pid of its writer. */
+  logPath: string;
+  logPid?: number;
+  /** Runtime folder: bundle, writable layer. */
+  dir: string;
+  cgroupsPath: string;
+  uid: number;
+  gid: number;
+  additionalGids: number[];
+}
+
+export type ContainerEventType = 'CONTAINER_CREATED_EVENT' | 'CONTAINER_STARTED_EVENT' | 'CONTAINER_STOPPED_EVENT' | 'CONTAINER_DELETED_EVENT';
+
+const STOP_POLL_MS = 50;
+/** How long an exit status may lag behind the end of the init (the monitor writes it). */
+const EXIT_GRACE_MS = 2000;
+
+/** Exit codes above 128 are signals: 137 is SIGKILL. */
+function reasonFor(code: number, oomKilled: boolean): string {
+  if (oomKilled) return 'OOMKilled';
+  return code === 0 ? 'Completed' : 'Error';
+}
+
+/**
+ * Containers: OCI bundles (a SIF-backed overlay root, config.json from the request and the image),
+ * run by sifkube's runtime library; logs written by a native writer; records that survive a restart
+ * of the CRI server.
+ */
+export class ContainerService {
+  private readonly containers = new Map<string, ContainerRecord>();
+  private readonly records: RecordStore<ContainerRecord>;
+  readonly runtimeRoot: string;
+  readonly events = new EventEmitter();
+  private readonly watcher: NodeJS.Timeout;
+  private readonly locks = new Map<string, Promise<unknown>>();
+  private readonly exitPendingSince = new Map<string, number>();
+
+  constructor(
+    private readonly config: CriConfig,
+    private readonly log: Logger,
+    private readonly sandboxes: SandboxService,
+    private readonly images: ImageService,
+  ) {
+    this.records = new RecordStore<ContainerRecord>(join(config.stateDir, 'containers'));
+    this.runtimeRoot = join(config.runDir, 'runtime');
+    for (const c of this.records.loadAll()) this.containers.set(c.id, c);
+    this.events.setMaxListeners(0);
+    // Exits are noticed by polling the runtime's records: the monitor writes the exit status.
+    this.watcher = setInterval(() => this.observeExits(), 500);
+    this.watcher.unref();
+  }
+
+  /** Stops watching for exits and ends the event streams (the server is going away). */
+  close(): void {
+    clearInterval(this.watcher);
+    this.events.emit('close');
+  }
+
+  private withLock<T>(id: string, fn: () => Promise<T>): Promise<T> {
+    const prev = this.locks.get(id) ?? Promise.resolve();
+    const next = prev.then(fn, fn);
+    const tail = next.catch(() => undefined);
+    this.locks.set(id, tail);
+    void tail.then(() => {
+      if (this.locks.get(id) === tail) this.locks.delete(id);
+    });
+    return next;
+  }
+
+  list(): ContainerRecord[] {
+    return [...this.containers.values()];
+  }
+
+  get(idOrPrefix: string): ContainerRecord {
+    const exact = this.containers.get(idOrPrefix);
+    if (exact) return exact;
+    const m = this.list().filter((c) => c.id.startsWith(idOrPrefix));
+    if (m.length === 1) return m[0];
+    if (m.length > 1) throw new InvalidArgumentError(`container_id ${idOrPrefix} matches ${m.length} containers: give more of the ID`);
+    throw new NotFoundError(`container ${idOrPrefix} not found: list them with ListContainers`);
+  }
+
+  usingImage(imageId: string): string[] {
+    return this.list().filter((c) => c.imageId === imageId).map((c) => c.id);
+  }
+
+  private save(c: ContainerRecord): void {
+    this.records.save(c.id, c);
+  }
+
+  /** Events go out in order: a listener that reads state (and so records an exit) queues its event behind this one. */
+  private emit(c: ContainerRecord, type: ContainerEventType): void {
+    const event = { containerId: c.id, type, createdAt: nowNanos(), sandboxId: c.sandboxId };
+    queueMicrotask(() => this.events.emit('event', event));
+  }
+
+  private runtimeState(c: ContainerRecord): ContainerState | undefined {
+    try {
+      return containerState(c.id, { root: this.runtimeRoot });
+    } catch (err) {
+      if (err instanceof ContainerNotFoundError) return undefined;
+      throw err;
+    }
+  }
+
+  /** The CRI state, recording the exit the first time it is seen. */
+  state(c: ContainerRecord): CriContainerState {
+    if (c.finishedAt) return 'CONTAINER_EXITED';
+    const st = this.runtimeState(c);
+    if (!st) return c.startedAt ? 'CONTAINER_UNKNOWN' : 'CONTAINER_CREATED';
+    if (st.status === 'created' || st.status === 'creating') return 'CONTAINER_CREATED';
+    if (st.status === 'running' || st.status === 'paused') return 'CONTAINER_RUNNING';
+    // The init is gone but its monitor may not have written the exit status yet: wait for it a little.
+    if (!st.exit && Date.now() - (this.exitPendingSince.get(c.id) ?? (this.exitPendingSince.set(c.id, Date.now()), Date.now())) < EXIT_GRACE_MS) {
+      return 'CONTAINER_RUNNING';
+    }
+    this.exitPendingSince.delete(c.id);
+    this.recordExit(c, st);
+    return 'CONTAINER_EXITED';
+  }
+
+  private recordExit(c: ContainerRecord, st: ContainerState): void {
+    if (c.finishedAt) return;
+    const code = st.exit?.exitCode ?? 255;
+    const oom = (cgroupStats(c.cgroupsPath).oomKills ?? 0) > 0;
+    c.exitCode = code;
+    c.finishedAt = st.exit ? (BigInt(Date.parse(st.exit.finishedAt)) * 1_000_000n).toString() : nowNanos();
+    c.reason = reasonFor(code, oom);
+    this.save(c);
+    this.emit(c, 'CONTAINER_STOPPED_EVENT');
+  }
+
+  private observeExits(): void {
+    for (const c of this.list()) {
+      if (!c.startedAt || c.finishedAt) continue;
+      try {
+        this.state(c);
+      } catch (err) {
+        this.log.warn(`checking container ${c.id.slice(0, 12)}: ${(err as Error).message}`);
+      }
+    }
+  }
+
+  private imageMountDir(img: ImageRecord): string {
+    return join(this.config.runDir, 'images', img.id.replace(/^sha256:/, ''));
+  }
+
+  async create(sandboxId: string, cfg: ContainerConfig): Promise<ContainerRecord> {
+    const sandbox = this.sandboxes.get(sandboxId);
+    if (sandbox.state !== 'SANDBOX_READY') throw new FailedPreconditionError(`pod sandbox ${sandbox.id.slice(0, 12)} is not ready: create containers in a running sandbox`);
+    const md = cfg.metadata;
+    if (!md?.name) throw new InvalidArgumentError('config.metadata.name is empty: name the container');
+    if (!cfg.image?.image) throw new InvalidArgumentError('config.image.image is empty: name the image (pull it first)');
+    const img = this.images.find(cfg.image.image, 'config.image.image');
+    if (!img) throw new NotFoundError(`image ${cfg.image.image} is not in the image store: pull it first (PullImage)`);
+    const clash = this.list().find((c) => c.sandboxId === sandbox.id && c.config.metadata?.name === md.name && c.config.metadata?.attempt === md.attempt);
+    if (clash) throw new AlreadyExistsError(`container ${md.name} attempt ${md.attempt} already exists in sandbox ${sandbox.id.slice(0, 12)} as ${clash.id}: remove it first`);
+    if (cfg.logPath && (isAbsolute(cfg.logPath) || cfg.logPath.split('/').includes('..'))) {
+      throw new InvalidArgumentError(`config.log_path ${cfg.logPath} must be relative to the sandbox log directory, without ..`);
+    }
+    const id = randomBytes(32).toString('hex');
+    const dir = join(this.config.runDir, 'containers', id);
+    const logPath = cfg.logPath && sandbox.config.logDirectory ? join(sandbox.config.logDirectory, cfg.logPath) : '';
+    const parent = sandbox.config.linux?.cgroupParent || '/sifkube-cri';
+    const rec: ContainerRecord = { id, sandboxId: sandbox.id, imageId: img.id, config: cfg, createdAt: nowNanos(), logPath, dir, cgroupsPath: `${parent}/${id}`, uid: 0, gid: 0, additionalGids: [] };
+    return this.withLock(id, async () => {
+      mkdirSync(join(dir, 'bundle'), { recursive: true });
+      this.containers.set(id, rec);
+      this.save(rec);
+      try {
+        const imageDir = this.imageMountDir(img);
+        mountImage(img.sif, imageDir);
+        await mountRootfs(imageDir, dir);
+        const sc = cfg.linux?.securityContext;
+        const user = resolveUser(
+          imageDir,
+          {
+            runAsUser: sc?.runAsUser ? Number(sc.runAsUser.value) : undefined,
+            runAsGroup: sc?.runAsGroup ? Number(sc.runAsGroup.value) : undefined,
+            runAsUsername: sc?.runAsUsername || undefined,
+            supplementalGroups: (sc?.supplementalGroups ?? []).map(Number),
+            strictGroups: sc?.supplementalGroupsPolicy === 'Strict',
+          },
+          img.config.config?.User ?? '',
+        );
+        Object.assign(rec, user);
+        const targetId = sc?.namespaceOptions?.pid === 'TARGET' ? sc.namespaceOptions.targetId : undefined;
+        const spec = buildSpec({
+          id,
+          cfg,
+          sandbox,
+          image: img.config,
+          user,
+          cgroupsPath: rec.cgroupsPath,
+          targetPid: targetId ? this.runtimeState(this.get(targetId))?.pid : undefined,
+          seccompDefault: this.config.seccompDefault,
+        });
+        writeFileSync(join(dir, 'bundle', 'config.json'), JSON.stringify(spec));
+        let stdio: ['ignore', 'ignore' | import('node:net').Socket, 'ignore' | import('node:net').Socket] = ['ignore', 'ignore', 'ignore'];
+        let writer: ReturnType<typeof startLogWriter> | undefined;
+        if (logPath) {
+          writer = startLogWriter(logPath);
+          rec.logPid = writer.pid;
+          stdio = ['ignore', writer.stdout, writer.stderr];
+        }
+        try {
+          await createContainer(id, { root: this.runtimeRoot, bundle: join(dir, 'bundle'), stdio });
+        } finally {
+          writer?.stdout.destroy();
+          writer?.stderr.destroy();
+        }
+        this.save(rec);
+      } catch (err) {
+        await this.destroy(rec).catch((e: Error) => this.log.warn(`cleanup of failed container ${id.slice(0, 12)}: ${e.message}`));
+        throw err instanceof CriRequestError ? err : new CriOperationError(`cannot create container ${md.name}: ${(err as Error).message}`);
+      }
+      this.emit(rec, 'CONTAINER_CREATED_EVENT');
+      this.log.info(`container ${id.slice(0, 12)} ${md.name} created in sandbox ${sandbox.id.slice(0, 12)}`);
+      return rec;
+    });
+  }
+
+  async start(idOrPrefix: string): Promise<void> {
+    const c = this.get(idOrPrefix);
+    await this.withLock(c.id, async () => {
+      const state = this.state(c);
+      if (state !== 'CONTAINER_CREATED') throw new FailedPreconditionError(`container ${c.id.slice(0, 12)} is ${state.replace('CONTAINER_', '').toLowerCase()}: only a created container can be started`);
+      try {
+        await startContainer(c.id, { root: this.runtimeRoot });
+      } catch (err) {
+        throw new CriOperationError(`cannot start container ${c.id.slice(0, 12)}: ${(err as Error).message}`);
+      }
+      c.startedAt = nowNanos();
+      this.save(c);
+      this.emit(c, 'CONTAINER_STARTED_EVENT');
+    });
+  }
+
+  private signalNumber(c: ContainerRecord): number {
+    const s = c.config.stopSignal && c.config.stopSignal !== 'RUNTIME_DEFAULT' ? c.config.stopSignal : this.images.store.byId(c.imageId)?.config.config?.StopSignal;
+    try {
+      return s ? parseSignal(s.replace(/^RUNTIME_DEFAULT$/, 'SIGTERM').replace(/^SIGRTMINPLUS(\d+)$/, 'RTMIN+$1')) : 15;
+    } catch {
+      return 15;
+    }
+  }
+
+  private async waitStopped(c: ContainerRecord, ms: number): Promise<boolean> {
+    const deadline = Date.now() + ms;
+    for (;;) {
+      const st = this.runtimeState(c);
+      if (!st || (st.status === 'stopped' && st.exit)) return true;
+      if (Date.now() >= deadline) return false;
+      await new Promise((r) => setTimeout(r, STOP_POLL_MS));
+    }
+  }
+
+  private kill(c: ContainerRecord, sig: number): void {
+    try {
+      killContainer(c.id, sig, { root: this.runtimeRoot, all: sig === 9 });
+    } catch (err) {
+      if (!(err instanceof InvalidStatusError) && !(err instanceof ContainerNotFoundError)) throw err;
+    }
+  }
+
+  /** The stop signal, up to `timeout` seconds, then SIGKILL. Stopping a stopped container is fine. */
+  async stop(idOrPrefix: string, timeoutSeconds: number): Promise<void> {
+    const c = this.get(idOrPrefix);
+    await this.withLock(c.id, () => this.stopLocked(c, timeoutSeconds));
+  }
+
+  private async stopLocked(c: ContainerRecord, timeoutSeconds: number): Promise<void> {
+    const st = this.runtimeState(c);
+    if (!st || st.status === 'stopped') {
+      if (st) this.recordExit(c, st);
+      return;
+    }
+    if (timeoutSeconds > 0 && st.status !== 'created') {
+      this.kill(c, this.signalNumber(c));
+      if (await this.waitStopped(c, timeoutSeconds * 1000)) {
+        this.state(c);
+        return;
+      }
+    }
+    this.kill(c, 9);
+    if (!(await this.waitStopped(c, 10_000))) throw new CriOperationError(`container ${c.id.slice(0, 12)} did not exit after SIGKILL`);
+    const after = this.runtimeState(c);
+    if (after) this.recordExit(c, after);
+  }
+
+  /** Kills, deletes and unmounts; removing an unknown container is fine. */
+  async remove(idOrPrefix: string): Promise<void> {
+    let c: ContainerRecord;
+    try {
+      c = this.get(idOrPrefix);
+    } catch (err) {
+      if (err instanceof NotFoundError) return;
+      throw err;
+    }
+    await this.withLock(c.id, async () => {
+      if (!this.containers.has(c.id)) return;
+      await this.stopLocked(c, 0);
+      await this.destroy(c);
+      this.emit(c, 'CONTAINER_DELETED_EVENT');
+      this.log.info(`container ${c.id.slice(0, 12)} removed`);
+    });
+  }
+
+  private async destroy(c: ContainerRecord): Promise<void> {
+    try {
+      await deleteContainer(c.id, { root: this.runtimeRoot, force: true });
+    } catch (err) {
+      if (!(err instanceof ContainerNotFoundError)) throw err;
+    }
+    await unmountRootfs(c.dir);
+    rmSync(c.dir, { recursive: true, force: true });
+    this.containers.delete(c.id);
+    this.records.remove(c.id);
+    const img = this.images.store.byId(c.imageId);
+    const mountDir = join(this.config.runDir, 'images', c.imageId.replace(/^sha256:/, ''));
+    if (!this.list().some((o) => o.imageId === c.imageId)) unmountImage(img ? this.imageMountDir(img) : mountDir);
+  }
+
+  async stopAll(s: Sandbox): Promise<void> {
+    for (const c of this.list().filter((c) => c.sandboxId === s.id)) await this.stop(c.id, 0);
+  }
+
+  async removeAll(s: Sandbox): Promise<void> {
+    for (const c of this.list().filter((c) => c.sandboxId === s.id)) await this.remove(c.id);
+  }
+
+  reopenLog(idOrPrefix: string): void {
+    const c = this.get(idOrPrefix);
+    if (this.state(c) !== 'CONTAINER_RUNNING') throw new FailedPreconditionError(`container ${c.id.slice(0, 12)} is not running: its log cannot be reopened`);
+    if (!c.logPid || !reopenLog(c.logPid)) throw new FailedPreconditionError(`container ${c.id.slice(0, 12)} has no log writer (no log_path was given)`);
+  }
+
+  /** Runs a command in the container and collects its output (each stream capped at 16 MiB). */
+  async execSync(idOrPrefix: string, cmd: string[], timeoutSeconds: number): Promise<{ stdout: Buffer; stderr: Buffer; exitCode: number }> {
+    const c = this.get(idOrPrefix);
+    if (cmd.length === 0) throw new InvalidArgumentError('cmd is empty: give the command to run');
+    if (this.state(c) !== 'CONTAINER_RUNNING') throw new FailedPreconditionError(`container ${c.id.slice(0, 12)} is not running: ExecSync needs a running container`);
+    const spec = JSON.parse(readFileSync(join(c.dir, 'bundle', 'config.json'), 'utf8')) as { process: Record<string, unknown> };
+    const proc = { ...spec.process, args: cmd, terminal: false };
+    let ex;
+    try {
+      ex = await execInContainer(c.id, { root: this.runtimeRoot, process: proc as never, stdio: ['ignore', 'pipe', 'pipe'] });
+    } catch (err) {
+      throw new CriOperationError(`ExecSync in ${c.id.slice(0, 12)}: ${(err as SifkubeError).message}`);
+    }
+    const cap = 16 * 1024 * 1024;
+    const collect = (stream: NodeJS.ReadableStream | null) => {
+      const parts: Buffer[] = [];
+      let size = 0;
+      stream?.on('data', (b: Buffer) => {
+        if (size < cap) parts.push(b.subarray(0, cap - size));
+        size += b.length;
+      });
+      return () => Buffer.concat(parts);
+    };
+    const out = collect(ex.monitor.stdout);
+    const err = collect(ex.monitor.stderr);
+    const closed = new Promise<void>((r) => ex.monitor.once('close', () => r()));
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = timeoutSeconds > 0 ? new Promise<'timeout'>((r) => (timer = setTimeout(() => r('timeout'), timeoutSeconds * 1000))) : new Promise<never>(() => {});
+    const result = await Promise.race([ex.exited, timedOut]);
+    clearTimeout(timer);
+    if (result === 'timeout') {
+      try {
+        process.kill(ex.pid, 'SIGKILL');
+      } catch {
+        // already gone
+      }
+      await ex.exited;
+      throw new CriRequestError(4 /* DEADLINE_EXCEEDED */, `ExecSync ${cmd[0]} in ${c.id.slice(0, 12)}: timeout ${timeoutSeconds}s exceeded`, 47);
+    }
+    await closed;
+    return { stdout: out(), stderr: err(), exitCode: result };
+  }
+}

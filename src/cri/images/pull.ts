@@ -1,0 +1,109 @@
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, renameSync, rmSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { buildSif } from '../../sif/index.js';
+import { CriOperationError, NotFoundError } from '../errors.js';
+import type { Logger } from '../log.js';
+import { formatReference, repository, taggedName, type ImageRef } from './reference.js';
+import { RegistryClient, type Credentials, type Manifest } from './registry.js';
+import type { ImageRecord, ImageStore, OciImageConfig } from './store.js';
+import { applyLayer } from './unpack.js';
+
+export interface PullSource {
+  ref: ImageRef;
+  /** Endpoints to try in order: the configured mirrors, then the registry itself. */
+  endpoints: { url: string; creds?: Credentials }[];
+}
+
+/** The image config's runtime section in the form buildSif stores inside the SIF. */
+function sifImageConfig(c: OciImageConfig) {
+  const cfg = c.config ?? {};
+  return {
+    ...(cfg.Entrypoint ? { entrypoint: cfg.Entrypoint } : {}),
+    ...(cfg.Cmd ? { cmd: cfg.Cmd } : {}),
+    ...(cfg.Env ? { env: cfg.Env } : {}),
+    ...(cfg.User ? { user: cfg.User } : {}),
+    ...(cfg.WorkingDir ? { workingDir: cfg.WorkingDir } : {}),
+  };
+}
+
+/**
+ * Pulls images from registries into the store, converting each to SIF once. Two pulls of the same
+ * reference share one resolution, and two references to the same image share one conversion.
+ */
+export class Puller {
+  private readonly byRef = new Map<string, Promise<ImageRecord>>();
+  private readonly byId = new Map<string, Promise<ImageRecord>>();
+
+  constructor(
+    private readonly store: ImageStore,
+    private readonly log: Logger,
+  ) {}
+
+  pull(src: PullSource): Promise<ImageRecord> {
+    const key = formatReference(src.ref);
+    let p = this.byRef.get(key);
+    if (!p) {
+      p = this.resolveAndFetch(src).finally(() => this.byRef.delete(key));
+      this.byRef.set(key, p);
+    }
+    return p;
+  }
+
+  private async resolveAndFetch(src: PullSource): Promise<ImageRecord> {
+    const reference = src.ref.digest ?? src.ref.tag!;
+    let lastErr: Error | undefined;
+    for (const ep of src.endpoints) {
+      const client = new RegistryClient(ep.url, src.ref, ep.creds);
+      let resolved: Awaited<ReturnType<RegistryClient['resolve']>>;
+      try {
+        resolved = await client.resolve(reference);
+      } catch (err) {
+        lastErr = err as Error;
+        if (src.endpoints.length > 1) this.log.warn(`pull ${formatReference(src.ref)} from ${ep.url}: ${lastErr.message}`);
+        continue;
+      }
+      const id = resolved.manifest.config.digest;
+      const tags = [taggedName(src.ref)].filter((t): t is string => !!t);
+      const digests = [`${repository(src.ref)}@${resolved.indexDigest ?? resolved.manifestDigest}`];
+      const have = this.store.byId(id);
+      if (have) return this.store.put(have, tags, digests);
+      let conversion = this.byId.get(id);
+      if (!conversion) {
+        conversion = this.convert(client, resolved.manifest, id, ep.url).finally(() => this.byId.delete(id));
+        this.byId.set(id, conversion);
+      }
+      return this.store.put(await conversion, tags, digests);
+    }
+    if (lastErr instanceof NotFoundError || lastErr instanceof CriOperationError) throw lastErr;
+    throw new CriOperationError(`cannot pull ${formatReference(src.ref)}: ${lastErr?.message ?? 'no endpoint'}`);
+  }
+
+  /** Downloads config and layers, applies the layers in order, builds the SIF (deterministically). */
+  private async convert(client: RegistryClient, manifest: Manifest, id: string, endpoint: string): Promise<ImageRecord> {
+    const t0 = Date.now();
+    const work = join(this.store.tmpDir, randomBytes(8).toString('hex'));
+    const rootfs = join(work, 'rootfs');
+    mkdirSync(rootfs, { recursive: true, mode: 0o755 });
+    try {
+      const config = JSON.parse((await client.blobBytes(manifest.config)).toString('utf8')) as OciImageConfig;
+      // Downloads run side by side; layers are applied strictly in order.
+      const files = manifest.layers.map((_, i) => join(work, `layer-${i}`));
+      const downloads = manifest.layers.map((l, i) => client.blobToFile(l, files[i]));
+      // A failure is reported by the await below; the other downloads must not go unhandled.
+      for (const d of downloads) d.catch(() => undefined);
+      for (let i = 0; i < files.length; i++) {
+        await downloads[i];
+        await applyLayer(rootfs, files[i]);
+        rmSync(files[i], { force: true });
+      }
+      const out = this.store.sifPath(id);
+      buildSif({ rootfs, out: `${out}.tmp`, imageConfig: sifImageConfig(config), deterministic: true, labels: config.config?.Labels ?? {} });
+      renameSync(`${out}.tmp`, out);
+      this.log.info(`image ${id.slice(0, 19)} from ${endpoint}: ${manifest.layers.length} layers converted to SIF in ${Date.now() - t0} ms`);
+      return { id, repoTags: [], repoDigests: [], size: statSync(out).size, sif: out, config, external: false };
+    } finally {
+      rmSync(work, { recursive: true, force: true });
+    }
+  }
+}

@@ -1,0 +1,68 @@
+import { Server, ServerCredentials, type ServiceClientConstructor } from '@grpc/grpc-js';
+import { existsSync, lstatSync, mkdirSync, rmSync } from 'node:fs';
+import { dirname } from 'node:path';
+import type { CriConfig } from '../config.js';
+import { CriConfigError } from '../errors.js';
+import type { Logger } from '../log.js';
+import { criPackage } from '../proto.js';
+import { createServices, type CriServices } from '../services/index.js';
+import { containerMethods } from './container.js';
+import { implement } from './handlers.js';
+import { imageMethods } from './image.js';
+import { runtimeMethods } from './runtime.js';
+import { sandboxMethods } from './sandbox.js';
+import { statsMethods } from './stats.js';
+import { statusMethods } from './status.js';
+
+export interface RunningCriServer {
+  socket: string;
+  services: CriServices;
+  /** Stops accepting calls, lets the ones in flight finish, removes the socket. */
+  close(): Promise<void>;
+}
+
+/** Serves runtime.v1 RuntimeService and ImageService on a unix socket. */
+export async function startCriServer(config: CriConfig, socket: string, log: Logger): Promise<RunningCriServer> {
+  if (existsSync(socket)) {
+    if (!lstatSync(socket).isSocket()) throw new CriConfigError(`${socket} exists and is not a socket: choose another --socket path`);
+    rmSync(socket); // a socket left by a server that died; binding needs the name free
+  }
+  mkdirSync(dirname(socket), { recursive: true });
+  for (const dir of [config.stateDir, config.runDir, config.imageDir]) mkdirSync(dir, { recursive: true });
+  const services = createServices(config, log);
+  await services.sandboxes.checkRecovered();
+  const pkg = criPackage();
+  const server = new Server({ 'grpc.max_receive_message_length': 16 * 1024 * 1024, 'grpc.max_send_message_length': 64 * 1024 * 1024 });
+  const def = (c: ServiceClientConstructor) => c.service;
+  server.addService(
+    def(pkg.RuntimeService),
+    implement(
+      def(pkg.RuntimeService),
+      [runtimeMethods(services), statusMethods(services), sandboxMethods(services, services.containers), containerMethods(services), statsMethods(services)],
+      log,
+    ),
+  );
+  server.addService(def(pkg.ImageService), implement(def(pkg.ImageService), [imageMethods(services)], log));
+  await new Promise<void>((resolve, reject) => {
+    server.bindAsync(`unix://${socket}`, ServerCredentials.createInsecure(), (err) => {
+      if (err) reject(new CriConfigError(`cannot listen on ${socket}: ${err.message}`));
+      else resolve();
+    });
+  });
+  log.info(`CRI server listening on unix://${socket}`);
+  return {
+    socket,
+    services,
+    close: () =>
+      new Promise<void>((resolve) => {
+        // Event streams never end by themselves: close them, and give calls in flight 5 s.
+        services.containers.close();
+        const force = setTimeout(() => server.forceShutdown(), 5000);
+        server.tryShutdown(() => {
+          clearTimeout(force);
+          rmSync(socket, { force: true });
+          resolve();
+        });
+      }),
+  };
+}

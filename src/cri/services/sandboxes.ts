@@ -1,0 +1,265 @@
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, rmSync } from 'node:fs';
+import { hostname as hostHostname } from 'node:os';
+import { join } from 'node:path';
+import type { CriConfig } from '../config.js';
+import { AlreadyExistsError, InvalidArgumentError, NotFoundError, UnimplementedError } from '../errors.js';
+import type { Logger } from '../log.js';
+import type { PodSandboxConfig } from '../types.js';
+import { nowNanos } from '../validate.js';
+import { cniAdd, cniCheck, cniDel, findNetwork, loopbackNetwork, resultIps, type CniAttachment, type CniNetwork, type CniResult } from './cni.js';
+import { IpForwardGuard } from './ip-forward.js';
+import { createPodNamespaces, inNetns, removeNamespace } from './netns.js';
+import { writePodFiles } from './pod-files.js';
+import { RecordStore } from './records.js';
+
+export type SandboxState = 'SANDBOX_READY' | 'SANDBOX_NOTREADY';
+
+/** One pod sandbox as sifkube keeps it (persisted as JSON). */
+export interface Sandbox {
+  id: string;
+  config: PodSandboxConfig;
+  runtimeHandler: string;
+  createdAt: string;
+  state: SandboxState;
+  hostNetwork: boolean;
+  /** The bind-mounted network namespace; absent for host-network pods and once torn down. */
+  netnsPath?: string;
+  /** The pod's IPC and UTS namespaces (absent for host IPC / host network pods). */
+  ipcnsPath?: string;
+  utsnsPath?: string;
+  /** The network the pod was attached to and the ADD result, kept for DEL. */
+  network?: CniNetwork;
+  cniResult?: CniResult;
+  ips: string[];
+  /** hostname, hosts, resolv.conf for the containers. */
+  dir: string;
+}
+
+const NAME_RE = /^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/;
+
+/** Pod sandboxes: a network namespace held by a bind mount, CNI networking, the pod's files. */
+export class SandboxService {
+  private readonly sandboxes = new Map<string, Sandbox>();
+  private readonly records: RecordStore<Sandbox>;
+  private readonly ipForward: IpForwardGuard;
+  /** One operation at a time per sandbox: a Stop racing a Remove must not run DEL twice. */
+  private readonly locks = new Map<string, Promise<unknown>>();
+
+  constructor(
+    private readonly config: CriConfig,
+    private readonly log: Logger,
+  ) {
+    this.records = new RecordStore<Sandbox>(join(config.stateDir, 'sandboxes'));
+    this.ipForward = new IpForwardGuard(config.stateDir);
+    for (const s of this.records.loadAll()) this.sandboxes.set(s.id, s);
+  }
+
+  private withLock<T>(id: string, fn: () => Promise<T>): Promise<T> {
+    const prev = this.locks.get(id) ?? Promise.resolve();
+    const next = prev.then(fn, fn);
+    const tail = next.catch(() => undefined);
+    this.locks.set(id, tail);
+    void tail.then(() => {
+      if (this.locks.get(id) === tail) this.locks.delete(id);
+    });
+    return next;
+  }
+
+  /**
+   * After a restart: CNI CHECK on every ready pod network. A pod whose network is broken is
+   * reported NOTREADY, so the kubelet replaces it.
+   */
+  async checkRecovered(): Promise<void> {
+    for (const s of this.list()) {
+      if (s.state !== 'SANDBOX_READY' || !s.network || !s.cniResult || !s.netnsPath) continue;
+      try {
+        await cniCheck(this.config.cni.binDir, s.network, this.attachment(s), s.cniResult);
+      } catch (err) {
+        this.log.warn(`sandbox ${s.id.slice(0, 12)}: its network failed CNI CHECK after a restart, so it is not ready: ${(err as Error).message}`);
+        s.state = 'SANDBOX_NOTREADY';
+        this.save(s);
+      }
+    }
+  }
+
+  /** The network the next pod will use, or why there is none (Status's NetworkReady). */
+  networkStatus(): { network?: CniNetwork; problem?: string } {
+    return findNetwork(this.config.cni.confDir);
+  }
+
+  /** A sandbox by full ID or unique ID prefix. */
+  get(idOrPrefix: string): Sandbox {
+    const exact = this.sandboxes.get(idOrPrefix);
+    if (exact) return exact;
+    const matches = [...this.sandboxes.values()].filter((s) => s.id.startsWith(idOrPrefix));
+    if (matches.length === 1) return matches[0];
+    if (matches.length > 1) throw new InvalidArgumentError(`pod_sandbox_id ${idOrPrefix} matches ${matches.length} sandboxes: give more of the ID`);
+    throw new NotFoundError(`pod sandbox ${idOrPrefix} not found: list them with ListPodSandbox`);
+  }
+
+  find(idOrPrefix: string): Sandbox | undefined {
+    try {
+      return this.get(idOrPrefix);
+    } catch {
+      return undefined;
+    }
+  }
+
+  list(): Sandbox[] {
+    return [...this.sandboxes.values()];
+  }
+
+  private save(s: Sandbox): void {
+    this.records.save(s.id, s);
+  }
+
+  async run(config: PodSandboxConfig, runtimeHandler: string): Promise<Sandbox> {
+    const md = config.metadata;
+    if (!md) throw new InvalidArgumentError('config.metadata is missing: set name, uid and namespace');
+    if (!md.name) throw new InvalidArgumentError('config.metadata.name is empty: set the pod name');
+    if (!md.namespace) throw new InvalidArgumentError('config.metadata.namespace is empty: set the pod namespace');
+    if (!md.uid) throw new InvalidArgumentError('config.metadata.uid is empty: set the pod UID');
+    if (runtimeHandler !== '') throw new NotFoundError(`runtime_handler ${runtimeHandler} is unknown: sifkube has only the default handler (send "")`);
+    const hostNetwork = config.linux?.securityContext?.namespaceOptions?.network === 'NODE';
+    if (!hostNetwork && config.hostname !== '' && !NAME_RE.test(config.hostname)) {
+      throw new InvalidArgumentError(`config.hostname ${config.hostname} is not a valid host name: use lower-case letters, digits, - and .`);
+    }
+    for (const pm of config.portMappings) {
+      if (pm.hostPort < 0 || pm.hostPort > 65535 || pm.containerPort < 0 || pm.containerPort > 65535) {
+        throw new InvalidArgumentError(`config.port_mappings: ${pm.hostPort}->${pm.containerPort} is out of range: ports are 1-65535`);
+      }
+    }
+    for (const key of Object.keys(config.linux?.sysctls ?? {})) {
+      if (!/^[a-z0-9_.\-/]+$/.test(key) || key.includes('..')) throw new InvalidArgumentError(`config.linux.sysctls: ${key} is not a sysctl name`);
+    }
+    const clash = this.list().find(
+      (s) => s.config.metadata?.name === md.name && s.config.metadata?.namespace === md.namespace && s.config.metadata?.uid === md.uid && s.config.metadata?.attempt === md.attempt,
+    );
+    if (clash) throw new AlreadyExistsError(`pod sandbox ${md.namespace}/${md.name} attempt ${md.attempt} already exists as ${clash.id}: remove it first`);
+
+    const id = randomBytes(32).toString('hex');
+    const dir = join(this.config.stateDir, 'pods', id);
+    mkdirSync(dir, { recursive: true });
+    const s: Sandbox = { id, config, runtimeHandler, createdAt: nowNanos(), state: 'SANDBOX_NOTREADY', hostNetwork, ips: [], dir };
+    this.sandboxes.set(id, s);
+    this.save(s);
+    try {
+      await this.withLock(id, () => this.setUp(s));
+    } catch (err) {
+      await this.withLock(id, () => this.tearDown(s, true));
+      this.forget(s);
+      throw err;
+    }
+    return s;
+  }
+
+  private async setUp(s: Sandbox): Promise<void> {
+    const hostname = s.hostNetwork ? hostHostname() : s.config.hostname || s.config.metadata!.name;
+    const network = s.hostNetwork ? undefined : this.networkStatus();
+    if (network && !network.network) throw new UnimplementedError(`cannot give the pod a network: ${network.problem}: write a CNI configuration there or run the pod with host networking`);
+    const hostIpc = s.config.linux?.securityContext?.namespaceOptions?.ipc === 'NODE';
+    const ns = (kind: string) => join(this.config.runDir, `${kind}ns`, s.id);
+    s.netnsPath = s.hostNetwork ? undefined : ns('net');
+    s.utsnsPath = s.hostNetwork ? undefined : ns('uts');
+    s.ipcnsPath = hostIpc ? undefined : ns('ipc');
+    this.save(s);
+    await createPodNamespaces({ net: s.netnsPath, ipc: s.ipcnsPath, uts: s.utsnsPath }, hostname);
+    if (network?.network) {
+      await cniAdd(this.config.cni.binDir, loopbackNetwork(), { ...this.attachment(s), ifName: 'lo', portMappings: [] });
+      this.ipForward.remember();
+      s.network = network.network;
+      this.save(s);
+      s.cniResult = await cniAdd(this.config.cni.binDir, s.network, this.attachment(s));
+      s.ips = resultIps(s.cniResult);
+      await this.applySysctls(s);
+    }
+    writePodFiles(s.dir, hostname, s.ips[0], s.config.dnsConfig);
+    s.state = 'SANDBOX_READY';
+    this.save(s);
+    this.log.info(`sandbox ${s.id.slice(0, 12)} ${s.config.metadata!.namespace}/${s.config.metadata!.name} ready${s.ips[0] ? ` at ${s.ips[0]}` : ''}`);
+  }
+
+  /** net.* sysctls belong to the network namespace the sandbox holds; the others go to its containers. */
+  private async applySysctls(s: Sandbox): Promise<void> {
+    for (const [key, value] of Object.entries(s.config.linux?.sysctls ?? {})) {
+      if (!key.startsWith('net.')) continue;
+      try {
+        await inNetns(s.netnsPath!, ['sysctl', '-w', `${key}=${value}`]);
+      } catch (err) {
+        throw new InvalidArgumentError(`config.linux.sysctls: ${key}=${value} cannot be set in the pod network namespace: ${(err as { stderr?: string }).stderr?.trim() ?? (err as Error).message}`);
+      }
+    }
+  }
+
+  private attachment(s: Sandbox): CniAttachment {
+    const md = s.config.metadata!;
+    return {
+      containerId: s.id,
+      netns: s.netnsPath!,
+      ifName: 'eth0',
+      args: { K8S_POD_NAMESPACE: md.namespace, K8S_POD_NAME: md.name, K8S_POD_INFRA_CONTAINER_ID: s.id, K8S_POD_UID: md.uid },
+      portMappings: s.config.portMappings
+        .filter((p) => p.hostPort > 0)
+        .map((p) => ({ hostPort: p.hostPort, containerPort: p.containerPort, protocol: p.protocol.toLowerCase() as 'tcp' | 'udp' | 'sctp', ...(p.hostIp ? { hostIP: p.hostIp } : {}) })),
+    };
+  }
+
+  /**
+   * DEL the network once, then drop the namespace. Safe to call again: what is gone is skipped. After
+   * a failed RunPodSandbox (`bestEffort`) a failing DEL is logged and the namespace still goes.
+   */
+  private async tearDown(s: Sandbox, bestEffort = false): Promise<void> {
+    if (s.network && s.netnsPath) {
+      try {
+        await cniDel(this.config.cni.binDir, s.network, this.attachment(s), s.cniResult);
+      } catch (err) {
+        if (!bestEffort) throw err;
+        this.log.warn(`cleanup of failed sandbox ${s.id.slice(0, 12)}: ${(err as Error).message}`);
+      }
+      s.network = undefined;
+      s.cniResult = undefined;
+      this.save(s);
+    }
+    for (const key of ['netnsPath', 'ipcnsPath', 'utsnsPath'] as const) {
+      const path = s[key];
+      if (!path) continue;
+      await removeNamespace(path);
+      s[key] = undefined;
+      this.save(s);
+    }
+    if (!this.list().some((o) => o.id !== s.id && o.network)) this.ipForward.restore();
+  }
+
+  async stop(idOrPrefix: string, stopContainers: (s: Sandbox) => Promise<void>): Promise<void> {
+    const s = this.get(idOrPrefix);
+    await this.withLock(s.id, async () => {
+      await stopContainers(s);
+      await this.tearDown(s);
+      if (s.state !== 'SANDBOX_NOTREADY') {
+        s.state = 'SANDBOX_NOTREADY';
+        this.save(s);
+        this.log.info(`sandbox ${s.id.slice(0, 12)} stopped`);
+      }
+    });
+  }
+
+  /** Removing an unknown sandbox succeeds (the call is idempotent). */
+  async remove(idOrPrefix: string, removeContainers: (s: Sandbox) => Promise<void>): Promise<void> {
+    const s = this.find(idOrPrefix);
+    if (!s) return;
+    await this.withLock(s.id, async () => {
+      if (!this.sandboxes.has(s.id)) return;
+      await removeContainers(s);
+      await this.tearDown(s);
+      this.forget(s);
+      this.log.info(`sandbox ${s.id.slice(0, 12)} removed`);
+    });
+  }
+
+  private forget(s: Sandbox): void {
+    if (existsSync(s.dir)) rmSync(s.dir, { recursive: true, force: true });
+    this.records.remove(s.id);
+    this.sandboxes.delete(s.id);
+  }
+}
