@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { buildSif } from '../../src/sif/index.js';
 import { codeOf, deleteLink, podConfig, startTestCri, writeBridgeConflist, type TestCri } from '../helpers/cri.js';
 import { busyboxRootfs } from '../helpers/registry.js';
+import { spdyRemoteCommand } from '../helpers/spdy-client.js';
 
 let cri: TestCri;
 let net: { bridge: string; subnet: string; gateway: string };
@@ -164,6 +165,26 @@ test('ExecSync: output, exit code, timeout', async () => {
   const bad = await codeOf(cri.client.runtime.ExecSync({ containerId: id, cmd: [], timeout: 1 }));
   assert.is(bad.code, S.INVALID_ARGUMENT);
   await cri.client.runtime.RemoveContainer({ containerId: id });
+});
+
+test('Exec through the streaming server: stdin, stdout, stderr and the exit status reach the client', async () => {
+  const id = await run({ command: ['sleep', '1000'] });
+  try {
+    const { url } = await cri.client.runtime.Exec({ containerId: id, cmd: ['sh', '-c', 'cat; echo err >&2; exit 3'], stdin: true, stdout: true, stderr: true });
+    assert.match(url, /^http:\/\/127\.0\.0\.1:\d+\/exec\//);
+    const r = await spdyRemoteCommand(url, { stdin: 'hello\n', stdout: true, stderr: true });
+    assert.is(r.stdout, 'hello\n');
+    assert.is(r.stderr, 'err\n');
+    assert.match(r.error, /exit code 3/);
+    const tty = await codeOf(cri.client.runtime.Exec({ containerId: id, cmd: ['sh'], tty: true, stdout: true }));
+    assert.is(tty.code, S.UNIMPLEMENTED);
+    const none = await codeOf(cri.client.runtime.Exec({ containerId: id, cmd: ['sh'] }));
+    assert.is(none.code, S.INVALID_ARGUMENT);
+    const pf = await cri.client.runtime.PortForward({ podSandboxId: sandboxId, port: [8080] });
+    assert.match(pf.url, /^http:\/\/127\.0\.0\.1:\d+\/portforward\//);
+  } finally {
+    await cri.client.runtime.RemoveContainer({ containerId: id });
+  }
 });
 
 test('ListContainers filters, events, stats, RemoveImage refuses an image in use', async () => {
