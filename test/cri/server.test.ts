@@ -82,14 +82,19 @@ test('a pod without any CNI configuration is refused with the folder named, and 
 
 test('what sifkube does not do is UNIMPLEMENTED with the reason, never a fake success', async () => {
   for (const [method, req] of [
-    ['Exec', { containerId: 'x', cmd: ['sh'], stdout: true }],
-    ['Attach', { containerId: 'x', stdout: true }],
-    ['PortForward', { podSandboxId: 'x', port: [80] }],
     ['CheckpointContainer', { containerId: 'x' }],
+    ['UpdatePodSandboxResources', { podSandboxId: 'x' }],
   ] as const) {
     const e = await codeOf(cri.client.runtime[method](req));
     assert.is(e.code, S.UNIMPLEMENTED, method);
     assert.match(e.details, /not supported yet/);
+  }
+  for (const [method, req] of [
+    ['Exec', { containerId: 'x', cmd: ['sh'], stdout: true }],
+    ['Attach', { containerId: 'x', stdout: true }],
+    ['PortForward', { podSandboxId: 'x', port: [80] }],
+  ] as const) {
+    assert.is((await codeOf(cri.client.runtime[method](req))).code, S.NOT_FOUND, method);
   }
 });
 
