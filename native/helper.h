@@ -22,4 +22,9 @@ int cmd_seccomp_exec(int argc, char **argv);   /* seccomp.c */
 int cmd_cgroup_devices(int argc, char **argv); /* cgroup_bpf.c */
 int cmd_container(int argc, char **argv);      /* container.c: carries out a container plan */
 
+/* pty_proxy.c: a pty master received over a socket (-1 on failure), and the copy loop that runs
+ * the caller's terminal through it until the container side closes. */
+int pty_proxy_receive(int sock);
+void pty_proxy_run(int master);
+
 #endif

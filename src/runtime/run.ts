@@ -13,7 +13,7 @@ const FORWARDED = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2
  */
 export async function runContainer(id: string, opts: CreateOptions & { detach?: boolean }): Promise<{ record: ContainerRecord; exitCode?: number }> {
   const root = opts.root ?? DEFAULT_ROOT;
-  const { record, monitor } = await createContainer(id, opts);
+  const { record, monitor } = await createContainer(id, { ...opts, ptyProxy: !opts.detach });
   try {
     await startContainer(id, { root });
   } catch (err) {
