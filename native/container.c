@@ -515,7 +515,7 @@ int cmd_container(int argc, char **argv) {
   }
   signal(SIGPIPE, SIG_IGN);
   read_plan();
-  int exit_dir = -1, console_fd = -1, detach = 0, i = 0;
+  int exit_dir = -1, console_fd = -1, proxy_fd = -1, detach = 0, i = 0;
   unsigned long clone_flags = 0;
   char *uidmap = NULL, *gidmap = NULL;
   /* The monitor's part of the plan, up to "clone". */
@@ -553,6 +553,12 @@ int cmd_container(int argc, char **argv) {
     } else if (!strcmp(op, "openroot")) {
       root_fd = open(a[0], O_PATH | O_DIRECTORY | O_CLOEXEC);
       if (root_fd < 0) die("open %s", a[0]);
+    } else if (!strcmp(op, "ptyproxy")) {
+      /* No console socket: the init sends the pty master back to us (see pty_proxy.c). */
+      int cp[2];
+      if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, cp) < 0) die("socketpair for the terminal");
+      proxy_fd = cp[0];
+      console_fd = cp[1];
     } else if (!strcmp(op, "reparent")) {
       reparent = 1;
     } else if (!strcmp(op, "detach")) {
@@ -598,8 +604,10 @@ int cmd_container(int argc, char **argv) {
     if (dprintf(RUNTIME_FD, "created\n") < 0) kill(init, SIGKILL);
     close(RUNTIME_FD);
     if (reparent) return 0; /* the init (or exec'd process) goes to the caller's subreaper */
-    if (detach) detach_stdio();
+    int master = proxy_fd >= 0 ? pty_proxy_receive(proxy_fd) : -1;
+    if (detach && master < 0) detach_stdio();
     if (!strcmp(msg, "ready") && wait_start(start_fd, init) && write(sp[0], "s", 1) != 1) kill(init, SIGKILL);
+    if (master >= 0) pty_proxy_run(master);
   } else {
     dprintf(RUNTIME_FD, "%s\n", msg[0] ? msg : "error the container init died during create");
     kill(init, SIGKILL);

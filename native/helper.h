@@ -30,4 +30,9 @@ int cmd_pty_exec(int argc, char **argv);
 /* netns_connect.c: connects to a port inside a network namespace and relays it. */
 int cmd_netns_connect(int argc, char **argv);
 
+/* pty_proxy.c: a pty master received over a socket (-1 on failure), and the copy loop that runs
+ * the caller's terminal through it until the container side closes. */
+int pty_proxy_receive(int sock);
+void pty_proxy_run(int master);
+
 #endif

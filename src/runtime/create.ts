@@ -26,6 +26,8 @@ export interface CreateOptions {
    * reap it and read its exit themselves); then no monitor records the exit status.
    */
   reparent?: boolean;
+  /** A terminal without a console socket: the monitor runs this process's stdio through the pty. */
+  ptyProxy?: boolean;
 }
 
 export interface Created {
@@ -65,7 +67,7 @@ export async function createContainer(id: string, opts: CreateOptions): Promise<
   try {
     writeSpec(root, id, spec);
     writeRecord(root, record);
-    const plan = createPlan({ spec, bundle, rootfs, stateDir: dir, consoleSocket: opts.consoleSocket, noPivot: opts.noPivot, cgroupsPath: record.cgroupsPath!, seccomp: await compiledSeccomp(spec), reparent: opts.reparent });
+    const plan = createPlan({ spec, bundle, rootfs, stateDir: dir, consoleSocket: opts.consoleSocket, noPivot: opts.noPivot, cgroupsPath: record.cgroupsPath!, seccomp: await compiledSeccomp(spec), reparent: opts.reparent, ptyProxy: opts.ptyProxy });
     const { monitor } = await runPlan(plan, {
       stdio: opts.stdio ?? ['ignore', 'ignore', 'ignore'],
       detached: true,

@@ -24,6 +24,8 @@ export interface CreatePlanInput {
   seccomp?: CompiledSeccomp;
   /** The monitor leaves once created; the init goes to the caller's subreaper (see CreateOptions). */
   reparent?: boolean;
+  /** A terminal without a console socket: the monitor runs the caller's stdio through it. */
+  ptyProxy?: boolean;
 }
 
 const DEFAULT_DEVICES: Device[] = [
@@ -64,7 +66,7 @@ function joinLines(namespaces: { type: NamespaceType; path: string }[]): { monit
 export function processLines(p: Process, opts: { console: boolean; barrier: boolean; seccomp?: CompiledSeccomp }): PlanLine[] {
   const lines: PlanLine[] = [];
   if (p.terminal) {
-    if (!opts.console) throw new NotSupportedError('process.terminal without --console-socket: pass a console socket (as containerd and conmon do)');
+    if (!opts.console) throw new NotSupportedError('process.terminal for a detached container without --console-socket: pass a console socket (as containerd and conmon do)');
     // Only the init (the one behind the start barrier) gets /dev/console.
     lines.push(['pty', num(p.consoleSize?.height ?? 0), num(p.consoleSize?.width ?? 0), opts.barrier ? '1' : '0']);
   }
@@ -186,7 +188,9 @@ export function createPlan(input: CreatePlanInput): PlanLine[] {
 
   const lines: PlanLine[] = [['exitdir', stateDir], ['fifo', join(stateDir, 'exec.fifo')], ['detach']];
   if (input.reparent) lines.push(['reparent']);
+  const proxy = !input.consoleSocket && !!input.ptyProxy && !!process.terminal;
   if (input.consoleSocket) lines.push(['console', input.consoleSocket]);
+  if (proxy) lines.push(['ptyproxy']);
   lines.push(...monitor);
   if (fresh.some((n) => n.type === 'time')) {
     lines.push(['unshare', num(NAMESPACE_FLAGS.time.flag)]);
@@ -220,7 +224,7 @@ export function createPlan(input: CreatePlanInput): PlanLine[] {
   for (const p of spec.linux?.readonlyPaths ?? []) lines.push(['readonly', p]);
   if (spec.root.readonly) lines.push(['mount', '', '/', '', num(MS.BIND | MS.REMOUNT | MS.RDONLY), '']);
   if (spec.linux?.rootfsPropagation?.includes('shared')) lines.push(['mount', '', '/', '', num(propagationFlags(spec.linux.rootfsPropagation)), '']);
-  lines.push(...processLines(process, { console: !!input.consoleSocket, barrier: true, seccomp: input.seccomp }));
+  lines.push(...processLines(process, { console: !!input.consoleSocket || proxy, barrier: true, seccomp: input.seccomp }));
   return lines;
 }
 
@@ -236,13 +240,15 @@ export function namespacesOf(pid: number): { type: NamespaceType; path: string }
 }
 
 /** The plan of a process started inside a running container (exec, and hooks in its namespaces). */
-export function joinPlan(pid: number, p: Process, opts: { exitDir?: string; consoleSocket?: string; detach: boolean; reparent?: boolean; bare?: { file: string }; seccomp?: CompiledSeccomp }): PlanLine[] {
+export function joinPlan(pid: number, p: Process, opts: { exitDir?: string; consoleSocket?: string; ptyProxy?: boolean; detach: boolean; reparent?: boolean; bare?: { file: string }; seccomp?: CompiledSeccomp }): PlanLine[] {
   const { monitor, init } = joinLines(namespacesOf(pid));
   const lines: PlanLine[] = [];
   if (opts.exitDir) lines.push(['exitdir', opts.exitDir]);
   if (opts.detach) lines.push(['detach']);
   if (opts.reparent) lines.push(['reparent']);
+  const proxy = !opts.consoleSocket && !!opts.ptyProxy && !!p.terminal;
   if (opts.consoleSocket) lines.push(['console', opts.consoleSocket]);
+  if (proxy) lines.push(['ptyproxy']);
   // The container's root is opened before joining (its /proc/PID is the host's); it is also what a
   // --no-pivot container's chroot points at.
   lines.push(['openroot', `/proc/${pid}/root`], ...monitor, ['clone', '0'], ...init, ['enterroot']);
@@ -251,6 +257,6 @@ export function joinPlan(pid: number, p: Process, opts: { exitDir?: string; cons
     return lines;
   }
   lines.push(['setsid']);
-  lines.push(...processLines(p, { console: !!opts.consoleSocket, barrier: false, seccomp: opts.seccomp }));
+  lines.push(...processLines(p, { console: !!opts.consoleSocket || proxy, barrier: false, seccomp: opts.seccomp }));
   return lines;
 }
