@@ -53,6 +53,11 @@ static int plan_len;
 static int report_fd = -1;
 /* The root of the container a process joins, opened before joining its namespaces. */
 static int root_fd = -1;
+/* The start FIFO's read end (opened by the monitor, inherited by the init). */
+static int start_fd = -1;
+/* "reparent": the monitor leaves once the container is created, as runc's create does, so the init
+ * is left to the caller's subreaper (containerd-shim, conmon), which reaps it and sees its exit. */
+static int reparent;
 
 /* Reports a failure of the init to the monitor (which forwards it to the runtime) and exits. */
 static void die(const char *fmt, ...) {
@@ -366,9 +371,12 @@ static void init_main(int from, int monitor_fd, int console_fd) {
       if (fd < 0 && errno != EISDIR) die("create mount point %s", a[0]);
       if (fd >= 0) close(fd);
     } else if (!strcmp(op, "mknod")) {
-      unlink(a[0]);
-      if (mknod(a[0], (mode_t)num(a[1]), makedev(num(a[2]), num(a[3]))) < 0) die("mknod %s", a[0]);
-      if (chown(a[0], (uid_t)num(a[4]), (gid_t)num(a[5])) < 0) die("chown %s", a[0]);
+      /* As runc: an existing node is kept, never replaced (it may be a host's node on a bind). */
+      if (mknod(a[0], (mode_t)num(a[1]), makedev(num(a[2]), num(a[3]))) < 0) {
+        if (errno != EEXIST) die("mknod %s", a[0]);
+      } else if (chown(a[0], (uid_t)num(a[4]), (gid_t)num(a[5])) < 0) {
+        die("chown %s", a[0]);
+      }
     } else if (!strcmp(op, "symlink")) {
       if (symlink(a[0], a[1]) < 0 && errno != EEXIST) die("symlink %s -> %s", a[1], a[0]);
     } else if (!strcmp(op, "hooks")) {
@@ -421,6 +429,19 @@ static void init_main(int from, int monitor_fd, int console_fd) {
       load_seccomp(a[0], (unsigned int)num(a[1]));
     } else if (!strcmp(op, "lookup")) {
       lookup(a[0]);
+    } else if (!strcmp(op, "wait") && reparent) {
+      /* The start barrier without a monitor: survive its exit, then wait at the FIFO ourselves. */
+      if (prctl(PR_SET_PDEATHSIG, 0, 0, 0, 0) < 0) die("clear the parent death signal");
+      close(RUNTIME_FD);
+      if (write(monitor_fd, "ready\n", 6) != 6) _exit(1);
+      close(monitor_fd);
+      report_fd = 2;
+      struct pollfd p = {start_fd, POLLIN, 0};
+      while (poll(&p, 1, -1) < 0 && errno == EINTR) {
+      }
+      if (read(start_fd, buf, 1) != 1) _exit(1);
+      close(start_fd);
+      waited = 1;
     } else if (!strcmp(op, "wait")) {
       /* The start barrier: tell the monitor we are ready, then wait for its go. */
       close(RUNTIME_FD);
@@ -494,7 +515,7 @@ int cmd_container(int argc, char **argv) {
   }
   signal(SIGPIPE, SIG_IGN);
   read_plan();
-  int exit_dir = -1, fifo_fd = -1, console_fd = -1, detach = 0, i = 0;
+  int exit_dir = -1, console_fd = -1, proxy_fd = -1, detach = 0, i = 0;
   unsigned long clone_flags = 0;
   char *uidmap = NULL, *gidmap = NULL;
   /* The monitor's part of the plan, up to "clone". */
@@ -510,8 +531,8 @@ int cmd_container(int argc, char **argv) {
       if (exit_dir < 0) die("open the state directory %s", a[0]);
     } else if (!strcmp(op, "fifo")) {
       if (mkfifo(a[0], 0600) < 0) die("create the start FIFO %s", a[0]);
-      fifo_fd = open(a[0], O_RDONLY | O_NONBLOCK | O_CLOEXEC);
-      if (fifo_fd < 0) die("open the start FIFO %s", a[0]);
+      start_fd = open(a[0], O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+      if (start_fd < 0) die("open the start FIFO %s", a[0]);
     } else if (!strcmp(op, "console")) {
       struct sockaddr_un sa = {.sun_family = AF_UNIX};
       strncpy(sa.sun_path, a[0], sizeof sa.sun_path - 1);
@@ -532,6 +553,14 @@ int cmd_container(int argc, char **argv) {
     } else if (!strcmp(op, "openroot")) {
       root_fd = open(a[0], O_PATH | O_DIRECTORY | O_CLOEXEC);
       if (root_fd < 0) die("open %s", a[0]);
+    } else if (!strcmp(op, "ptyproxy")) {
+      /* No console socket: the init sends the pty master back to us (see pty_proxy.c). */
+      int cp[2];
+      if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, cp) < 0) die("socketpair for the terminal");
+      proxy_fd = cp[0];
+      console_fd = cp[1];
+    } else if (!strcmp(op, "reparent")) {
+      reparent = 1;
     } else if (!strcmp(op, "detach")) {
       detach = 1;
     } else {
@@ -574,8 +603,11 @@ int cmd_container(int argc, char **argv) {
     /* A runtime that died during create leaves a container nobody asked for: end it. */
     if (dprintf(RUNTIME_FD, "created\n") < 0) kill(init, SIGKILL);
     close(RUNTIME_FD);
-    if (detach) detach_stdio();
-    if (!strcmp(msg, "ready") && wait_start(fifo_fd, init) && write(sp[0], "s", 1) != 1) kill(init, SIGKILL);
+    if (reparent) return 0; /* the init (or exec'd process) goes to the caller's subreaper */
+    int master = proxy_fd >= 0 ? pty_proxy_receive(proxy_fd) : -1;
+    if (detach && master < 0) detach_stdio();
+    if (!strcmp(msg, "ready") && wait_start(start_fd, init) && write(sp[0], "s", 1) != 1) kill(init, SIGKILL);
+    if (master >= 0) pty_proxy_run(master);
   } else {
     dprintf(RUNTIME_FD, "%s\n", msg[0] ? msg : "error the container init died during create");
     kill(init, SIGKILL);

@@ -1,7 +1,8 @@
 /*
  * crilog: writes a container's stdout (fd 3) and stderr (fd 4) to a log file in the kubelet's CRI
  * format, one record per line: "<RFC3339Nano UTC> stdout|stderr F|P <text>\n". A line longer than
- * 16 KiB is cut into "P" (partial) records followed by an "F" one; "\r\n" ends a line like "\n".
+ * 16 KiB is cut into "P" (partial) records followed by an "F" one; "\r\n" ends a line like "\n";
+ * output that ends without a newline is written as a "P" record (containerd does the same).
  * It is its own process so that logging goes on while the CRI server restarts. SIGUSR1 reopens the
  * file (log rotation: ReopenContainerLog). It exits when both streams reach end of file.
  *
@@ -83,7 +84,8 @@ static void flush_lines(struct stream *s, int at_eof) {
     record(s, s->buf, s->len, 'P');
     s->len = 0;
   } else if (at_eof && s->len > 0) {
-    record(s, s->buf, s->len, 'F');
+    /* A last line without a newline stays partial, as containerd writes it. */
+    record(s, s->buf, s->len, 'P');
     s->len = 0;
   }
 }

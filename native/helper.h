@@ -22,6 +22,8 @@ int cmd_seccomp_exec(int argc, char **argv);   /* seccomp.c */
 int cmd_cgroup_devices(int argc, char **argv); /* cgroup_bpf.c */
 int cmd_container(int argc, char **argv);      /* container.c: carries out a container plan */
 int cmd_node_init(int argc, char **argv);      /* node_init.c: PID 1 of a cluster node */
+int cmd_crilog(int argc, char **argv);         /* crilog.c: writes container output in the CRI log format */
+
 /* pty_exec.c: runs a command on a new pseudo-terminal and relays it over stdin/stdout. */
 int cmd_pty_exec(int argc, char **argv);
 
@@ -29,5 +31,10 @@ int cmd_pty_exec(int argc, char **argv);
 int cmd_netns_connect(int argc, char **argv);
 /* crilog.c: writes a container's output as CRI log lines. */
 int cmd_crilog(int argc, char **argv);
+
+/* pty_proxy.c: a pty master received over a socket (-1 on failure), and the copy loop that runs
+ * the caller's terminal through it until the container side closes. */
+int pty_proxy_receive(int sock);
+void pty_proxy_run(int master);
 
 #endif

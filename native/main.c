@@ -35,9 +35,9 @@ static const struct {
     {"cgroup-devices", cmd_cgroup_devices},
     {"node-init", cmd_node_init},
     {"container", cmd_container},
+    {"crilog", cmd_crilog},
     {"pty-exec", cmd_pty_exec},
     {"netns-connect", cmd_netns_connect},
-    {"crilog", cmd_crilog},
 };
 
 int main(int argc, char **argv) {

@@ -152,6 +152,17 @@ int cmd_pty_exec(int argc, char **argv) {
         break;
       }
     }
+    /* Resizes before input: a client that resized and then typed expects the new size. */
+    if (fds[2].revents & (POLLIN | POLLHUP | POLLERR)) {
+      ssize_t n = read(ctl, ctlbuf + ctllen, sizeof ctlbuf - ctllen - 1);
+      if (n <= 0) {
+        ctl = -1;
+      } else {
+        ctllen += (size_t)n;
+        apply_resizes(master, ctlbuf, &ctllen);
+        if (ctllen == sizeof ctlbuf - 1) ctllen = 0; /* a line this long is not a resize */
+      }
+    }
     if (fds[1].revents & (POLLIN | POLLHUP | POLLERR)) {
       ssize_t n = read(0, buf, sizeof buf);
       if (n > 0) {
@@ -162,16 +173,6 @@ int cmd_pty_exec(int argc, char **argv) {
         char eof = tcgetattr(master, &t) == 0 ? (char)t.c_cc[VEOF] : 4;
         write_all(master, &eof, 1);
         in_open = 0;
-      }
-    }
-    if (fds[2].revents & (POLLIN | POLLHUP | POLLERR)) {
-      ssize_t n = read(ctl, ctlbuf + ctllen, sizeof ctlbuf - ctllen - 1);
-      if (n <= 0) {
-        ctl = -1;
-      } else {
-        ctllen += (size_t)n;
-        apply_resizes(master, ctlbuf, &ctllen);
-        if (ctllen == sizeof ctlbuf - 1) ctllen = 0; /* a line this long is not a resize */
       }
     }
   }

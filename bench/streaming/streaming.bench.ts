@@ -84,7 +84,7 @@ async function main() {
       theirs.push(await time(async () => spdyRemoteCommand(await peer.execUrl(['true'], opts), { stderr: true })));
       floor.push(await time(spawnTrue));
     }
-    const ourPf = await echoThroughput((d) => viaSpdy(server.getPortForwardUrl({ podSandboxId: 'bench', ports: [] }), 9090, d));
+    const ourPf = await echoThroughput((d) => viaSpdy(server.getPortForwardUrl({ podSandboxId: 'bench', port: [] }), 9090, d));
     const peerPf = await echoThroughput(async (d) => viaSpdy(await peer.portForwardUrl(), (echo.address() as AddressInfo).port, d));
     const relay = await echoThroughput((d) => forwardInNetns(pod.path, 9090, d));
 

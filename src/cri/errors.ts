@@ -17,48 +17,48 @@ export class CriRequestError extends SifkubeError {
 /** A request field is missing or malformed. */
 export class InvalidArgumentError extends CriRequestError {
   constructor(message: string) {
-    super(GrpcStatus.INVALID_ARGUMENT, message, 40);
+    super(GrpcStatus.INVALID_ARGUMENT, message, 65);
   }
 }
 
 /** The named sandbox, container or image does not exist. */
 export class NotFoundError extends CriRequestError {
   constructor(message: string) {
-    super(GrpcStatus.NOT_FOUND, message, 41);
+    super(GrpcStatus.NOT_FOUND, message, 66);
   }
 }
 
 /** The object exists but is in a state that forbids the call (an image in use, a name reserved). */
 export class FailedPreconditionError extends CriRequestError {
   constructor(message: string) {
-    super(GrpcStatus.FAILED_PRECONDITION, message, 42);
+    super(GrpcStatus.FAILED_PRECONDITION, message, 67);
   }
 }
 
 /** The name is already taken by another object. */
 export class AlreadyExistsError extends CriRequestError {
   constructor(message: string) {
-    super(GrpcStatus.ALREADY_EXISTS, message, 43);
+    super(GrpcStatus.ALREADY_EXISTS, message, 68);
   }
 }
 
 /** The CRI call is part of the API but sifkube does not do it (yet). */
 export class UnimplementedError extends CriRequestError {
   constructor(message: string) {
-    super(GrpcStatus.UNIMPLEMENTED, message, 44);
+    super(GrpcStatus.UNIMPLEMENTED, message, 69);
   }
 }
 
 /** A host operation the request needed failed (a CNI plugin, a mount, a registry). */
 export class CriOperationError extends CriRequestError {
   constructor(message: string) {
-    super(GrpcStatus.UNKNOWN, message, 45);
+    super(GrpcStatus.UNKNOWN, message, 70);
   }
 }
 
 /** The CRI server's configuration file is unreadable or invalid: a startup error. */
 export class CriConfigError extends SifkubeError {
   constructor(message: string) {
-    super(message, 46);
+    super(message, 71);
   }
 }

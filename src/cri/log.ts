@@ -4,6 +4,8 @@ export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
 export const LOG_LEVELS: readonly LogLevel[] = ['debug', 'info', 'warn', 'error'];
 
 export interface Logger {
+  /** Whether debug lines are written (so callers skip building them otherwise). */
+  readonly debugEnabled: boolean;
   debug(msg: string): void;
   info(msg: string): void;
   warn(msg: string): void;
@@ -15,5 +17,5 @@ export function createLogger(level: LogLevel, write: (line: string) => void = (l
   const at = (lvl: LogLevel) => (msg: string) => {
     if (LOG_LEVELS.indexOf(lvl) >= min) write(`${new Date().toISOString()} ${lvl} ${msg}\n`);
   };
-  return { debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error') };
+  return { debugEnabled: min === 0, debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error') };
 }

@@ -9,10 +9,13 @@ export function cgroupsPathOf(spec: Spec, id: string): string {
   return spec.linux?.cgroupsPath || `/sifkube-oci-${id}`;
 }
 
-/** The container's cgroup manager, when it has a cgroup (a create killed early may have none yet). */
+/**
+ * The container's cgroup manager, when it has a cgroup: a create killed early may have none yet, or
+ * only some of its hierarchies' directories.
+ */
 export function cgroupOf(rec: ContainerRecord): CgroupManager | undefined {
   const mgr = rec.cgroupsPath ? new CgroupManager(rec.cgroupsPath) : undefined;
-  return mgr && existsSync(mgr.dirs()[0]) ? mgr : undefined;
+  return mgr && mgr.dirs().some((d) => existsSync(d)) ? mgr : undefined;
 }
 
 /**

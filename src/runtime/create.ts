@@ -1,4 +1,4 @@
-import { mkdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, realpathSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { ChildProcess } from 'node:child_process';
 import { ContainerExistsError, ContainerSetupError, InvalidConfigError } from './errors.js';
@@ -21,6 +21,13 @@ export interface CreateOptions {
   noPivot?: boolean;
   /** The container process's stdin, stdout, stderr (default: none). */
   stdio?: [Stdio, Stdio, Stdio];
+  /**
+   * Leave the init to the caller's subreaper once created, as runc does (containerd-shim and conmon
+   * reap it and read its exit themselves); then no monitor records the exit status.
+   */
+  reparent?: boolean;
+  /** A terminal without a console socket: the monitor runs this process's stdio through the pty. */
+  ptyProxy?: boolean;
 }
 
 export interface Created {
@@ -38,10 +45,11 @@ export async function createContainer(id: string, opts: CreateOptions): Promise<
   const dir = containerDir(root, id);
   const bundle = resolve(opts.bundle);
   const spec = loadConfig(bundle);
-  const rootfs = resolve(bundle, spec.root.path);
+  let rootfs = resolve(bundle, spec.root.path);
   let isDir = false;
   try {
     isDir = statSync(rootfs).isDirectory();
+    rootfs = realpathSync(rootfs); // mount paths are resolved inside it, so it must be its real path
   } catch {
     // reported below
   }
@@ -59,7 +67,7 @@ export async function createContainer(id: string, opts: CreateOptions): Promise<
   try {
     writeSpec(root, id, spec);
     writeRecord(root, record);
-    const plan = createPlan({ spec, bundle, rootfs, stateDir: dir, consoleSocket: opts.consoleSocket, noPivot: opts.noPivot, cgroupsPath: record.cgroupsPath!, seccomp: await compiledSeccomp(spec) });
+    const plan = createPlan({ spec, bundle, rootfs, stateDir: dir, consoleSocket: opts.consoleSocket, noPivot: opts.noPivot, cgroupsPath: record.cgroupsPath!, seccomp: await compiledSeccomp(spec), reparent: opts.reparent, ptyProxy: opts.ptyProxy });
     const { monitor } = await runPlan(plan, {
       stdio: opts.stdio ?? ['ignore', 'ignore', 'ignore'],
       detached: true,

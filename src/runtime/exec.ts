@@ -1,5 +1,6 @@
 import type { ChildProcess } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
+import { constants } from 'node:os';
 import { resolve } from 'node:path';
 import { ContainerSetupError, InvalidStatusError } from './errors.js';
 import { PlanFailure, runPlan, type Stdio } from './helper-process.js';
@@ -18,12 +19,17 @@ export interface ExecOptions {
   stdio?: [Stdio, Stdio, Stdio];
   /** A directory where the monitor records the exit status (file `exit`), for detached callers. */
   exitDir?: string;
+  /** Detached: leave the process to the caller's subreaper (a shim waits for it), as runc does. */
+  reparent?: boolean;
 }
 
 export interface Executed {
   pid: number;
   monitor: ChildProcess;
-  /** Resolves with the process's exit status (128+signal when killed), as runc exec returns it. */
+  /**
+   * Resolves with the process's exit status (128+signal when killed), as runc exec returns it; not
+   * for a reparented process (its monitor leaves at once).
+   */
   exited: Promise<number>;
 }
 
@@ -34,7 +40,7 @@ export async function execInContainer(id: string, opts: ExecOptions): Promise<Ex
   const status = statusOf(root, rec);
   if (status !== 'running' && status !== 'created') throw new InvalidStatusError(id, status, 'a process can only be executed in a created or running container');
   const seccomp = await compiledSeccomp(readSpec(root, id));
-  const plan = joinPlan(rec.initPid!, opts.process, { exitDir: opts.exitDir, consoleSocket: opts.consoleSocket, detach: !!opts.detach, seccomp });
+  const plan = joinPlan(rec.initPid!, opts.process, { exitDir: opts.exitDir, consoleSocket: opts.consoleSocket, ptyProxy: !opts.detach, detach: !!opts.detach, reparent: !!opts.detach && !!opts.reparent, seccomp });
   const cgroup = cgroupOf(rec);
   const { monitor, pid } = await runPlan(plan, {
     stdio: opts.stdio ?? ['ignore', 'ignore', 'ignore'],
@@ -46,7 +52,7 @@ export async function execInContainer(id: string, opts: ExecOptions): Promise<Ex
   if (opts.pidFile) writeFileSync(resolve(opts.pidFile), String(pid));
   const exited = new Promise<number>((done) => {
     if (monitor.exitCode !== null) done(monitor.exitCode);
-    else monitor.once('exit', (code, sig) => done(code ?? 128 + (sig ? 9 : 0)));
+    else monitor.once('exit', (code, sig) => done(code ?? 128 + (sig ? constants.signals[sig] : 0)));
   });
   return { pid, monitor, exited };
 }

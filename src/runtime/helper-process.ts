@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess, type IOType } from 'node:child_process';
 import type { Stream } from 'node:stream';
 import type { Duplex } from 'node:stream';
+import { log } from './log.js';
 import { helperPath } from './native.js';
 import { encodePlan, type PlanLine } from './plan-encoding.js';
 
@@ -33,6 +34,7 @@ export class PlanFailure extends Error {}
  * created (blocked at the start barrier, or exec'd). Resolves with the monitor and the pid.
  */
 export function runPlan(lines: PlanLine[], opts: RunPlanOptions): Promise<StartedPlan> {
+  log('debug', `helper plan:\n${lines.map((l) => l.join(' | ')).join('\n')}`);
   const monitor = spawn(helperPath(), ['container'], { stdio: [...opts.stdio, 'pipe'], detached: opts.detached });
   const sock = monitor.stdio[3] as Duplex;
   sock.write(encodePlan(lines));

@@ -1,12 +1,13 @@
 import { existsSync, readFileSync, readlinkSync, statSync } from 'node:fs';
-import { isAbsolute, join } from 'node:path';
-import { capabilityMasks } from './capabilities.js';
+import { isAbsolute, join, posix } from 'node:path';
+import { capabilityMasks, runtimeBoundingSet } from './capabilities.js';
 import { cgroupMountLines } from './cgroup-mount.js';
 import type { CompiledSeccomp, LinuxSeccomp } from './seccomp/index.js';
 import { InvalidConfigError, NotSupportedError } from './errors.js';
 import { log } from './log.js';
 import type { PlanLine } from './plan-encoding.js';
-import { MS, NAMESPACE_FLAGS, RLIMITS } from './spec/constants.js';
+import { secureJoin } from './secure-join.js';
+import { CAPABILITIES, MS, NAMESPACE_FLAGS, RLIMITS } from './spec/constants.js';
 import { parseMountOptions, propagationFlags } from './spec/mount-options.js';
 import type { Device, Namespace, NamespaceType, Process, Spec } from './spec/types.js';
 
@@ -21,6 +22,10 @@ export interface CreatePlanInput {
   /** The container's cgroup (linux.cgroupsPath or the runtime's default). */
   cgroupsPath: string;
   seccomp?: CompiledSeccomp;
+  /** The monitor leaves once created; the init goes to the caller's subreaper (see CreateOptions). */
+  reparent?: boolean;
+  /** A terminal without a console socket: the monitor runs the caller's stdio through it. */
+  ptyProxy?: boolean;
 }
 
 const DEFAULT_DEVICES: Device[] = [
@@ -36,7 +41,8 @@ const DEV_LINKS: [string, string][] = [
   ['/proc/self/fd/2', '/dev/stderr'],
 ];
 const DEVICE_TYPE_BITS = { c: 0o020000, u: 0o020000, b: 0o060000, p: 0o010000 } as const;
-const ROOT_NS_ONLY_CHILDREN: NamespaceType[] = ['pid', 'time'];
+/** Namespaces that setns applies to children only: the monitor joins them before clone. */
+const JOINED_BY_MONITOR: NamespaceType[] = ['pid', 'time'];
 
 const num = (n: number | bigint): string => String(n);
 
@@ -51,7 +57,7 @@ function ownNamespace(file: string): string {
  */
 function joinLines(namespaces: { type: NamespaceType; path: string }[]): { monitor: PlanLine[]; init: PlanLine[] } {
   const order: NamespaceType[] = ['user', 'ipc', 'uts', 'network', 'cgroup', 'mount'];
-  const monitor = namespaces.filter((n) => ROOT_NS_ONLY_CHILDREN.includes(n.type)).map((n) => ['setns', n.path]);
+  const monitor = namespaces.filter((n) => JOINED_BY_MONITOR.includes(n.type)).map((n) => ['setns', n.path]);
   const init = order.flatMap((t) => namespaces.filter((n) => n.type === t).map((n) => ['setns', n.path]));
   return { monitor, init };
 }
@@ -60,14 +66,15 @@ function joinLines(namespaces: { type: NamespaceType; path: string }[]): { monit
 export function processLines(p: Process, opts: { console: boolean; barrier: boolean; seccomp?: CompiledSeccomp }): PlanLine[] {
   const lines: PlanLine[] = [];
   if (p.terminal) {
-    if (!opts.console) throw new NotSupportedError('process.terminal without --console-socket: pass a console socket (as containerd and conmon do)');
+    if (!opts.console) throw new NotSupportedError('process.terminal for a detached container without --console-socket: pass a console socket (as containerd and conmon do)');
+    // Only the init (the one behind the start barrier) gets /dev/console.
     lines.push(['pty', num(p.consoleSize?.height ?? 0), num(p.consoleSize?.width ?? 0), opts.barrier ? '1' : '0']);
   }
   if (p.oomScoreAdj !== undefined) {
     // Without CAP_SYS_RESOURCE the runtime cannot go below its own score (containerd's restrict_oom_score_adj).
     const floor = Number(readFileSync('/proc/self/oom_score_adj', 'utf8'));
     let v = p.oomScoreAdj;
-    if (v < floor && (capabilityMasks({ bounding: ['CAP_SYS_RESOURCE'] }).masks.bounding === 0n)) {
+    if (v < floor && !(runtimeBoundingSet() & (1n << BigInt(CAPABILITIES.indexOf('CAP_SYS_RESOURCE'))))) {
       log('warning', `process.oomScoreAdj ${v} is below what the runtime may set without CAP_SYS_RESOURCE: using ${floor}`);
       v = floor;
     }
@@ -106,7 +113,7 @@ function idMapText(maps: { containerID: number; hostID: number; size: number }[]
 function mountLines(spec: Spec, bundle: string, rootfs: string, ownCgroupNs: boolean, cgroupsPath: string): PlanLine[] {
   const lines: PlanLine[] = [];
   (spec.mounts ?? []).forEach((m, i) => {
-    const dest = join(rootfs, m.destination);
+    const dest = secureJoin(rootfs, m.destination);
     const o = parseMountOptions(m.options, m.type);
     if (m.type === 'cgroup' || m.type === 'cgroup2') {
       lines.push(...cgroupMountLines(dest, o.flags, ownCgroupNs, cgroupsPath));
@@ -132,24 +139,27 @@ function mountLines(spec: Spec, bundle: string, rootfs: string, ownCgroupNs: boo
 
 /** Default devices and linux.devices: made with mknod, or bound from the host inside a user namespace. */
 function deviceLines(spec: Spec, rootfs: string, userNs: boolean): PlanLine[] {
-  const lines: PlanLine[] = [['mkdir', join(rootfs, 'dev'), '493']];
+  const dev = secureJoin(rootfs, '/dev');
+  const lines: PlanLine[] = [['mkdir', dev, '493']];
   const devices = [...DEFAULT_DEVICES.filter((d) => !(spec.linux?.devices ?? []).some((x) => x.path === d.path)), ...(spec.linux?.devices ?? [])];
   for (const d of devices) {
-    const at = join(rootfs, d.path);
+    const at = secureJoin(rootfs, d.path);
     if (userNs) {
       // A user namespace may not mknod: bind the host's node of the same path, as runc does.
       if (!existsSync(d.path)) throw new NotSupportedError(`linux.devices ${d.path} in a user namespace when the host has no such device node`);
       lines.push(['touch', at], ['mount', d.path, at, '', num(MS.BIND), '']);
     } else {
       const mode = DEVICE_TYPE_BITS[d.type] | ((d.fileMode ?? 0o666) & 0o7777);
-      if (join(at, '..') !== join(rootfs, 'dev')) lines.push(['mkdir', join(at, '..'), '493']);
+      if (posix.dirname(at) !== dev) lines.push(['mkdir', posix.dirname(at), '493']);
       lines.push(['mknod', at, num(mode), num(d.major ?? 0), num(d.minor ?? 0), num(d.uid ?? 0), num(d.gid ?? 0)]);
     }
   }
-  for (const [target, path] of DEV_LINKS) lines.push(['symlink', target, join(rootfs, path)]);
+  // A link is made in its (resolved) folder, never through an existing link of the same name.
+  const linkAt = (path: string) => posix.join(secureJoin(rootfs, posix.dirname(path)), posix.basename(path));
+  for (const [target, path] of DEV_LINKS) lines.push(['symlink', target, linkAt(path)]);
   // As runc: /dev/core only where the kernel has /proc/kcore.
-  if (existsSync('/proc/kcore')) lines.push(['symlink', '/proc/kcore', join(rootfs, '/dev/core')]);
-  if ((spec.mounts ?? []).some((m) => m.destination === '/dev/pts')) lines.push(['symlink', 'pts/ptmx', join(rootfs, '/dev/ptmx')]);
+  if (existsSync('/proc/kcore')) lines.push(['symlink', '/proc/kcore', linkAt('/dev/core')]);
+  if ((spec.mounts ?? []).some((m) => m.destination === '/dev/pts')) lines.push(['symlink', 'pts/ptmx', linkAt('/dev/ptmx')]);
   return lines;
 }
 
@@ -177,7 +187,10 @@ export function createPlan(input: CreatePlanInput): PlanLine[] {
   const { monitor, init } = joinLines(joined);
 
   const lines: PlanLine[] = [['exitdir', stateDir], ['fifo', join(stateDir, 'exec.fifo')], ['detach']];
+  if (input.reparent) lines.push(['reparent']);
+  const proxy = !input.consoleSocket && !!input.ptyProxy && !!process.terminal;
   if (input.consoleSocket) lines.push(['console', input.consoleSocket]);
+  if (proxy) lines.push(['ptyproxy']);
   lines.push(...monitor);
   if (fresh.some((n) => n.type === 'time')) {
     lines.push(['unshare', num(NAMESPACE_FLAGS.time.flag)]);
@@ -211,7 +224,7 @@ export function createPlan(input: CreatePlanInput): PlanLine[] {
   for (const p of spec.linux?.readonlyPaths ?? []) lines.push(['readonly', p]);
   if (spec.root.readonly) lines.push(['mount', '', '/', '', num(MS.BIND | MS.REMOUNT | MS.RDONLY), '']);
   if (spec.linux?.rootfsPropagation?.includes('shared')) lines.push(['mount', '', '/', '', num(propagationFlags(spec.linux.rootfsPropagation)), '']);
-  lines.push(...processLines(process, { console: !!input.consoleSocket, barrier: true, seccomp: input.seccomp }));
+  lines.push(...processLines(process, { console: !!input.consoleSocket || proxy, barrier: true, seccomp: input.seccomp }));
   return lines;
 }
 
@@ -227,12 +240,15 @@ export function namespacesOf(pid: number): { type: NamespaceType; path: string }
 }
 
 /** The plan of a process started inside a running container (exec, and hooks in its namespaces). */
-export function joinPlan(pid: number, p: Process, opts: { exitDir?: string; consoleSocket?: string; detach: boolean; bare?: { file: string }; seccomp?: CompiledSeccomp }): PlanLine[] {
+export function joinPlan(pid: number, p: Process, opts: { exitDir?: string; consoleSocket?: string; ptyProxy?: boolean; detach: boolean; reparent?: boolean; bare?: { file: string }; seccomp?: CompiledSeccomp }): PlanLine[] {
   const { monitor, init } = joinLines(namespacesOf(pid));
   const lines: PlanLine[] = [];
   if (opts.exitDir) lines.push(['exitdir', opts.exitDir]);
   if (opts.detach) lines.push(['detach']);
+  if (opts.reparent) lines.push(['reparent']);
+  const proxy = !opts.consoleSocket && !!opts.ptyProxy && !!p.terminal;
   if (opts.consoleSocket) lines.push(['console', opts.consoleSocket]);
+  if (proxy) lines.push(['ptyproxy']);
   // The container's root is opened before joining (its /proc/PID is the host's); it is also what a
   // --no-pivot container's chroot points at.
   lines.push(['openroot', `/proc/${pid}/root`], ...monitor, ['clone', '0'], ...init, ['enterroot']);
@@ -241,6 +257,6 @@ export function joinPlan(pid: number, p: Process, opts: { exitDir?: string; cons
     return lines;
   }
   lines.push(['setsid']);
-  lines.push(...processLines(p, { console: !!opts.consoleSocket, barrier: false, seccomp: opts.seccomp }));
+  lines.push(...processLines(p, { console: !!opts.consoleSocket || proxy, barrier: false, seccomp: opts.seccomp }));
   return lines;
 }

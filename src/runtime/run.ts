@@ -13,18 +13,19 @@ const FORWARDED = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2
  */
 export async function runContainer(id: string, opts: CreateOptions & { detach?: boolean }): Promise<{ record: ContainerRecord; exitCode?: number }> {
   const root = opts.root ?? DEFAULT_ROOT;
-  const { record, monitor } = await createContainer(id, opts);
-  try {
-    await startContainer(id, { root });
-  } catch (err) {
-    await deleteContainer(id, { root, force: true });
-    throw err;
-  }
-  if (opts.detach) return { record };
-  monitor.ref();
+  const { record, monitor } = await createContainer(id, { ...opts, ptyProxy: !opts.detach });
+  // Forwarding starts before the process does: a signal right after it starts must not be lost.
   const forward = (name: NodeJS.Signals) => signal(record.initPid!, constants.signals[name]);
-  for (const s of FORWARDED) process.on(s, forward);
+  if (!opts.detach) for (const s of FORWARDED) process.on(s, forward);
   try {
+    try {
+      await startContainer(id, { root });
+    } catch (err) {
+      await deleteContainer(id, { root, force: true });
+      throw err;
+    }
+    if (opts.detach) return { record };
+    monitor.ref();
     await new Promise<void>((done) => (monitor.exitCode !== null || monitor.signalCode !== null ? done() : monitor.once('exit', () => done())));
   } finally {
     for (const s of FORWARDED) process.off(s, forward);

@@ -26,7 +26,7 @@ export async function startContainer(id: string, opts: { root?: string } = {}): 
   try {
     fd = openSync(fifo, constants.O_WRONLY | constants.O_NONBLOCK);
   } catch {
-    throw new InvalidStatusError(id, 'created', 'its monitor is gone, so it cannot start: delete it and create it again');
+    throw new InvalidStatusError(id, 'created', 'nothing waits at its start barrier any more, so it cannot start: delete it and create it again');
   }
   try {
     writeSync(fd, '0');

@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { buildSif } from '../../src/sif/index.js';
 import { codeOf, deleteLink, podConfig, startTestCri, writeBridgeConflist, type TestCri } from '../helpers/cri.js';
 import { busyboxRootfs } from '../helpers/registry.js';
+import { collect, spdyRemoteCommand, spdyUpgrade } from '../helpers/spdy-client.js';
 
 let cri: TestCri;
 let net: { bridge: string; subnet: string; gateway: string };
@@ -21,7 +22,7 @@ test.before(async () => {
   net = writeBridgeConflist(cri);
   const rootfs = join(work, 'rootfs');
   busyboxRootfs(rootfs);
-  for (const app of ['hostname', 'cat', 'id', 'pwd', 'env', 'touch', 'trap', 'printf', 'ps']) {
+  for (const app of ['hostname', 'cat', 'id', 'pwd', 'env', 'touch', 'trap', 'printf', 'ps', 'nc']) {
     try {
       (await import('node:fs')).symlinkSync('busybox', join(rootfs, 'bin', app));
     } catch {
@@ -90,7 +91,7 @@ test('a container runs the image command with the image env, workdir and user; i
   assert.is(st.logPath, join(logDir, `c${n}/0.log`));
   await new Promise((r) => setTimeout(r, 100));
   const lines = logLines(st.logPath);
-  assert.equal(lines.filter((l) => l.stream === 'stdout'), [{ stream: 'stdout', tag: 'F', text: '1 x y /work 1000:1000 ctrpod' }, { stream: 'stdout', tag: 'F', text: 'partial' }]);
+  assert.equal(lines.filter((l) => l.stream === 'stdout'), [{ stream: 'stdout', tag: 'F', text: '1 x y /work 1000:1000 ctrpod' }, { stream: 'stdout', tag: 'P', text: 'partial' }]);
   assert.equal(lines.filter((l) => l.stream === 'stderr'), [{ stream: 'stderr', tag: 'F', text: 'oops' }]);
   await cri.client.runtime.RemoveContainer({ containerId: id });
 });
@@ -164,6 +165,47 @@ test('ExecSync: output, exit code, timeout', async () => {
   const bad = await codeOf(cri.client.runtime.ExecSync({ containerId: id, cmd: [], timeout: 1 }));
   assert.is(bad.code, S.INVALID_ARGUMENT);
   await cri.client.runtime.RemoveContainer({ containerId: id });
+});
+
+test('Exec through the streaming server: stdin, stdout, stderr and the exit status reach the client', async () => {
+  const id = await run({ command: ['sleep', '1000'] });
+  try {
+    const { url } = await cri.client.runtime.Exec({ containerId: id, cmd: ['sh', '-c', 'cat; echo err >&2; exit 3'], stdin: true, stdout: true, stderr: true });
+    assert.match(url, /^http:\/\/127\.0\.0\.1:\d+\/exec\//);
+    const r = await spdyRemoteCommand(url, { stdin: 'hello\n', stdout: true, stderr: true });
+    assert.is(r.stdout, 'hello\n');
+    assert.is(r.stderr, 'err\n');
+    assert.match(r.error, /exit code 3/);
+    const tty = await codeOf(cri.client.runtime.Exec({ containerId: id, cmd: ['sh'], tty: true, stdout: true }));
+    assert.is(tty.code, S.UNIMPLEMENTED);
+    const none = await codeOf(cri.client.runtime.Exec({ containerId: id, cmd: ['sh'] }));
+    assert.is(none.code, S.INVALID_ARGUMENT);
+  } finally {
+    await cri.client.runtime.RemoveContainer({ containerId: id });
+  }
+});
+
+test('PortForward through the streaming server reaches a port inside the pod network namespace', async () => {
+  const id = await run({ command: ['nc', '-l', '-p', '8080', '-e', 'cat'] });
+  try {
+    await new Promise((r) => setTimeout(r, 300));
+    const { url } = await cri.client.runtime.PortForward({ podSandboxId: sandboxId, port: [8080] });
+    assert.match(url, /^http:\/\/127\.0\.0\.1:\d+\/portforward\//);
+    const { conn } = await spdyUpgrade(url, ['portforward.k8s.io']);
+    try {
+      const error = await conn.openStream({ streamtype: 'error', port: '8080', requestid: '0' });
+      const data = await conn.openStream({ streamtype: 'data', port: '8080', requestid: '0' });
+      error.end();
+      const got = collect(data);
+      data.end('ping through the pod\n');
+      assert.is(await got, 'ping through the pod\n');
+      assert.is(await collect(error), '');
+    } finally {
+      conn.socket.destroy();
+    }
+  } finally {
+    await cri.client.runtime.RemoveContainer({ containerId: id });
+  }
 });
 
 test('ListContainers filters, events, stats, RemoveImage refuses an image in use', async () => {

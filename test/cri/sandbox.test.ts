@@ -148,6 +148,17 @@ test('sandboxes survive a restart of the server, and are torn down afterwards fr
   await cri.client.runtime.RemovePodSandbox({ podSandboxId: id });
 });
 
+test('after a restart a pod whose network broke (CNI CHECK fails) is reported not ready', async () => {
+  const { podSandboxId: id } = await cri.client.runtime.RunPodSandbox({ config: podConfig('fragile') });
+  const netns = JSON.parse((await cri.client.runtime.PodSandboxStatus({ podSandboxId: id, verbose: true })).info.info).netns;
+  execFileSync('nsenter', [`--net=${netns}`, 'ip', 'addr', 'flush', 'dev', 'eth0']);
+  await cri.restart();
+  assert.is((await cri.client.runtime.PodSandboxStatus({ podSandboxId: id })).status.state, 'SANDBOX_NOTREADY');
+  await cri.client.runtime.StopPodSandbox({ podSandboxId: id });
+  await cri.client.runtime.RemovePodSandbox({ podSandboxId: id });
+  assert.is(ipamFiles().length, 0);
+});
+
 test('a failing CNI plugin fails RunPodSandbox with its message, and nothing is left', async () => {
   const file = join(cri.config.cni.confDir, '05-broken.conflist');
   writeFileSync(file, JSON.stringify({ cniVersion: '1.0.0', name: 'broken', plugins: [{ type: 'bridge', bridge: net.bridge, ipam: { type: 'host-local', ranges: [[{ subnet: 'not-a-subnet' }]] } }] }));

@@ -82,14 +82,19 @@ test('a pod without any CNI configuration is refused with the folder named, and 
 
 test('what sifkube does not do is UNIMPLEMENTED with the reason, never a fake success', async () => {
   for (const [method, req] of [
-    ['Exec', { containerId: 'x', cmd: ['sh'], stdout: true }],
-    ['Attach', { containerId: 'x', stdout: true }],
-    ['PortForward', { podSandboxId: 'x', port: [80] }],
     ['CheckpointContainer', { containerId: 'x' }],
+    ['UpdatePodSandboxResources', { podSandboxId: 'x' }],
   ] as const) {
     const e = await codeOf(cri.client.runtime[method](req));
     assert.is(e.code, S.UNIMPLEMENTED, method);
     assert.match(e.details, /not supported yet/);
+  }
+  for (const [method, req] of [
+    ['Exec', { containerId: 'x', cmd: ['sh'], stdout: true }],
+    ['Attach', { containerId: 'x', stdout: true }],
+    ['PortForward', { podSandboxId: 'x', port: [80] }],
+  ] as const) {
+    assert.is((await codeOf(cri.client.runtime[method](req))).code, S.NOT_FOUND, method);
   }
 });
 
@@ -117,11 +122,11 @@ test('cri serve: a bad configuration file is a one-line startup error naming the
     const file = join(dir, 'cri.yaml');
     writeFileSync(file, 'stateDir: /tmp/x\nlogLevl: debug\n');
     let r = cli(['cri', 'serve', '--socket', join(dir, 's.sock'), '--config', file]);
-    assert.is(r.status, 46);
+    assert.is(r.status, 71);
     assert.is(r.stderr.trim(), `sifkube: ${file}: unknown key logLevl: use one of stateDir, runDir, imageDir, cni, registry, streaming, seccompDefault, logLevel`);
     writeFileSync(file, 'cni: [1, 2\n');
     r = cli(['cri', 'serve', '--config', file]);
-    assert.is(r.status, 46);
+    assert.is(r.status, 71);
     assert.match(r.stderr, /is not valid YAML/);
     writeFileSync(file, 'stateDir: relative/dir\n');
     r = cli(['cri', 'serve', '--config', file]);
@@ -130,7 +135,7 @@ test('cri serve: a bad configuration file is a one-line startup error naming the
     r = cli(['cri', 'serve', '--config', file]);
     assert.match(r.stderr, /registry\.mirrors\.docker\.io: ftp:\/\/x is not a URL/);
     r = cli(['cri', 'serve', '--config', join(dir, 'missing.yaml')]);
-    assert.is(r.status, 46);
+    assert.is(r.status, 71);
     assert.match(r.stderr, /cannot read the CRI configuration .*missing\.yaml/);
     assert.ok(!existsSync(join(dir, 's.sock')));
   } finally {

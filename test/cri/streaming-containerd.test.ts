@@ -1,6 +1,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { createServer, type AddressInfo, type Server } from 'node:net';
+import { WebSocket } from 'ws';
 import { HostStreamingBackend, StreamingServer } from '../../src/cri/streaming/index.js';
 import { ContainerdPeer } from '../helpers/containerd-peer.js';
 import { NetnsPod } from '../helpers/netns-pod.js';
@@ -86,14 +87,67 @@ test('port-forward: both echo the bytes back, and both report a closed port on t
   };
   const payload = 'y'.repeat(300_000);
   const p = await forward(await peer.portForwardUrl(), echoPort, payload);
-  const s = await forward(ours.getPortForwardUrl({ podSandboxId: 'sandbox', ports: [] }), 9090, payload);
+  const s = await forward(ours.getPortForwardUrl({ podSandboxId: 'sandbox', port: [] }), 9090, payload);
   assert.is(p.data, payload);
   assert.is(s.data, payload);
   assert.is(s.error, p.error);
   const pc = await forward(await peer.portForwardUrl(), 7, 'x');
-  const sc = await forward(ours.getPortForwardUrl({ podSandboxId: 'sandbox', ports: [] }), 7, 'x');
+  const sc = await forward(ours.getPortForwardUrl({ podSandboxId: 'sandbox', port: [] }), 7, 'x');
   assert.match(pc.error, /error forwarding port 7 to pod/);
   assert.match(sc.error, /error forwarding port 7 to pod/);
+});
+
+/** Every message of a WebSocket exec session, as [channel, text], until the server closes. */
+async function wsSession(url: string, protocol: string): Promise<[number, string][]> {
+  const ws = new WebSocket(url.replace(/^http/, 'ws'), [protocol]);
+  const messages: [number, string][] = [];
+  ws.on('message', (d: Buffer) => messages.push([d[0], d.subarray(1).toString()]));
+  await new Promise((r) => ws.once('close', r));
+  return messages;
+}
+
+test('WebSocket v4 exec: the same messages on the same channels, in order', async () => {
+  const urls = await both(['sh', '-c', 'echo out; exit 3'], { tty: false, stdin: false, stdout: true, stderr: true });
+  const p = await wsSession(urls.peer, 'v4.channel.k8s.io');
+  const s = await wsSession(urls.ours, 'v4.channel.k8s.io');
+  const norm = (m: [number, string][]) => m.map(([c, t]) => [c, c === 3 ? JSON.parse(t) : t]);
+  assert.equal(norm(s), norm(p));
+});
+
+test('WebSocket v4 port-forward: the same port prefixes, then the bytes echoed', async () => {
+  const session = async (url: string, port: number) => {
+    const ws = new WebSocket(url.replace(/^http/, 'ws'), ['v4.channel.k8s.io']);
+    const messages: [number, string][] = [];
+    ws.on('message', (d: Buffer) => {
+      messages.push([d[0], d.subarray(1).toString('hex')]);
+      if (messages.length === 2) ws.send(Buffer.concat([Buffer.from([0]), Buffer.from('over ws')]));
+      if (messages.length === 3) ws.close();
+    });
+    await new Promise((r) => ws.once('close', r));
+    const le = Buffer.alloc(2);
+    le.writeUInt16LE(port);
+    return messages.map(([c, hex]) => [c, hex === le.toString('hex') ? 'PORT' : Buffer.from(hex, 'hex').toString()]);
+  };
+  const p = await session(await peer.portForwardUrl([echoPort]), echoPort);
+  const s = await session(ours.getPortForwardUrl({ podSandboxId: 'sandbox', port: [9090] }), 9090);
+  assert.equal(s, p);
+  assert.equal(s, [[0, 'PORT'], [1, 'PORT'], [0, 'over ws']]);
+});
+
+test('attach with stdinOnce: the same output and status from both', async () => {
+  const cmd = ['sh', '-c', 'read x; echo got $x; echo bye >&2'];
+  const o = { tty: false, stdin: true, stdout: true, stderr: true };
+  const peerId = await peer.runContainer('attached', cmd, { stdin: true, stdinOnce: true });
+  const exited = backend.startContainer('attached', cmd, { tty: false, stdin: true, stdinOnce: true });
+  try {
+    const p = await spdyRemoteCommand(await peer.attachUrl(peerId, o), { stderr: true, stdin: 'hi\n' });
+    const s = await spdyRemoteCommand(ours.getAttachUrl({ containerId: 'attached', ...o }), { stderr: true, stdin: 'hi\n' });
+    assert.equal(s, p);
+    assert.is(s.stdout, 'got hi\n');
+    assert.is(await exited, 0);
+  } finally {
+    await backend.removeContainer('attached');
+  }
 });
 
 test('refusals agree: unknown protocol 403, used token 404', async () => {

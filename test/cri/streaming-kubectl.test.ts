@@ -13,7 +13,7 @@ const server = new StreamingServer(backend);
 const api = new FakeApiServer((kind, q) => {
   if (kind === 'exec') return server.getExecUrl({ containerId: 'c1', cmd: q.getAll('command'), ...streamsFromQuery(q) });
   if (kind === 'attach') return server.getAttachUrl({ containerId: 'attached', ...streamsFromQuery(q) });
-  return server.getPortForwardUrl({ podSandboxId: 'sandbox', ports: [] });
+  return server.getPortForwardUrl({ podSandboxId: 'sandbox', port: [] });
 });
 
 test.before(async () => {

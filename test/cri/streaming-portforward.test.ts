@@ -2,6 +2,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { spawn } from 'node:child_process';
 import { get } from 'node:http';
+import { connect } from 'node:net';
 import { PassThrough } from 'node:stream';
 import { KubeConfig, PortForward } from '@kubernetes/client-node';
 import { HostStreamingBackend, StreamingServer } from '../../src/cri/streaming/index.js';
@@ -12,7 +13,7 @@ import { collect, spdyUpgrade } from '../helpers/spdy-client.js';
 const backend = new HostStreamingBackend();
 const server = new StreamingServer(backend);
 const pod = new NetnsPod();
-const api = new FakeApiServer((_kind, q) => server.getPortForwardUrl({ podSandboxId: 'sandbox', ports: q.getAll('ports').map(Number) }));
+const api = new FakeApiServer((_kind, q) => server.getPortForwardUrl({ podSandboxId: 'sandbox', port: q.getAll('ports').map(Number) }));
 
 test.before(async () => {
   await server.start();
@@ -37,7 +38,7 @@ function httpGet(port: number, path: string): Promise<string> {
 }
 
 test('SPDY port-forward: concurrent connections to two ports of the pod, each a (data, error) pair', async () => {
-  const { conn, protocol } = await spdyUpgrade(server.getPortForwardUrl({ podSandboxId: 'sandbox', ports: [] }), ['portforward.k8s.io']);
+  const { conn, protocol } = await spdyUpgrade(server.getPortForwardUrl({ podSandboxId: 'sandbox', port: [] }), ['portforward.k8s.io']);
   assert.is(protocol, 'portforward.k8s.io');
   try {
     const one = async (requestId: number, port: number, send: string) => {
@@ -66,14 +67,13 @@ test('SPDY port-forward: concurrent connections to two ports of the pod, each a 
 });
 
 test('SPDY port-forward: a closed port is reported on the error stream, the connection stays usable', async () => {
-  const { conn } = await spdyUpgrade(server.getPortForwardUrl({ podSandboxId: 'sandbox', ports: [] }), ['portforward.k8s.io']);
+  const { conn } = await spdyUpgrade(server.getPortForwardUrl({ podSandboxId: 'sandbox', port: [] }), ['portforward.k8s.io']);
   try {
     const error = await conn.openStream({ streamtype: 'error', port: '7', requestid: '0' });
     const data = await conn.openStream({ streamtype: 'data', port: '7', requestid: '0' });
     error.end();
     data.end();
-    const message = JSON.parse(await collect(error)) as { message: string; closeConnection: boolean };
-    assert.match(message.message, /error forwarding port 7 to pod sandbox.*127\.0\.0\.1:7/);
+    assert.match(await collect(error), /^error forwarding port 7 to pod sandbox, uid : cannot connect to 127\.0\.0\.1:7 .*nothing listens on port 7/);
     const e2 = await conn.openStream({ streamtype: 'error', port: '9090', requestid: '1' });
     const d2 = await conn.openStream({ streamtype: 'data', port: '9090', requestid: '1' });
     e2.end();
@@ -106,6 +106,24 @@ test('kubectl port-forward (SPDY): HTTP through a local port into the pod, sever
   }
 });
 
+test('kubectl port-forward to a closed port: kubectl shows our error message as is', async () => {
+  const child = spawn('kubectl', ['--kubeconfig', api.kubeconfig, 'port-forward', 'pod/p', ':7'], { env: { ...process.env, KUBECTL_PORT_FORWARD_WEBSOCKETS: 'false' } });
+  let out = '';
+  child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (out += d.toString()));
+  const exited = new Promise((r) => child.once('exit', r));
+  try {
+    for (let i = 0; i < 250 && !/127\.0\.0\.1:(\d+)/.test(out); i++) await new Promise((r) => setTimeout(r, 20));
+    const port = Number(/127\.0\.0\.1:(\d+)/.exec(out)?.[1]);
+    const local = connect(port, '127.0.0.1');
+    local.on('error', () => {});
+    await exited;
+    assert.match(out, /an error occurred forwarding \d+ -> 7: error forwarding port 7 to pod sandbox, uid : cannot connect to 127\.0\.0\.1:7/);
+  } finally {
+    child.kill('SIGKILL');
+  }
+});
+
 test('@kubernetes/client-node PortForward (WebSocket v4): echo through the pod', async () => {
   const kc = new KubeConfig();
   kc.loadFromFile(api.kubeconfig);
@@ -125,7 +143,7 @@ test('@kubernetes/client-node PortForward (WebSocket v4): echo through the pod',
 });
 
 test('port-forward URLs are refused for an unknown sandbox with a clear error', async () => {
-  const { conn } = await spdyUpgrade(server.getPortForwardUrl({ podSandboxId: 'nope', ports: [] }), ['portforward.k8s.io']);
+  const { conn } = await spdyUpgrade(server.getPortForwardUrl({ podSandboxId: 'nope', port: [] }), ['portforward.k8s.io']);
   try {
     const error = await conn.openStream({ streamtype: 'error', port: '80', requestid: '0' });
     const data = await conn.openStream({ streamtype: 'data', port: '80', requestid: '0' });

@@ -172,8 +172,8 @@ test('bad requests are refused when the URL is asked for, naming the field and t
   assert.throws(() => server.getExecUrl({ ...base, cmd: [] }), /empty cmd: give the command/);
   assert.throws(() => server.getExecUrl({ ...base, stdout: false }), /none of stdin, stdout, stderr/);
   assert.throws(() => server.getExecUrl({ ...base, tty: true, stderr: true }), /tty and stderr cannot both be set/);
-  assert.throws(() => server.getPortForwardUrl({ podSandboxId: '', ports: [] }), /missing pod_sandbox_id/);
-  assert.throws(() => server.getPortForwardUrl({ podSandboxId: 's', ports: [70000] }), /bad port 70000: ports are 1\.\.65535/);
+  assert.throws(() => server.getPortForwardUrl({ podSandboxId: '', port: [] }), /missing pod_sandbox_id/);
+  assert.throws(() => server.getPortForwardUrl({ podSandboxId: 's', port: [70000] }), /bad port 70000: ports are 1\.\.65535/);
 });
 
 test('a streaming server on a bad or busy address says so', async () => {

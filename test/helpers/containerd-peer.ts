@@ -22,6 +22,7 @@ export class ContainerdPeer {
   private readonly cgroupParent = `/sifkube-ctd-${randomBytes(4).toString('hex')}`;
   private daemon?: ChildProcess;
   private rpc: Record<string, Call> = {};
+  private sandboxConfig: object = {};
   sandboxId = '';
   containerId = '';
 
@@ -43,27 +44,36 @@ export class ContainerdPeer {
     const def = protoLoader.loadSync(PROTO, { keepCase: false, defaults: true });
     const pkg = grpc.loadPackageDefinition(def) as unknown as { runtime: { v1: { RuntimeService: new (addr: string, creds: grpc.ChannelCredentials) => grpc.Client } } };
     const client = new pkg.runtime.v1.RuntimeService(`unix://${d}/c.sock`, grpc.credentials.createInsecure()) as unknown as Record<string, (req: object, cb: (err: Error | null, res: Record<string, string>) => void) => void>;
-    for (const m of ['runPodSandbox', 'stopPodSandbox', 'removePodSandbox', 'createContainer', 'startContainer', 'exec', 'portForward']) {
+    for (const m of ['runPodSandbox', 'stopPodSandbox', 'removePodSandbox', 'createContainer', 'startContainer', 'exec', 'portForward', 'attach']) {
       this.rpc[m] = (req) => new Promise((resolve, reject) => client[m].call(client, req, (err, res) => (err ? reject(err) : resolve(res))));
     }
-    const sandboxConfig = {
+    this.sandboxConfig = {
       metadata: { name: 'peer', uid: 'peer-uid', namespace: 'default', attempt: 0 },
       logDirectory: join(d, 'logs'),
       linux: { cgroupParent: this.cgroupParent, securityContext: { namespaceOptions: { network: 2, pid: 1, ipc: 0 } } },
     };
-    this.sandboxId = (await this.rpc.runPodSandbox({ config: sandboxConfig })).podSandboxId;
-    this.containerId = (
-      await this.rpc.createContainer({ podSandboxId: this.sandboxId, config: { metadata: { name: 'main' }, image: { image: IMAGE }, command: ['/bin/sleep', '100000'], logPath: 'main.log' }, sandboxConfig })
-    ).containerId;
-    await this.rpc.startContainer({ containerId: this.containerId });
+    this.sandboxId = (await this.rpc.runPodSandbox({ config: this.sandboxConfig })).podSandboxId;
+    this.containerId = await this.runContainer('main', ['/bin/sleep', '100000']);
+  }
+
+  /** Creates and starts a container of the pod; returns its id. */
+  async runContainer(name: string, command: string[], io: { stdin?: boolean; stdinOnce?: boolean; tty?: boolean } = {}): Promise<string> {
+    const config = { metadata: { name }, image: { image: IMAGE }, command, logPath: `${name}.log`, ...io };
+    const { containerId } = await this.rpc.createContainer({ podSandboxId: this.sandboxId, config, sandboxConfig: this.sandboxConfig });
+    await this.rpc.startContainer({ containerId });
+    return containerId;
+  }
+
+  async attachUrl(containerId: string, o: { tty: boolean; stdin: boolean; stdout: boolean; stderr: boolean }): Promise<string> {
+    return (await this.rpc.attach({ containerId, ...o })).url;
   }
 
   async execUrl(cmd: string[], o: { tty: boolean; stdin: boolean; stdout: boolean; stderr: boolean }): Promise<string> {
     return (await this.rpc.exec({ containerId: this.containerId, cmd, ...o })).url;
   }
 
-  async portForwardUrl(): Promise<string> {
-    return (await this.rpc.portForward({ podSandboxId: this.sandboxId, port: [] })).url;
+  async portForwardUrl(port: number[] = []): Promise<string> {
+    return (await this.rpc.portForward({ podSandboxId: this.sandboxId, port })).url;
   }
 
   async stop(): Promise<void> {

@@ -18,7 +18,7 @@ http.createServer((req, res) => res.end('hello from the pod ' + req.url)).listen
 export class NetnsPod {
   readonly name = `sk-pf-${randomBytes(4).toString('hex')}`;
   readonly path = `/run/netns/${this.name}`;
-  private readonly dir = mkdtempSync(join(tmpdir(), 'sk-pod-'));
+  private readonly dir = mkdtempSync(join(tmpdir(), 'sifkube-pod-'));
   private server?: ChildProcess;
 
   async start(): Promise<void> {

@@ -1,4 +1,5 @@
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { execFile, execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { promisify } from 'node:util';
 import { createHash } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
@@ -28,7 +29,14 @@ function htpasswd(user: string, password: string): string {
   return `${user}:${hash.replace(/^\$2b\$/, '$2a$')}\n`;
 }
 
-export async function startRegistry(opts: { user?: string; password?: string } = {}): Promise<TestRegistry> {
+export interface TokenAuth {
+  realm: string;
+  service: string;
+  issuer: string;
+  rootCertBundle: string;
+}
+
+export async function startRegistry(opts: { user?: string; password?: string; tokenAuth?: TokenAuth } = {}): Promise<TestRegistry> {
   const dir = mkdtempSync(join(tmpdir(), 'sk-registry-'));
   const port = await freePort();
   const host = `127.0.0.1:${port}`;
@@ -36,6 +44,10 @@ export async function startRegistry(opts: { user?: string; password?: string } =
   if (opts.user) {
     writeFileSync(join(dir, 'htpasswd'), htpasswd(opts.user, opts.password ?? ''));
     auth = `auth:\n  htpasswd:\n    realm: sifkube-test\n    path: ${join(dir, 'htpasswd')}\n`;
+  }
+  if (opts.tokenAuth) {
+    const t = opts.tokenAuth;
+    auth = `auth:\n  token:\n    realm: ${t.realm}\n    service: ${t.service}\n    issuer: ${t.issuer}\n    rootcertbundle: ${t.rootCertBundle}\n`;
   }
   mkdirSync(join(dir, 'data'));
   writeFileSync(join(dir, 'config.yml'), `version: 0.1\nlog:\n  level: error\n  accesslog:\n    disabled: true\nstorage:\n  filesystem:\n    rootdirectory: ${join(dir, 'data')}\n  delete:\n    enabled: true\nhttp:\n  addr: ${host}\n${auth}`);
@@ -134,6 +146,11 @@ export function push(layout: string, tag: string, dest: string, opts: { creds?: 
   if (opts.creds) args.push('--dest-creds', opts.creds);
   if (opts.docker) args.push('--format', 'v2s2');
   execFileSync('skopeo', [...args, `oci:${layout}:${tag}`, `docker://${dest}`], { stdio: ['ignore', 'ignore', 'pipe'] });
+}
+
+/** `push` without blocking the event loop: needed when a service of this process (a token server) must answer skopeo. */
+export async function pushAsync(layout: string, tag: string, dest: string, creds: string): Promise<void> {
+  await promisify(execFile)('skopeo', ['copy', '-q', '--all', '--dest-tls-verify=false', '--dest-creds', creds, `oci:${layout}:${tag}`, `docker://${dest}`]);
 }
 
 /** A small root filesystem: static busybox, a shell, a passwd with a non-root user. */

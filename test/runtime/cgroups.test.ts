@@ -264,7 +264,8 @@ test('killAll kills every process (children too) and remove takes nested cgroups
     const g = gated('sleep 30 & sleep 30 & sleep 30 & wait');
     m.addPid(g.child.pid!);
     g.go();
-    await sleep(200);
+    // The shell starts its three children at its own pace (slowly in the emulated VM): wait for them.
+    for (let i = 0; i < 100 && m.pids().length < 4; i++) await sleep(50);
     assert.is(m.pids().length, 4);
     mkdirSync(join(m.dirs()[0], 'nested'));
     await m.killAll();

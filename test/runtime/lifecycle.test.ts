@@ -39,6 +39,11 @@ test('create, start, state, kill, delete walk the same statuses and state keys a
     const created = stateOf(step(['state', id]));
     keys[who] = Object.keys(created).sort();
     assert.ok((created.pid as number) > 0);
+    // As after runc create, nothing of the runtime stays as the init's parent: the caller's
+    // subreaper (a shim) or pid 1 adopts it and will see its exit.
+    const stat = readFileSync(`/proc/${created.pid}/stat`, 'utf8');
+    const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+    assert.not.match(readFileSync(`/proc/${ppid}/cmdline`, 'utf8'), /sifkube|runc/, `${who}: init's parent`);
     seen[who].push(created.status as string);
     step(['start', id]);
     seen[who].push(stateOf(step(['state', id])).status as string);

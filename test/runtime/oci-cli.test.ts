@@ -55,6 +55,9 @@ test('--log --log-format json gets warnings as JSON lines; --pid-file gets the i
     const bad = oci(b, ['--log', log, '--log-format', 'json', 'start', 'no-such-id']);
     assert.is(bad.status, 1);
     assert.match(readFileSync(log, 'utf8'), /"level":"error","msg":"container no-such-id does not exist/);
+    const debugLog = join(b.dir, 'debug.log');
+    oci(b, ['--debug', '--log', debugLog, 'exec', id, 'true']);
+    assert.match(readFileSync(debugLog, 'utf8'), /level=debug msg="helper plan:\\n.*exec \| true \| true/, '--debug logs the plan');
     assert.match(oci(b, ['frobnicate']).stderr, /unknown command frobnicate/);
     assert.match(oci(b, ['kill']).stderr, /kill: kill \[--all\] ID \[SIGNAL\]/);
     assert.match(oci(b, ['--version']).stdout, /^sifkube-oci version \d+\.\d+\.\d+\nspec: 1.2.0\n$/);

@@ -1,8 +1,10 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { execFileSync } from 'node:child_process';
-import { readFileSync, statSync } from 'node:fs';
-import { baseSpec, busyboxBundle, oci, runBoth, uniqueId, type Bundle, type SpecJson } from '../helpers/bundle.js';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, symlinkSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { baseSpec, busyboxBundle, oci, runBoth, runc, uniqueId, type Bundle, type SpecJson } from '../helpers/bundle.js';
 import { CAPABILITIES } from '../../src/runtime/spec/constants.js';
 
 /** Runs the same script in the same bundle on sifkube-oci and runc; returns both outputs. */
@@ -175,6 +177,31 @@ test('linux.devices are created with their type, numbers, mode and owner, as und
   });
   assert.is(ours, 'crw-rw-rw- 0 0 1, 3\ncrw-r----- 5 6 1, 3\nbrw------- 0 0 7, 200\ncrw-rw-rw- 0 0 5, 0\ncrw-rw-rw- 0 0 1, 5\n');
   assert.is(ours, theirs);
+});
+
+test('symlinks in the image cannot aim mounts, mount points or device nodes outside its root', () => {
+  const outside = mkdtempSync(join(tmpdir(), 'skrt-outside-'));
+  const spec = baseSpec(['sh', '-c', 'ls /dev | grep -c null; ls /mnt/sub && echo mounted']);
+  spec.mounts = spec.mounts.filter((m: SpecJson) => m.destination !== '/dev' && !m.destination.startsWith('/dev/'));
+  spec.mounts.push({ destination: '/mnt/sub', type: 'tmpfs', source: 'tmpfs' });
+  spec.root.readonly = false;
+  const b = busyboxBundle(spec);
+  try {
+    rmSync(join(b.dir, 'rootfs', 'dev'), { recursive: true });
+    symlinkSync(outside, join(b.dir, 'rootfs', 'dev'));
+    symlinkSync(`/../../..${outside}`, join(b.dir, 'rootfs', 'mnt'));
+    const ours = oci(b, ['run', '--bundle', b.dir, uniqueId('sk')]);
+    assert.is(ours.status, 0, ours.stderr);
+    assert.is(ours.stdout, '1\nmounted\n');
+    assert.equal(readdirSync(outside), [], 'nothing was made in the host folder the links name');
+    assert.ok(existsSync(join(b.dir, 'rootfs', outside, 'null')), 'the node went inside the root filesystem');
+    // runc sees the same; but runc 1.1.5 makes its /dev links (fd, stdin...) through the image's
+    // link, in the host folder (a documented difference), so it runs second.
+    assert.is(runc(b, ['run', '--bundle', b.dir, uniqueId('rc')]).stdout, ours.stdout);
+  } finally {
+    b.remove();
+    rmSync(outside, { recursive: true, force: true });
+  }
 });
 
 test.run();

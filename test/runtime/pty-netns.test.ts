@@ -15,6 +15,7 @@ test('pty-exec: the command gets a terminal of the asked size, resizes and its e
   p.output.on('data', (d: Buffer) => (out += d.toString()));
   for (let i = 0; i < 100 && !/20 90/.test(out); i++) await new Promise((r) => setTimeout(r, 20));
   p.resize(132, 43);
+  await new Promise((r) => setTimeout(r, 50));
   p.input.write('\n');
   assert.is(await p.exited, 6);
   assert.match(out, /20 90\r\n[\s\S]*43 132\r\n/);

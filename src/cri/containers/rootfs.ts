@@ -58,8 +58,3 @@ export async function unmountRootfs(dir: string): Promise<void> {
   await umount(join(dir, 'bundle', 'rootfs'));
   await umount(join(dir, 'rw'));
 }
-
-/** The writable layer's usage (ContainerStats.writable_layer). */
-export function writableLayer(dir: string): string {
-  return join(dir, 'rw');
-}

@@ -380,6 +380,33 @@ export class ContainerService {
     if (!c.logPid || !reopenLog(c.logPid)) throw new FailedPreconditionError(`container ${c.id.slice(0, 12)} has no log writer (no log_path was given)`);
   }
 
+  /** Runs a command in the container wired to a streaming session (kubectl exec, without a terminal). */
+  async execStreams(idOrPrefix: string, cmd: string[], io: { stdin?: NodeJS.ReadableStream; stdout?: NodeJS.WritableStream; stderr?: NodeJS.WritableStream; signal: AbortSignal }): Promise<number> {
+    const c = this.get(idOrPrefix);
+    if (this.state(c) !== 'CONTAINER_RUNNING') throw new FailedPreconditionError(`container ${c.id.slice(0, 12)} is not running: exec needs a running container`);
+    const spec = JSON.parse(readFileSync(join(c.dir, 'bundle', 'config.json'), 'utf8')) as { process: Record<string, unknown> };
+    const ex = await execInContainer(c.id, { root: this.runtimeRoot, process: { ...spec.process, args: cmd, terminal: false } as never, stdio: [io.stdin ? 'pipe' : 'ignore', 'pipe', 'pipe'] });
+    if (io.stdin && ex.monitor.stdin) {
+      ex.monitor.stdin.on('error', () => undefined);
+      io.stdin.pipe(ex.monitor.stdin);
+    }
+    ex.monitor.stdout?.on('data', (d: Buffer) => io.stdout?.write(d));
+    ex.monitor.stderr?.on('data', (d: Buffer) => io.stderr?.write(d));
+    const kill = () => {
+      try {
+        process.kill(ex.pid, 'SIGKILL');
+      } catch {
+        // already gone
+      }
+    };
+    io.signal.addEventListener('abort', kill, { once: true });
+    const closed = new Promise<void>((r) => ex.monitor.once('close', () => r()));
+    const code = await ex.exited;
+    await closed;
+    io.signal.removeEventListener('abort', kill);
+    return code;
+  }
+
   /** Runs a command in the container and collects its output (each stream capped at 16 MiB). */
   async execSync(idOrPrefix: string, cmd: string[], timeoutSeconds: number): Promise<{ stdout: Buffer; stderr: Buffer; exitCode: number }> {
     const c = this.get(idOrPrefix);

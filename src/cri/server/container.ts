@@ -1,4 +1,5 @@
-import { UnimplementedError } from '../errors.js';
+import { FailedPreconditionError, InvalidArgumentError, UnimplementedError } from '../errors.js';
+import { StreamingRequestError, type StreamingServer } from '../streaming/index.js';
 import type { CriServices } from '../services/index.js';
 import type { ContainerConfig } from '../containers/spec.js';
 import type { ContainerRecord } from '../containers/service.js';
@@ -6,7 +7,15 @@ import { matchesLabels, nonNegative, requireMessage, requireString } from '../va
 import { containerStatus, containerSummary } from './container-view.js';
 import type { MethodGroup, Streaming } from './handlers.js';
 
-const STREAMING = 'the streaming server (branch streaming) is not merged into this build yet';
+/** A streaming request the server refuses is the client's bad input. */
+function url(make: () => string): { url: string } {
+  try {
+    return { url: make() };
+  } catch (err) {
+    if (err instanceof StreamingRequestError) throw new InvalidArgumentError(err.message);
+    throw err;
+  }
+}
 
 interface ContainerFilter {
   id: string;
@@ -26,7 +35,12 @@ function filtered(svc: CriServices, f: ContainerFilter | null): ContainerRecord[
 }
 
 /** The CRI container lifecycle, ExecSync, events; Exec/Attach/PortForward wait for the streaming server. */
-export function containerMethods(svc: CriServices): MethodGroup {
+export function containerMethods(svc: CriServices, streaming: StreamingServer): MethodGroup {
+  const running = (id: string) => {
+    const c = svc.containers.get(requireString(id, 'container_id'));
+    if (svc.containers.state(c) !== 'CONTAINER_RUNNING') throw new FailedPreconditionError(`container ${c.id.slice(0, 12)} is not running`);
+    return c.id;
+  };
   const events: Streaming = (_req, send, signal) =>
     new Promise<void>((resolve) => {
       const onEvent = (e: { containerId: string; type: string; createdAt: string; sandboxId: string }) => {
@@ -85,14 +99,19 @@ export function containerMethods(svc: CriServices): MethodGroup {
         const r = await svc.containers.execSync(requireString(req.containerId, 'container_id'), req.cmd, nonNegative(req.timeout, 'timeout'));
         return { stdout: r.stdout, stderr: r.stderr, exitCode: r.exitCode };
       },
-      Exec: () => {
-        throw new UnimplementedError(`not supported yet: Exec: ${STREAMING}`);
+      Exec: (req: { containerId: string; cmd: string[]; tty: boolean; stdin: boolean; stdout: boolean; stderr: boolean }) => {
+        const containerId = running(req.containerId);
+        if (req.tty) throw new UnimplementedError('not supported yet: Exec with a terminal (tty): run it without -t');
+        return url(() => streaming.getExecUrl({ ...req, containerId }));
       },
-      Attach: () => {
-        throw new UnimplementedError(`not supported yet: Attach: ${STREAMING}`);
+      Attach: (req: { containerId: string }) => {
+        running(req.containerId);
+        throw new UnimplementedError('not supported yet: Attach: a container\'s output goes to its CRI log (kubectl logs -f)');
       },
-      PortForward: () => {
-        throw new UnimplementedError(`not supported yet: PortForward: ${STREAMING}`);
+      PortForward: (req: { podSandboxId: string; port: number[] }) => {
+        const s = svc.sandboxes.get(requireString(req.podSandboxId, 'pod_sandbox_id'));
+        if (s.state !== 'SANDBOX_READY') throw new FailedPreconditionError(`pod sandbox ${s.id.slice(0, 12)} is not ready`);
+        return url(() => streaming.getPortForwardUrl({ podSandboxId: s.id, port: req.port }));
       },
     },
     streaming: {

@@ -53,7 +53,7 @@ export function implement(service: ServiceDefinition, groups: MethodGroup[], log
           done({ code: GrpcStatus.UNIMPLEMENTED, details: `not supported yet: ${name}` });
           return;
         }
-        log.debug(`${name} ${JSON.stringify(call.request).slice(0, 500)}`);
+        if (log.debugEnabled) log.debug(`${name} ${JSON.stringify(call.request).slice(0, 500)}`);
         Promise.resolve()
           .then(() => fn(call.request))
           .then(

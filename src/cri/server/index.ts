@@ -6,6 +6,8 @@ import { CriConfigError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { criPackage } from '../proto.js';
 import { createServices, type CriServices } from '../services/index.js';
+import { CriStreamingBackend } from '../containers/streaming-backend.js';
+import { StreamingServer } from '../streaming/index.js';
 import { containerMethods } from './container.js';
 import { implement } from './handlers.js';
 import { imageMethods } from './image.js';
@@ -30,6 +32,14 @@ export async function startCriServer(config: CriConfig, socket: string, log: Log
   mkdirSync(dirname(socket), { recursive: true });
   for (const dir of [config.stateDir, config.runDir, config.imageDir]) mkdirSync(dir, { recursive: true });
   const services = createServices(config, log);
+  await services.sandboxes.checkRecovered();
+  const streaming = new StreamingServer(new CriStreamingBackend(services.containers, services.sandboxes), { address: config.streaming.address });
+  try {
+    await streaming.start();
+  } catch (err) {
+    services.containers.close();
+    throw new CriConfigError(`streaming.address: ${(err as Error).message}`);
+  }
   const pkg = criPackage();
   const server = new Server({ 'grpc.max_receive_message_length': 16 * 1024 * 1024, 'grpc.max_send_message_length': 64 * 1024 * 1024 });
   const def = (c: ServiceClientConstructor) => c.service;
@@ -37,14 +47,18 @@ export async function startCriServer(config: CriConfig, socket: string, log: Log
     def(pkg.RuntimeService),
     implement(
       def(pkg.RuntimeService),
-      [runtimeMethods(services), statusMethods(services), sandboxMethods(services, services.containers), containerMethods(services), statsMethods(services)],
+      [runtimeMethods(services), statusMethods(services), sandboxMethods(services, services.containers), containerMethods(services, streaming), statsMethods(services)],
       log,
     ),
   );
   server.addService(def(pkg.ImageService), implement(def(pkg.ImageService), [imageMethods(services)], log));
   await new Promise<void>((resolve, reject) => {
     server.bindAsync(`unix://${socket}`, ServerCredentials.createInsecure(), (err) => {
-      if (err) reject(new CriConfigError(`cannot listen on ${socket}: ${err.message}`));
+      if (err) {
+        services.containers.close();
+        void streaming.stop();
+        reject(new CriConfigError(`cannot listen on ${socket}: ${err.message}`));
+      }
       else resolve();
     });
   });
@@ -52,16 +66,18 @@ export async function startCriServer(config: CriConfig, socket: string, log: Log
   return {
     socket,
     services,
-    close: () =>
-      new Promise<void>((resolve) => {
-        // Event streams never end by themselves: close them, and give calls in flight 5 s.
-        services.containers.close();
+    close: async () => {
+      // Event streams never end by themselves: close them, and give calls in flight 5 s.
+      services.containers.close();
+      await streaming.stop();
+      await new Promise<void>((resolve) => {
         const force = setTimeout(() => server.forceShutdown(), 5000);
         server.tryShutdown(() => {
           clearTimeout(force);
           rmSync(socket, { force: true });
           resolve();
         });
-      }),
+      });
+    },
   };
 }

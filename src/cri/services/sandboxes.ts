@@ -7,7 +7,7 @@ import { AlreadyExistsError, InvalidArgumentError, NotFoundError, UnimplementedE
 import type { Logger } from '../log.js';
 import type { PodSandboxConfig } from '../types.js';
 import { nowNanos } from '../validate.js';
-import { cniAdd, cniDel, findNetwork, loopbackNetwork, resultIps, type CniAttachment, type CniNetwork, type CniResult } from './cni.js';
+import { cniAdd, cniCheck, cniDel, findNetwork, loopbackNetwork, resultIps, type CniAttachment, type CniNetwork, type CniResult } from './cni.js';
 import { IpForwardGuard } from './ip-forward.js';
 import { createPodNamespaces, inNetns, removeNamespace } from './netns.js';
 import { writePodFiles } from './pod-files.js';
@@ -64,6 +64,23 @@ export class SandboxService {
       if (this.locks.get(id) === tail) this.locks.delete(id);
     });
     return next;
+  }
+
+  /**
+   * After a restart: CNI CHECK on every ready pod network. A pod whose network is broken is
+   * reported NOTREADY, so the kubelet replaces it.
+   */
+  async checkRecovered(): Promise<void> {
+    for (const s of this.list()) {
+      if (s.state !== 'SANDBOX_READY' || !s.network || !s.cniResult || !s.netnsPath) continue;
+      try {
+        await cniCheck(this.config.cni.binDir, s.network, this.attachment(s), s.cniResult);
+      } catch (err) {
+        this.log.warn(`sandbox ${s.id.slice(0, 12)}: its network failed CNI CHECK after a restart, so it is not ready: ${(err as Error).message}`);
+        s.state = 'SANDBOX_NOTREADY';
+        this.save(s);
+      }
+    }
   }
 
   /** The network the next pod will use, or why there is none (Status's NetworkReady). */

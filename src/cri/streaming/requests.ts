@@ -1,6 +1,6 @@
 import { SifkubeError } from '../../errors.js';
 
-/** CRI ExecRequest fields the streaming server serves. */
+/** CRI ExecRequest fields the streaming server serves (named as @grpc/proto-loader gives them). */
 export interface ExecRequest {
   containerId: string;
   cmd: string[];
@@ -16,7 +16,8 @@ export type AttachRequest = Omit<ExecRequest, 'cmd'>;
 /** CRI PortForwardRequest fields. */
 export interface PortForwardRequest {
   podSandboxId: string;
-  ports: number[];
+  /** Named as in the CRI message (repeated int32 port); empty for SPDY clients, which name ports per stream. */
+  port: number[];
 }
 
 export type StreamingRequest =
@@ -48,7 +49,7 @@ export function validateAttach(r: AttachRequest): void {
 
 export function validatePortForward(r: PortForwardRequest): void {
   if (!r.podSandboxId) throw new StreamingRequestError('port-forward: missing pod_sandbox_id: name the pod sandbox to reach');
-  for (const p of r.ports) {
+  for (const p of r.port) {
     if (!Number.isInteger(p) || p < 1 || p > 65535) throw new StreamingRequestError(`port-forward to ${r.podSandboxId}: bad port ${p}: ports are 1..65535`);
   }
 }

@@ -112,7 +112,7 @@ export class StreamingServer {
 
   getPortForwardUrl(req: PortForwardRequest): string {
     validatePortForward(req);
-    return this.urlFor('portforward', { kind: 'portforward', request: { ...req, ports: [...req.ports] } });
+    return this.urlFor('portforward', { kind: 'portforward', request: { ...req, port: [...req.port] } });
   }
 
   private urlFor(path: string, r: StreamingRequest): string {

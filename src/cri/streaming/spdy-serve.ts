@@ -119,11 +119,9 @@ export function serveSpdyPortForward(backend: StreamingBackend, request: PortFor
       .portForward(request.podSandboxId, port, data, gone.signal)
       .then(
         () => data.end(),
-        (err: NodeJS.ErrnoException) => {
-          // As kubelet: a reset or broken pipe keeps the forwarding up, anything else ends it.
-          const closeConnection = err.code !== 'EPIPE' && err.code !== 'ECONNRESET';
-          const message = `error forwarding port ${port} to pod ${request.podSandboxId}, uid : ${err.message}`;
-          error.write(`${JSON.stringify({ closeConnection, message })}\n`);
+        (err: Error) => {
+          // Plain text, as kubelet 1.28 and containerd write it: kubectl prints the error stream as is.
+          error.write(`error forwarding port ${port} to pod ${request.podSandboxId}, uid : ${err.message}`);
           data.end();
         },
       )

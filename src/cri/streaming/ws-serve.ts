@@ -69,7 +69,7 @@ export async function serveWsRemoteCommand(backend: StreamingBackend, kind: 'exe
 
 /** Port-forward over WebSocket: channels 2i (data) and 2i+1 (error) for the i-th port, each opened with the port as 2 little-endian bytes. */
 export async function serveWsPortForward(backend: StreamingBackend, request: PortForwardRequest, req: IncomingMessage, socket: Socket, head: Buffer, idleMs: number): Promise<void> {
-  let ports = request.ports;
+  let ports = request.port;
   if (ports.length === 0) {
     const query = new URL(req.url ?? '/', 'http://x').searchParams.getAll('port').flatMap((p) => p.split(','));
     ports = query.map(Number);

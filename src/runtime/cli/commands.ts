@@ -110,7 +110,8 @@ export const COMMANDS: Record<string, Command> = {
     minArgs: 1,
     flags: CREATE_FLAGS,
     run: async (inv) => {
-      await createContainer(inv.args[0], createOptions(inv));
+      // As runc: the caller's subreaper (a shim) becomes the init's parent and sees its exit.
+      await createContainer(inv.args[0], { ...createOptions(inv), reparent: true });
       return 0;
     },
   },
@@ -120,7 +121,8 @@ export const COMMANDS: Record<string, Command> = {
     flags: { ...CREATE_FLAGS, detach: { kind: 'bool', short: 'd' }, keep: { kind: 'bool' } },
     run: async (inv) => {
       if (inv.flags.keep) throw new NotSupportedError('run --keep');
-      const r = await runContainer(inv.args[0], { ...createOptions(inv), detach: !!inv.flags.detach });
+      const detach = !!inv.flags.detach;
+      const r = await runContainer(inv.args[0], { ...createOptions(inv), detach, reparent: detach });
       return r.exitCode ?? 0;
     },
   },
@@ -192,6 +194,7 @@ export const COMMANDS: Record<string, Command> = {
         root: inv.root,
         process: execProcess(inv, id),
         detach: !!f.detach,
+        reparent: true,
         pidFile: str(f, 'pid-file'),
         consoleSocket: str(f, 'console-socket'),
         stdio: ['inherit', 'inherit', 'inherit'],

@@ -1,0 +1,28 @@
+import type { Duplex } from 'node:stream';
+import { forwardInNetns } from '../../runtime/index.js';
+import type { SessionIO, StreamingBackend } from '../streaming/index.js';
+import type { SandboxService } from '../services/sandboxes.js';
+import type { ContainerService } from './service.js';
+
+/** What the streaming server runs for `kubectl exec` and `kubectl port-forward` on sifkube's pods. */
+export class CriStreamingBackend implements StreamingBackend {
+  constructor(
+    private readonly containers: ContainerService,
+    private readonly sandboxes: SandboxService,
+  ) {}
+
+  exec(containerId: string, cmd: string[], io: SessionIO): Promise<number> {
+    if (io.tty) return Promise.reject(new Error('not supported yet: exec with a terminal (-t) in a sifkube container: run it without -t'));
+    return this.containers.execStreams(containerId, cmd, io);
+  }
+
+  attach(containerId: string): Promise<void> {
+    return Promise.reject(new Error(`not supported yet: attach to ${containerId}: a container's output goes to its CRI log (kubectl logs -f)`));
+  }
+
+  /** Port-forward reaches 127.0.0.1:PORT inside the pod's network namespace (host-network pods: none of their own). */
+  portForward(podSandboxId: string, port: number, stream: Duplex, signal: AbortSignal): Promise<void> {
+    const s = this.sandboxes.get(podSandboxId);
+    return forwardInNetns(s.netnsPath ?? '/proc/1/ns/net', port, stream, signal);
+  }
+}
