@@ -1,5 +1,6 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import type { NodeLayout } from '../components/layout.js';
 import type { ClusterPlan, NodePlan } from '../plan.js';
 
@@ -30,6 +31,9 @@ const bind = (source: string, destination: string, readOnly = false) => ({
   options: ['rbind', readOnly ? 'ro' : 'rw'],
 });
 
+/** sifkube's own installation, which the node runs (`sifkube node boot`, the native helpers). */
+const SIFKUBE_HOME = fileURLToPath(new URL('../../../..', import.meta.url)).replace(/\/$/, '');
+
 /** The cgroup of the node's own processes (supervisor, kubelet, …), beside the kubelet's kubepods. */
 export function nodeProcessCgroup(node: NodePlan): string {
   return `${node.cgroupRoot}/node`;
@@ -50,6 +54,9 @@ export function nodeSpec(plan: ClusterPlan, node: NodePlan, layout: NodeLayout, 
     bind('/dev', '/dev'),
     { destination: '/tmp', type: 'tmpfs', source: 'tmpfs', options: ['nosuid', 'nodev', 'mode=1777'] },
     { destination: '/run', type: 'tmpfs', source: 'tmpfs', options: ['nosuid', 'nodev', 'mode=755'] },
+    // The host root is the node's lower layer, but an installation under /tmp or /run would be hidden
+    // by the tmpfs mounts above: bind it in at its own path.
+    bind(SIFKUBE_HOME, SIFKUBE_HOME, true),
     bind(plan.names.stateDir, plan.names.stateDir),
     ...(existsSync('/lib/modules') ? [bind('/lib/modules', '/lib/modules', true)] : []),
     ...node.extraMounts.map((m) => bind(m.hostPath, m.containerPath, m.readOnly)),
