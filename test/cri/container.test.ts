@@ -125,8 +125,6 @@ test('pod files and mounts: hostname, resolv.conf, a read-only host folder', asy
   const id = await run({
     command: ['sh', '-c', 'hostname; cat /etc/resolv.conf; cat /data/f; touch /data/g 2>/dev/null && echo writable || echo read-only; grep -c eth0 /proc/net/dev'],
     mounts: [{ containerPath: '/data', hostPath: hostDir, readonly: true }],
-    // root: the runtime branch still creates /dev nodes 0644 (its umask), which a non-root shell cannot write
-    linux: { securityContext: { runAsUser: { value: 0 } } },
   });
   const st = await waitExited(id);
   assert.equal(logLines(st.logPath).map((l) => l.text), ['ctrpod', 'nameserver 10.96.0.10', 'from the host', 'read-only', '1']);
@@ -274,7 +272,8 @@ test('bad container requests: clear errors, nothing left', async () => {
     [{ podSandboxId: sandboxId, config: ctr({ mounts: [{ containerPath: '/x', hostPath: '/nonexistent/dir' }] }) }, S.INVALID_ARGUMENT, /host_path \/nonexistent\/dir does not exist/],
     [{ podSandboxId: sandboxId, config: ctr({ logPath: '../escape.log' }) }, S.INVALID_ARGUMENT, /log_path/],
     [{ podSandboxId: sandboxId, config: ctr({ linux: { securityContext: { capabilities: { addCapabilities: ['NOT_A_CAP'] } } } }) }, S.INVALID_ARGUMENT, /NOT_A_CAP is not a capability/],
-    [{ podSandboxId: sandboxId, config: ctr({ linux: { securityContext: { seccomp: { profileType: 'RuntimeDefault' } } } }) }, S.UNIMPLEMENTED, /not supported yet: seccomp/],
+    [{ podSandboxId: sandboxId, config: ctr({ linux: { securityContext: { seccomp: { profileType: 'Localhost', localhostRef: '/nonexistent/profile.json' } } } }) }, S.INVALID_ARGUMENT, /localhost_ref \/nonexistent\/profile.json cannot be read/],
+    [{ podSandboxId: sandboxId, config: ctr({ linux: { securityContext: { seccomp: { profileType: 'Localhost', localhostRef: 'relative.json' } } } }) }, S.INVALID_ARGUMENT, /must be an absolute path/],
   ];
   for (const [req, code, msg] of cases) {
     const e = await codeOf(cri.client.runtime.CreateContainer(req));

@@ -10,6 +10,7 @@ import {
   killContainer,
   parseSignal,
   startContainer,
+  updateContainer,
   ContainerNotFoundError,
   InvalidStatusError,
   type ContainerState,
@@ -25,7 +26,7 @@ import type { Sandbox, SandboxService } from '../services/sandboxes.js';
 import { nowNanos } from '../validate.js';
 import { reopenLog, startLogWriter } from './logs.js';
 import { mountImage, mountRootfs, unmountImage, unmountRootfs } from './rootfs.js';
-import { buildSpec, type ContainerConfig } from './spec.js';
+import { buildSpec, resources, type ContainerConfig, type Resources } from './spec.js';
 import { cgroupStats } from './stats.js';
 import { resolveUser } from './users.js';
 
@@ -372,6 +373,23 @@ export class ContainerService {
 
   async removeAll(s: Sandbox): Promise<void> {
     for (const c of this.list().filter((c) => c.sandboxId === s.id)) await this.remove(c.id);
+  }
+
+  /** UpdateContainerResources: new cgroup limits for a live container (oom_score_adj is set only at create, as containerd). */
+  async updateResources(idOrPrefix: string, r: Resources | null): Promise<void> {
+    const c = this.get(idOrPrefix);
+    if (!r) throw new InvalidArgumentError('linux is missing: give the new linux resources');
+    await this.withLock(c.id, async () => {
+      const state = this.state(c);
+      if (state !== 'CONTAINER_CREATED' && state !== 'CONTAINER_RUNNING') throw new FailedPreconditionError(`container ${c.id.slice(0, 12)} is ${state.replace('CONTAINER_', '').toLowerCase()}: only a created or running container can be updated`);
+      try {
+        await updateContainer(c.id, resources(r) ?? {}, { root: this.runtimeRoot });
+      } catch (err) {
+        throw new CriOperationError(`cannot update the resources of container ${c.id.slice(0, 12)}: ${(err as Error).message}`);
+      }
+      c.config = { ...c.config, linux: { securityContext: c.config.linux?.securityContext ?? null, resources: r } };
+      this.save(c);
+    });
   }
 
   reopenLog(idOrPrefix: string): void {
