@@ -22,3 +22,4 @@ export { spawnInPty, type PtyProcess } from './pty-process.js';
 export { forwardInNetns, PortNotListeningError } from './netns-connect.js';
 export { runtimeDefaultSeccomp } from './seccomp/default-profile.js';
 export type { LinuxSeccomp } from './seccomp/types.js';
+export { CgroupManager } from './cgroups/index.js';

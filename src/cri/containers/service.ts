@@ -1,8 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import { EventEmitter } from 'node:events';
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmdirSync, rmSync, writeFileSync } from 'node:fs';
 import { isAbsolute, join } from 'node:path';
 import {
+  CgroupManager,
   containerState,
   createContainer,
   deleteContainer,
@@ -58,8 +59,21 @@ export interface ContainerRecord {
 export type ContainerEventType = 'CONTAINER_CREATED_EVENT' | 'CONTAINER_STARTED_EVENT' | 'CONTAINER_STOPPED_EVENT' | 'CONTAINER_DELETED_EVENT';
 
 const STOP_POLL_MS = 50;
+/** Where containers of a pod without a cgroup parent go: the CRI's own, removed when it empties. */
+const DEFAULT_CGROUP_PARENT = '/sifkube-cri';
 /** How long an exit status may lag behind the end of the init (the monitor writes it). */
 const EXIT_GRACE_MS = 2000;
+
+/** A cgroup the CRI made for itself goes with its last container (a busy or absent one stays as it is). */
+function removeIfEmpty(cgroupsPath: string): void {
+  for (const dir of new CgroupManager(cgroupsPath).dirs()) {
+    try {
+      rmdirSync(dir);
+    } catch {
+      // still in use by another container, or never created in this hierarchy
+    }
+  }
+}
 
 /** Exit codes above 128 are signals: 137 is SIGKILL. */
 function reasonFor(code: number, oomKilled: boolean): string {
@@ -207,7 +221,7 @@ export class ContainerService {
     const id = randomBytes(32).toString('hex');
     const dir = join(this.config.runDir, 'containers', id);
     const logPath = cfg.logPath && sandbox.config.logDirectory ? join(sandbox.config.logDirectory, cfg.logPath) : '';
-    const parent = sandbox.config.linux?.cgroupParent || '/sifkube-cri';
+    const parent = sandbox.config.linux?.cgroupParent || DEFAULT_CGROUP_PARENT;
     const rec: ContainerRecord = { id, sandboxId: sandbox.id, imageId: img.id, config: cfg, createdAt: nowNanos(), logPath, dir, cgroupsPath: `${parent}/${id}`, uid: 0, gid: 0, additionalGids: [] };
     return this.withLock(id, async () => {
       mkdirSync(join(dir, 'bundle'), { recursive: true });
@@ -359,6 +373,7 @@ export class ContainerService {
       if (!(err instanceof ContainerNotFoundError)) throw err;
     }
     await unmountRootfs(c.dir);
+    if (c.cgroupsPath === `${DEFAULT_CGROUP_PARENT}/${c.id}`) removeIfEmpty(DEFAULT_CGROUP_PARENT);
     rmSync(c.dir, { recursive: true, force: true });
     this.containers.delete(c.id);
     this.records.remove(c.id);
