@@ -30,4 +30,7 @@ int cmd_pty_exec(int argc, char **argv);
 /* netns_connect.c: connects to a port inside a network namespace and relays it. */
 int cmd_netns_connect(int argc, char **argv);
 
+/* console_relay.c: receives a runtime's pty master over a console socket and relays it. */
+int cmd_console_relay(int argc, char **argv);
+
 #endif

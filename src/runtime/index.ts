@@ -23,3 +23,4 @@ export { forwardInNetns, PortNotListeningError } from './netns-connect.js';
 export { runtimeDefaultSeccomp } from './seccomp/default-profile.js';
 export type { LinuxSeccomp } from './seccomp/types.js';
 export { CgroupManager } from './cgroups/index.js';
+export { receiveConsole, type ConsoleRelay } from './console-relay.js';

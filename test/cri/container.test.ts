@@ -22,7 +22,7 @@ test.before(async () => {
   net = writeBridgeConflist(cri);
   const rootfs = join(work, 'rootfs');
   busyboxRootfs(rootfs);
-  for (const app of ['hostname', 'cat', 'id', 'pwd', 'env', 'touch', 'trap', 'printf', 'ps', 'nc']) {
+  for (const app of ['hostname', 'cat', 'id', 'pwd', 'env', 'touch', 'trap', 'printf', 'ps', 'nc', 'tty', 'stty']) {
     try {
       (await import('node:fs')).symlinkSync('busybox', join(rootfs, 'bin', app));
     } catch {
@@ -174,10 +174,32 @@ test('Exec through the streaming server: stdin, stdout, stderr and the exit stat
     assert.is(r.stdout, 'hello\n');
     assert.is(r.stderr, 'err\n');
     assert.match(r.error, /exit code 3/);
-    const tty = await codeOf(cri.client.runtime.Exec({ containerId: id, cmd: ['sh'], tty: true, stdout: true }));
-    assert.is(tty.code, S.UNIMPLEMENTED);
     const none = await codeOf(cri.client.runtime.Exec({ containerId: id, cmd: ['sh'] }));
     assert.is(none.code, S.INVALID_ARGUMENT);
+  } finally {
+    await cri.client.runtime.RemoveContainer({ containerId: id });
+  }
+});
+
+test('Exec with a terminal (-t): the process gets a pty in the container, sized and resized by the client, its exit code', async () => {
+  const id = await run({ command: ['sleep', '1000'] });
+  try {
+    const { url } = await cri.client.runtime.Exec({ containerId: id, cmd: ['sh', '-c', 'tty; stty size; read line; stty size; echo "got $line"; exit 5'], tty: true, stdin: true, stdout: true });
+    const r = await spdyRemoteCommand(url, {
+      tty: true,
+      resize: (s) => {
+        s.write(`${JSON.stringify({ Width: 100, Height: 30 })}\n`);
+        setTimeout(() => s.write(`${JSON.stringify({ Width: 123, Height: 45 })}\n`), 300);
+      },
+      stdin: (s) => setTimeout(() => s.write('go\n'), 600),
+    });
+    assert.match(r.stdout, /^\/dev\/pts\/\d+\r\n30 100\r\n/);
+    assert.match(r.stdout, /go\r\n45 123\r\ngot go\r\n$/);
+    assert.match(r.error, /exit code 5/);
+    const { url: eofUrl } = await cri.client.runtime.Exec({ containerId: id, cmd: ['cat'], tty: true, stdin: true, stdout: true });
+    const eof = await spdyRemoteCommand(eofUrl, { tty: true, stdin: 'typed\n' });
+    assert.match(eof.stdout, /typed\r\ntyped\r\n/);
+    assert.equal(JSON.parse(eof.error).status, 'Success');
   } finally {
     await cri.client.runtime.RemoveContainer({ containerId: id });
   }

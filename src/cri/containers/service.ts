@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { mkdirSync, readFileSync, rmdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { isAbsolute, join } from 'node:path';
 import {
   CgroupManager,
@@ -10,6 +11,7 @@ import {
   execInContainer,
   killContainer,
   parseSignal,
+  receiveConsole,
   startContainer,
   updateContainer,
   ContainerNotFoundError,
@@ -22,6 +24,7 @@ import { AlreadyExistsError, CriOperationError, CriRequestError, FailedPrecondit
 import type { ImageService } from '../images/service.js';
 import type { ImageRecord } from '../images/store.js';
 import type { Logger } from '../log.js';
+import type { SessionIO } from '../streaming/index.js';
 import { RecordStore } from '../services/records.js';
 import type { Sandbox, SandboxService } from '../services/sandboxes.js';
 import { nowNanos } from '../validate.js';
@@ -413,11 +416,12 @@ export class ContainerService {
     if (!c.logPid || !reopenLog(c.logPid)) throw new FailedPreconditionError(`container ${c.id.slice(0, 12)} has no log writer (no log_path was given)`);
   }
 
-  /** Runs a command in the container wired to a streaming session (kubectl exec, without a terminal). */
-  async execStreams(idOrPrefix: string, cmd: string[], io: { stdin?: NodeJS.ReadableStream; stdout?: NodeJS.WritableStream; stderr?: NodeJS.WritableStream; signal: AbortSignal }): Promise<number> {
+  /** Runs a command in the container wired to a streaming session (kubectl exec). */
+  async execStreams(idOrPrefix: string, cmd: string[], io: SessionIO): Promise<number> {
     const c = this.get(idOrPrefix);
     if (this.state(c) !== 'CONTAINER_RUNNING') throw new FailedPreconditionError(`container ${c.id.slice(0, 12)} is not running: exec needs a running container`);
     const spec = JSON.parse(readFileSync(join(c.dir, 'bundle', 'config.json'), 'utf8')) as { process: Record<string, unknown> };
+    if (io.tty) return this.execTerminal(c, { ...spec.process, args: cmd }, io);
     const ex = await execInContainer(c.id, { root: this.runtimeRoot, process: { ...spec.process, args: cmd, terminal: false } as never, stdio: [io.stdin ? 'pipe' : 'ignore', 'pipe', 'pipe'] });
     if (io.stdin && ex.monitor.stdin) {
       ex.monitor.stdin.on('error', () => undefined);
@@ -438,6 +442,42 @@ export class ContainerService {
     await closed;
     io.signal.removeEventListener('abort', kill);
     return code;
+  }
+
+  /** exec -t: the process gets a terminal of its own (the runtime's console socket), relayed to the session. */
+  private async execTerminal(c: ContainerRecord, proc: Record<string, unknown>, io: SessionIO): Promise<number> {
+    const size = io.size ?? { width: 0, height: 0 };
+    // A socket path must fit sun_path (108 bytes): the container folder is too deep for it.
+    const relay = await receiveConsole(join(tmpdir(), `sk-tty-${randomBytes(6).toString('hex')}.sock`), size);
+    let ex;
+    try {
+      ex = await execInContainer(c.id, { root: this.runtimeRoot, process: { ...proc, terminal: true, consoleSize: { width: size.width, height: size.height } } as never, consoleSocket: relay.socket, stdio: ['ignore', 'ignore', 'ignore'] });
+    } catch (err) {
+      relay.close();
+      throw err;
+    }
+    relay.output.on('data', (d: Buffer) => io.stdout?.write(d));
+    io.stdin?.pipe(relay.input);
+    const resize = (s: { width: number; height: number }) => relay.resize(s.width, s.height);
+    io.resize?.on('size', resize);
+    const kill = () => {
+      try {
+        process.kill(ex.pid, 'SIGKILL');
+      } catch {
+        // already gone
+      }
+    };
+    io.signal.addEventListener('abort', kill, { once: true });
+    try {
+      const code = await ex.exited;
+      await relay.closed;
+      return code;
+    } finally {
+      io.signal.removeEventListener('abort', kill);
+      io.resize?.off('size', resize);
+      io.stdin?.unpipe(relay.input);
+      relay.close();
+    }
   }
 
   /** Runs a command in the container and collects its output (each stream capped at 16 MiB). */

@@ -12,7 +12,6 @@ export class CriStreamingBackend implements StreamingBackend {
   ) {}
 
   exec(containerId: string, cmd: string[], io: SessionIO): Promise<number> {
-    if (io.tty) return Promise.reject(new Error('not supported yet: exec with a terminal (-t) in a sifkube container: run it without -t'));
     return this.containers.execStreams(containerId, cmd, io);
   }
 
