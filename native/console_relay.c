@@ -1,9 +1,10 @@
 /*
- * console-relay SOCKET RESIZE_FD READY_FD COLS ROWS: the receiving end of a runtime's --console-socket.
+ * console-relay SOCKET RESIZE_FD READY_FD COLS ROWS [noinput]: the receiving end of a runtime's --console-socket.
  * Listens on SOCKET, says "ready\n" on READY_FD, takes the one pty master a runtime sends (SCM_RIGHTS,
  * which Node.js cannot receive), then relays: fd 0 -> terminal, terminal -> fd 1. RESIZE_FD carries
  * "COLS ROWS\n" lines (-1: none). Ends when every slave fd is closed (the process and its children
- * are gone) or on SIGTERM/SIGHUP. The end of fd 0 sends the terminal's EOF character (^D).
+ * are gone) or on SIGTERM/SIGHUP. The end of fd 0 sends the terminal's EOF character (^D); with
+ * noinput fd 0 is not read at all (a tty container without stdin must not see an EOF).
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -84,8 +85,8 @@ static void apply_resizes(int master, char *buf, size_t *len) {
 }
 
 int cmd_console_relay(int argc, char **argv) {
-  if (argc != 6) {
-    fprintf(stderr, "usage: sifkube-helper console-relay SOCKET RESIZE_FD READY_FD COLS ROWS\n");
+  if (argc != 6 && !(argc == 7 && !strcmp(argv[6], "noinput"))) {
+    fprintf(stderr, "usage: sifkube-helper console-relay SOCKET RESIZE_FD READY_FD COLS ROWS [noinput]\n");
     return 2;
   }
   signal(SIGPIPE, SIG_IGN);
@@ -97,7 +98,7 @@ int cmd_console_relay(int argc, char **argv) {
     return 125;
   }
   set_size(master, (unsigned short)atoi(argv[4]), (unsigned short)atoi(argv[5]));
-  int in_open = 1;
+  int in_open = argc == 6;
   char buf[65536], ctlbuf[256];
   size_t ctllen = 0;
   for (;;) {

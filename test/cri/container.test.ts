@@ -205,6 +205,17 @@ test('Exec with a terminal (-t): the process gets a pty in the container, sized 
   }
 });
 
+test('a tty container runs on a terminal of its own; its output goes to the CRI log as stdout', async () => {
+  const id = await run({ tty: true, command: ['sh', '-c', 'tty; test -t 0 && test -t 1 && test -t 2 && echo all-terminal; echo to-stderr >&2'] });
+  const st = await waitExited(id);
+  assert.is(st.exitCode, 0);
+  await new Promise((r) => setTimeout(r, 200));
+  const lines = logLines(st.logPath);
+  assert.ok(lines.every((l) => l.stream === 'stdout'), JSON.stringify(lines));
+  assert.equal(lines.map((l) => l.text.replace(/\r$/, '')), ['/dev/pts/0', 'all-terminal', 'to-stderr']);
+  await cri.client.runtime.RemoveContainer({ containerId: id });
+});
+
 test('PortForward through the streaming server reaches a port inside the pod network namespace', async () => {
   const id = await run({ command: ['nc', '-l', '-p', '8080', '-e', 'cat'] });
   try {

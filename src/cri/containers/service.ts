@@ -266,8 +266,14 @@ export class ContainerService {
           rec.logPid = writer.pid;
           stdio = ['ignore', writer.stdout, writer.stderr];
         }
+        // A tty container's init gets a terminal; its screen goes to the CRI log as stdout, relayed by a
+        // console-relay that, like the log writer, outlives this server.
+        const relay = cfg.tty ? await receiveConsole(join(tmpdir(), `sk-tty-${randomBytes(6).toString('hex')}.sock`), undefined, { output: stdio[1], input: false, detached: true }) : undefined;
         try {
-          await createContainer(id, { root: this.runtimeRoot, bundle: join(dir, 'bundle'), stdio });
+          await createContainer(id, { root: this.runtimeRoot, bundle: join(dir, 'bundle'), stdio, consoleSocket: relay?.socket });
+        } catch (err) {
+          relay?.close();
+          throw err;
         } finally {
           writer?.stdout.destroy();
           writer?.stderr.destroy();
@@ -456,8 +462,8 @@ export class ContainerService {
       relay.close();
       throw err;
     }
-    relay.output.on('data', (d: Buffer) => io.stdout?.write(d));
-    io.stdin?.pipe(relay.input);
+    relay.output!.on('data', (d: Buffer) => io.stdout?.write(d));
+    io.stdin?.pipe(relay.input!);
     const resize = (s: { width: number; height: number }) => relay.resize(s.width, s.height);
     io.resize?.on('size', resize);
     const kill = () => {
@@ -475,7 +481,7 @@ export class ContainerService {
     } finally {
       io.signal.removeEventListener('abort', kill);
       io.resize?.off('size', resize);
-      io.stdin?.unpipe(relay.input);
+      io.stdin?.unpipe(relay.input!);
       relay.close();
     }
   }

@@ -197,7 +197,6 @@ export function buildSpec(inp: SpecInput): Spec {
   if (privileged && !sandbox.config.linux?.securityContext?.privileged) {
     throw new InvalidArgumentError('config.linux.security_context.privileged is set but the sandbox is not privileged: set linux.security_context.privileged on the pod sandbox too');
   }
-  if (cfg.tty) throw new UnimplementedError('not supported yet: tty containers (they need the streaming server for attach)');
   const ns = sc?.namespaceOptions;
   const { caps, ambient } = capabilities(sc);
   const filter = seccompFor(sc, inp.seccompDefault, caps);
@@ -242,7 +241,7 @@ export function buildSpec(inp: SpecInput): Spec {
   const spec = {
     ociVersion: '1.0.2',
     process: {
-      terminal: false,
+      terminal: cfg.tty,
       user: { uid: user.uid, gid: user.gid, ...(user.additionalGids.length ? { additionalGids: user.additionalGids } : {}) },
       args: processArgs(cfg, image),
       env: environment(cfg, image),
