@@ -27,11 +27,12 @@ const READY_FD = 4;
 export function receiveConsole(
   socket: string,
   size = { width: 0, height: 0 },
-  opts: { output?: 'pipe' | 'ignore' | Writable; input?: boolean; detached?: boolean } = {},
+  /** input: a pipe (true), none (false), or a file descriptor to read, such as a FIFO. */
+  opts: { output?: 'pipe' | 'ignore' | Writable; input?: boolean | number; detached?: boolean } = {},
 ): Promise<ConsoleRelay> {
   const input = opts.input ?? true;
-  const child = spawn(helperPath(), ['console-relay', socket, String(RESIZE_FD), String(READY_FD), String(size.width), String(size.height), ...(input ? [] : ['noinput'])], {
-    stdio: [input ? 'pipe' : 'ignore', (opts.output ?? 'pipe') as 'pipe', 'pipe', 'pipe', 'pipe'],
+  const child = spawn(helperPath(), ['console-relay', socket, String(RESIZE_FD), String(READY_FD), String(size.width), String(size.height), ...(input === false ? ['noinput'] : [])], {
+    stdio: [input === true ? 'pipe' : input === false ? 'ignore' : input, (opts.output ?? 'pipe') as 'pipe', 'pipe', 'pipe', 'pipe'],
     // Detached: it outlives its caller, relaying the terminal until the process is gone.
     detached: !!opts.detached,
   });

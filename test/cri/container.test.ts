@@ -8,6 +8,7 @@ import { buildSif } from '../../src/sif/index.js';
 import { codeOf, deleteLink, podConfig, startTestCri, writeBridgeConflist, type TestCri } from '../helpers/cri.js';
 import { busyboxRootfs } from '../helpers/registry.js';
 import { collect, spdyRemoteCommand, spdyUpgrade } from '../helpers/spdy-client.js';
+import type { SpdyStream } from '../../src/cri/streaming/spdy/connection.js';
 
 let cri: TestCri;
 let net: { bridge: string; subnet: string; gateway: string };
@@ -214,6 +215,44 @@ test('a tty container runs on a terminal of its own; its output goes to the CRI 
   assert.ok(lines.every((l) => l.stream === 'stdout'), JSON.stringify(lines));
   assert.equal(lines.map((l) => l.text.replace(/\r$/, '')), ['/dev/pts/0', 'all-terminal', 'to-stderr']);
   await cri.client.runtime.RemoveContainer({ containerId: id });
+});
+
+test('Attach: stdin into the container (stdinOnce closes it when the client ends it), output from the container, until it exits', async () => {
+  const id = await run({ stdin: true, stdinOnce: true, command: ['sh', '-c', 'read x; echo "got $x"; cat; echo err >&2; echo stdin-closed'] });
+  const { url } = await cri.client.runtime.Attach({ containerId: id, stdin: true, stdout: true, stderr: true });
+  assert.match(url, /^http:\/\/127\.0\.0\.1:\d+\/attach\//);
+  const r = await spdyRemoteCommand(url, { stdin: (s) => setTimeout(() => s.end('hi\nmore\n'), 200), stdout: true, stderr: true });
+  assert.is(r.stdout, 'got hi\nmore\nstin-closed\n'.replace('stin', 'stdin'));
+  assert.is(r.stderr, 'err\n');
+  assert.is((await waitExited(id)).exitCode, 0);
+  const noStdin = await run({ command: ['sleep', '1000'] });
+  const e = await codeOf(cri.client.runtime.Attach({ containerId: noStdin, stdin: true, stdout: true }));
+  assert.is(e.code, S.FAILED_PRECONDITION);
+  assert.match(e.details, /created without stdin/);
+  for (const c of [id, noStdin]) await cri.client.runtime.RemoveContainer({ containerId: c });
+});
+
+test('Attach to a tty container: its terminal echoes and answers; stdin stays open without stdinOnce', async () => {
+  const id = await run({ tty: true, stdin: true, command: ['sh', '-c', 'read x; echo "got $x"; read y; echo "then $y"'] });
+  try {
+    const size = (s: SpdyStream) => s.write(`${JSON.stringify({ Width: 80, Height: 24 })}\n`);
+    const first = await spdyRemoteCommand((await cri.client.runtime.Attach({ containerId: id, tty: true, stdin: true, stdout: true })).url, {
+      tty: true,
+      resize: size,
+      stdin: (s, conn) => {
+        setTimeout(() => s.end('one\n'), 200);
+        setTimeout(() => conn.socket.destroy(), 1000);
+      },
+    });
+    // The log keeps lines, not the terminal's carriage returns: attach replays what the log records.
+    assert.match(first.stdout, /one\ngot one\n/, JSON.stringify(first.stdout));
+    assert.is((await cri.client.runtime.ContainerStatus({ containerId: id })).status.state, 'CONTAINER_RUNNING', 'the end of one client\'s input is not the container\'s');
+    const second = await spdyRemoteCommand((await cri.client.runtime.Attach({ containerId: id, tty: true, stdin: true, stdout: true })).url, { tty: true, resize: size, stdin: (s) => setTimeout(() => s.end('two\n'), 200) });
+    assert.match(second.stdout, /two\nthen two\n/, JSON.stringify(second.stdout));
+    assert.is((await waitExited(id)).exitCode, 0);
+  } finally {
+    await cri.client.runtime.RemoveContainer({ containerId: id });
+  }
 });
 
 test('PortForward through the streaming server reaches a port inside the pod network namespace', async () => {

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { EventEmitter } from 'node:events';
-import { mkdirSync, readFileSync, rmdirSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, createWriteStream, mkdirSync, readFileSync, rmdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { isAbsolute, join } from 'node:path';
 import {
@@ -28,6 +28,7 @@ import type { SessionIO } from '../streaming/index.js';
 import { RecordStore } from '../services/records.js';
 import type { Sandbox, SandboxService } from '../services/sandboxes.js';
 import { nowNanos } from '../validate.js';
+import { followLog, makeStdinFifo } from './attach.js';
 import { reopenLog, startLogWriter } from './logs.js';
 import { mountImage, mountRootfs, unmountImage, unmountRootfs } from './rootfs.js';
 import { buildSpec, resources, type ContainerConfig, type Resources } from './spec.js';
@@ -97,6 +98,9 @@ export class ContainerService {
   private readonly watcher: NodeJS.Timeout;
   private readonly locks = new Map<string, Promise<unknown>>();
   private readonly exitPendingSince = new Map<string, number>();
+  /** Holders of stdinOnce containers' stdin, closed when the first attach ends. */
+  private readonly stdinHolders = new Map<string, number>();
+  private readonly attachedOnce = new Set<string>();
 
   constructor(
     private readonly config: CriConfig,
@@ -259,16 +263,21 @@ export class ContainerService {
           seccompDefault: this.config.seccompDefault,
         });
         writeFileSync(join(dir, 'bundle', 'config.json'), JSON.stringify(spec));
-        let stdio: ['ignore', 'ignore' | import('node:net').Socket, 'ignore' | import('node:net').Socket] = ['ignore', 'ignore', 'ignore'];
+        const fifo = cfg.stdin ? makeStdinFifo(join(dir, 'stdin')) : undefined;
+        // Without stdinOnce the log writer (which outlives this server) holds the stdin open for good.
+        const holdInWriter = fifo && !cfg.stdinOnce && logPath ? fifo.holder : undefined;
+        let stdio: ['ignore' | number, 'ignore' | import('node:net').Socket, 'ignore' | import('node:net').Socket] = [fifo && !cfg.tty ? fifo.reader : 'ignore', 'ignore', 'ignore'];
         let writer: ReturnType<typeof startLogWriter> | undefined;
         if (logPath) {
-          writer = startLogWriter(logPath);
+          writer = startLogWriter(logPath, holdInWriter);
           rec.logPid = writer.pid;
-          stdio = ['ignore', writer.stdout, writer.stderr];
+          stdio = [stdio[0], writer.stdout, writer.stderr];
         }
+        if (fifo && holdInWriter === undefined) this.stdinHolders.set(id, fifo.holder);
+        else if (fifo) closeSync(fifo.holder);
         // A tty container's init gets a terminal; its screen goes to the CRI log as stdout, relayed by a
         // console-relay that, like the log writer, outlives this server.
-        const relay = cfg.tty ? await receiveConsole(join(tmpdir(), `sk-tty-${randomBytes(6).toString('hex')}.sock`), undefined, { output: stdio[1], input: false, detached: true }) : undefined;
+        const relay = cfg.tty ? await receiveConsole(join(tmpdir(), `sk-tty-${randomBytes(6).toString('hex')}.sock`), undefined, { output: stdio[1], input: fifo ? fifo.reader : false, detached: true }) : undefined;
         try {
           await createContainer(id, { root: this.runtimeRoot, bundle: join(dir, 'bundle'), stdio, consoleSocket: relay?.socket });
         } catch (err) {
@@ -277,6 +286,7 @@ export class ContainerService {
         } finally {
           writer?.stdout.destroy();
           writer?.stderr.destroy();
+          if (fifo) closeSync(fifo.reader);
         }
         this.save(rec);
       } catch (err) {
@@ -381,6 +391,7 @@ export class ContainerService {
     } catch (err) {
       if (!(err instanceof ContainerNotFoundError)) throw err;
     }
+    this.releaseStdin(c.id);
     await unmountRootfs(c.dir);
     if (c.cgroupsPath === `${DEFAULT_CGROUP_PARENT}/${c.id}`) removeIfEmpty(DEFAULT_CGROUP_PARENT);
     rmSync(c.dir, { recursive: true, force: true });
@@ -448,6 +459,39 @@ export class ContainerService {
     await closed;
     io.signal.removeEventListener('abort', kill);
     return code;
+  }
+
+  private releaseStdin(id: string): void {
+    const fd = this.stdinHolders.get(id);
+    this.stdinHolders.delete(id);
+    if (fd !== undefined) closeSync(fd);
+  }
+
+  /**
+   * Attach: the container's output as its log records it from now on (so it works across restarts of
+   * this server), and the client's input into its stdin. Ends when the container exits or the client leaves.
+   */
+  async attach(idOrPrefix: string, io: SessionIO): Promise<void> {
+    const c = this.get(idOrPrefix);
+    if (this.state(c) !== 'CONTAINER_RUNNING') throw new FailedPreconditionError(`container ${c.id.slice(0, 12)} is not running: attach needs a running container`);
+    if (!c.logPath) throw new FailedPreconditionError(`container ${c.id.slice(0, 12)} has no log_path: attach follows the container's log`);
+    if (io.stdin && !c.config.stdin) throw new FailedPreconditionError(`container ${c.id.slice(0, 12)} was created without stdin: attach without stdin (-i), or create it with stdin`);
+    const first = !this.attachedOnce.has(c.id);
+    this.attachedOnce.add(c.id);
+    const input = io.stdin ? createWriteStream(join(c.dir, 'stdin'), { flags: 'w' }) : undefined;
+    input?.on('error', () => undefined);
+    if (io.stdin && input) {
+      io.stdin.pipe(input);
+      if (first && c.config.stdinOnce) io.stdin.once('end', () => input.once('close', () => this.releaseStdin(c.id)));
+    }
+    const exited = () => io.signal.aborted || this.state(c) !== 'CONTAINER_RUNNING';
+    try {
+      await followLog(c.logPath, (chunk) => (chunk.stream === 'stderr' && io.stderr ? io.stderr : io.stdout)?.write(chunk.data), exited);
+    } finally {
+      input?.end();
+      // stdinOnce: the first attached client's input was the container's whole input.
+      if (first && c.config.stdinOnce) this.releaseStdin(c.id);
+    }
   }
 
   /** exec -t: the process gets a terminal of its own (the runtime's console socket), relayed to the session. */

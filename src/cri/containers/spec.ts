@@ -21,6 +21,7 @@ export interface ContainerConfig {
   annotations: Record<string, string>;
   logPath: string;
   stdin: boolean;
+  stdinOnce: boolean;
   tty: boolean;
   linux: {
     resources: Resources | null;

@@ -1,4 +1,4 @@
-import { FailedPreconditionError, InvalidArgumentError, UnimplementedError } from '../errors.js';
+import { FailedPreconditionError, InvalidArgumentError } from '../errors.js';
 import { StreamingRequestError, type StreamingServer } from '../streaming/index.js';
 import type { CriServices } from '../services/index.js';
 import type { ContainerConfig, Resources } from '../containers/spec.js';
@@ -103,9 +103,11 @@ export function containerMethods(svc: CriServices, streaming: StreamingServer): 
         const containerId = running(req.containerId);
         return url(() => streaming.getExecUrl({ ...req, containerId }));
       },
-      Attach: (req: { containerId: string }) => {
-        running(req.containerId);
-        throw new UnimplementedError('not supported yet: Attach: a container\'s output goes to its CRI log (kubectl logs -f)');
+      Attach: (req: { containerId: string; stdin: boolean; tty: boolean; stdout: boolean; stderr: boolean }) => {
+        const containerId = running(req.containerId);
+        const c = svc.containers.get(containerId);
+        if (req.stdin && !c.config.stdin) throw new FailedPreconditionError(`container ${c.id.slice(0, 12)} was created without stdin: attach without stdin`);
+        return url(() => streaming.getAttachUrl({ ...req, containerId }));
       },
       PortForward: (req: { podSandboxId: string; port: number[] }) => {
         const s = svc.sandboxes.get(requireString(req.podSandboxId, 'pod_sandbox_id'));
