@@ -33,4 +33,7 @@ int cmd_netns_connect(int argc, char **argv);
 /* console_relay.c: receives a runtime's pty master over a console socket and relays it. */
 int cmd_console_relay(int argc, char **argv);
 
+/* pod_init.c: PID 1 of a pod-wide PID namespace. */
+int cmd_pod_init(int argc, char **argv);
+
 #endif

@@ -39,6 +39,7 @@ static const struct {
     {"pty-exec", cmd_pty_exec},
     {"netns-connect", cmd_netns_connect},
     {"console-relay", cmd_console_relay},
+    {"pod-init", cmd_pod_init},
 };
 
 int main(int argc, char **argv) {

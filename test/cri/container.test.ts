@@ -23,7 +23,7 @@ test.before(async () => {
   net = writeBridgeConflist(cri);
   const rootfs = join(work, 'rootfs');
   busyboxRootfs(rootfs);
-  for (const app of ['hostname', 'cat', 'id', 'pwd', 'env', 'touch', 'trap', 'printf', 'ps', 'nc', 'tty', 'stty']) {
+  for (const app of ['hostname', 'cat', 'id', 'pwd', 'env', 'touch', 'trap', 'printf', 'ps', 'nc', 'tty', 'stty', 'grep', 'tr']) {
     try {
       (await import('node:fs')).symlinkSync('busybox', join(rootfs, 'bin', app));
     } catch {
@@ -354,6 +354,31 @@ test('bad container requests: clear errors, nothing left', async () => {
   }
   assert.equal((await cri.client.runtime.ListContainers({})).containers, []);
   assert.ok(!existsSync(join(cri.config.runDir, 'containers')) || (await import('node:fs')).readdirSync(join(cri.config.runDir, 'containers')).length === 0);
+});
+
+test('a pod-wide PID namespace (shareProcessNamespace): containers see each other, PID 1 is the pod init, gone with the pod', async () => {
+  const podPid = { securityContext: { namespaceOptions: { pid: 'POD' } } };
+  const { podSandboxId } = await cri.client.runtime.RunPodSandbox({ config: podConfig('pidpod', { logDirectory: logDir, linux: podPid }) });
+  const create = async (name: string, command: string[]) => {
+    const { containerId } = await cri.client.runtime.CreateContainer({ podSandboxId, config: { metadata: { name, attempt: 0 }, image: { image }, command, logPath: `${name}.log`, linux: podPid }, sandboxConfig: {} });
+    await cri.client.runtime.StartContainer({ containerId });
+    return containerId;
+  };
+  try {
+    await create('sleeper', ['sleep', '1000']);
+    const looker = await create('looker', ['sh', '-c', 'cat /proc/1/cmdline | tr "\\0" " "; echo; ps -o comm | grep -c sleep']);
+    const st = await waitExited(looker);
+    const lines = logLines(st.logPath).map((l) => l.text);
+    assert.match(lines[0], /sifkube-helper pod-init $/);
+    assert.is(lines[1], '1');
+    const other = await codeOf(cri.client.runtime.CreateContainer({ podSandboxId: sandboxId, config: ctr({ linux: podPid }), sandboxConfig: {} }));
+    assert.is(other.code, S.INVALID_ARGUMENT);
+    assert.match(other.details, /has no pod PID namespace/);
+  } finally {
+    // The pod init goes with the pod (a pod-init left running fails this file's leak check).
+    await cri.client.runtime.StopPodSandbox({ podSandboxId });
+    await cri.client.runtime.RemovePodSandbox({ podSandboxId });
+  }
 });
 
 test('RemovePodSandbox stops and removes its containers', async () => {

@@ -4,6 +4,7 @@ import type { Spec } from '../../runtime/index.js';
 import { InvalidArgumentError, UnimplementedError } from '../errors.js';
 import type { OciImageConfig } from '../images/store.js';
 import type { Sandbox } from '../services/sandboxes.js';
+import { podPidNamespace } from '../services/pod-pidns.js';
 import { seccompFor } from './seccomp.js';
 import type { ResolvedUser } from './users.js';
 
@@ -210,8 +211,10 @@ export function buildSpec(inp: SpecInput): Spec {
   if (sandbox.netnsPath) namespaces.push({ type: 'network', path: sandbox.netnsPath });
   if (sandbox.utsnsPath) namespaces.push({ type: 'uts', path: sandbox.utsnsPath });
   if (sandbox.ipcnsPath) namespaces.push({ type: 'ipc', path: sandbox.ipcnsPath });
-  if (ns?.pid === 'POD') throw new UnimplementedError('not supported yet: a pod-wide PID namespace (shareProcessNamespace: true)');
-  if (ns?.pid === 'TARGET') namespaces.push({ type: 'pid', path: `/proc/${inp.targetPid}/ns/pid` });
+  if (ns?.pid === 'POD') {
+    if (!sandbox.podInit) throw new InvalidArgumentError(`config.linux.security_context.namespace_options.pid is POD but pod sandbox ${sandbox.id.slice(0, 12)} has no pod PID namespace: set namespace_options.pid POD on the sandbox too`);
+    namespaces.push({ type: 'pid', path: podPidNamespace(sandbox.podInit) });
+  } else if (ns?.pid === 'TARGET') namespaces.push({ type: 'pid', path: `/proc/${inp.targetPid}/ns/pid` });
   else if (ns?.pid !== 'NODE') namespaces.push({ type: 'pid' });
 
   const userMounts = cfg.mounts.map((m, i) => {
