@@ -28,16 +28,17 @@ export function receiveConsole(
   socket: string,
   size = { width: 0, height: 0 },
   /** input: a pipe (true), none (false), or a file descriptor to read, such as a FIFO. */
-  opts: { output?: 'pipe' | 'ignore' | Writable; input?: boolean | number; detached?: boolean } = {},
+  /** resizeFd: where "COLS ROWS" lines come from instead of a pipe (such as a FIFO others write). */
+  opts: { output?: 'pipe' | 'ignore' | Writable; input?: boolean | number; resizeFd?: number; detached?: boolean } = {},
 ): Promise<ConsoleRelay> {
   const input = opts.input ?? true;
   const child = spawn(helperPath(), ['console-relay', socket, String(RESIZE_FD), String(READY_FD), String(size.width), String(size.height), ...(input === false ? ['noinput'] : [])], {
-    stdio: [input === true ? 'pipe' : input === false ? 'ignore' : input, (opts.output ?? 'pipe') as 'pipe', 'pipe', 'pipe', 'pipe'],
+    stdio: [input === true ? 'pipe' : input === false ? 'ignore' : input, (opts.output ?? 'pipe') as 'pipe', 'pipe', opts.resizeFd ?? 'pipe', 'pipe'],
     // Detached: it outlives its caller, relaying the terminal until the process is gone.
     detached: !!opts.detached,
   });
   if (opts.detached) child.unref();
-  const control = child.stdio[RESIZE_FD] as Writable;
+  const control = child.stdio[RESIZE_FD] as Writable | null;
   const ready = child.stdio[READY_FD] as Readable;
   for (const s of [child.stdin, control]) s?.on('error', () => {});
   let stderr = '';
@@ -54,7 +55,7 @@ export function receiveConsole(
         output: child.stdout,
         closed,
         resize(width, height) {
-          if (!control.destroyed) control.write(`${width} ${height}\n`);
+          if (control && !control.destroyed) control.write(`${width} ${height}\n`);
         },
         close() {
           if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');

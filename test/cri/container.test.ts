@@ -336,14 +336,14 @@ test('containers outlive a restart of the CRI server, their logs continue, Reope
   await cri.client.runtime.RemoveContainer({ containerId: id });
 });
 
-test('a tty container with stdin outlives a restart of the server: attach still reaches its terminal', async () => {
-  const id = await run({ tty: true, stdin: true, command: ['sh', '-c', 'read x; echo "after restart $x"'] });
+test('a tty container with stdin outlives a restart of the server: attach still reaches its terminal and resizes it', async () => {
+  const id = await run({ tty: true, stdin: true, command: ['sh', '-c', 'read x; stty size; echo "after restart $x"'] });
   try {
     await new Promise((r) => setTimeout(r, 200));
     await cri.restart();
     const { url } = await cri.client.runtime.Attach({ containerId: id, tty: true, stdin: true, stdout: true });
-    const r = await spdyRemoteCommand(url, { tty: true, resize: (s) => s.write(`${JSON.stringify({ Width: 80, Height: 24 })}\n`), stdin: (s) => setTimeout(() => s.end('yes\n'), 200) });
-    assert.match(r.stdout, /after restart yes\n/, JSON.stringify(r.stdout));
+    const r = await spdyRemoteCommand(url, { tty: true, resize: (s) => s.write(`${JSON.stringify({ Width: 77, Height: 19 })}\n`), stdin: (s) => setTimeout(() => s.end('yes\n'), 200) });
+    assert.match(r.stdout, /19 77\nafter restart yes\n/, JSON.stringify(r.stdout));
     assert.is((await waitExited(id)).exitCode, 0);
   } finally {
     await cri.client.runtime.RemoveContainer({ containerId: id });

@@ -12,6 +12,15 @@ export function makeStdinFifo(path: string): { holder: number; reader: number } 
   return { holder, reader: openSync(path, 'r') };
 }
 
+/**
+ * A tty container's resize channel: a FIFO its console-relay reads "COLS ROWS" lines from. The relay
+ * gets it read-write, so it never sees its end when an attached client goes.
+ */
+export function makeResizeFifo(path: string): number {
+  execFileSync('mkfifo', ['-m', '0600', path]);
+  return openSync(path, 'r+');
+}
+
 /** One record of a CRI log as the bytes the container wrote. */
 export interface LogChunk {
   stream: 'stdout' | 'stderr';

@@ -28,7 +28,7 @@ import type { SessionIO } from '../streaming/index.js';
 import { RecordStore } from '../services/records.js';
 import type { Sandbox, SandboxService } from '../services/sandboxes.js';
 import { nowNanos } from '../validate.js';
-import { followLog, makeStdinFifo } from './attach.js';
+import { followLog, makeResizeFifo, makeStdinFifo } from './attach.js';
 import { reopenLog, startLogWriter } from './logs.js';
 import { mountImage, mountRootfs, unmountImage, unmountRootfs } from './rootfs.js';
 import { buildSpec, resources, type ContainerConfig, type Resources } from './spec.js';
@@ -277,7 +277,10 @@ export class ContainerService {
         else if (fifo) closeSync(fifo.holder);
         // A tty container's init gets a terminal; its screen goes to the CRI log as stdout, relayed by a
         // console-relay that, like the log writer, outlives this server.
-        const relay = cfg.tty ? await receiveConsole(join(tmpdir(), `sk-tty-${randomBytes(6).toString('hex')}.sock`), undefined, { output: stdio[1], input: fifo ? fifo.reader : false, detached: true }) : undefined;
+        const resizeFd = cfg.tty ? makeResizeFifo(join(dir, 'resize')) : undefined;
+        const relay = cfg.tty
+          ? await receiveConsole(join(tmpdir(), `sk-tty-${randomBytes(6).toString('hex')}.sock`), undefined, { output: stdio[1], input: fifo ? fifo.reader : false, resizeFd, detached: true }).finally(() => resizeFd !== undefined && closeSync(resizeFd))
+          : undefined;
         try {
           await createContainer(id, { root: this.runtimeRoot, bundle: join(dir, 'bundle'), stdio, consoleSocket: relay?.socket });
         } catch (err) {
@@ -484,10 +487,18 @@ export class ContainerService {
       io.stdin.pipe(input);
       if (first && c.config.stdinOnce) io.stdin.once('end', () => input.once('close', () => this.releaseStdin(c.id)));
     }
+    // A tty container's terminal takes the attached client's size.
+    const sizes = c.config.tty && io.resize ? createWriteStream(join(c.dir, 'resize'), { flags: 'w' }) : undefined;
+    sizes?.on('error', () => undefined);
+    const resize = (sz: { width: number; height: number }) => sizes?.write(`${sz.width} ${sz.height}\n`);
+    if (io.size) resize(io.size);
+    io.resize?.on('size', resize);
     const exited = () => io.signal.aborted || this.state(c) !== 'CONTAINER_RUNNING';
     try {
       await followLog(c.logPath, (chunk) => (chunk.stream === 'stderr' && io.stderr ? io.stderr : io.stdout)?.write(chunk.data), exited);
     } finally {
+      io.resize?.off('size', resize);
+      sizes?.end();
       input?.end();
       // stdinOnce: the first attached client's input was the container's whole input.
       if (first && c.config.stdinOnce) this.releaseStdin(c.id);
