@@ -37,4 +37,10 @@ int cmd_crilog(int argc, char **argv);
 int pty_proxy_receive(int sock);
 void pty_proxy_run(int master);
 
+/* console_relay.c: receives a runtime's pty master over a console socket and relays it. */
+int cmd_console_relay(int argc, char **argv);
+
+/* pod_init.c: PID 1 of a pod-wide PID namespace. */
+int cmd_pod_init(int argc, char **argv);
+
 #endif

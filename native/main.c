@@ -38,6 +38,8 @@ static const struct {
     {"crilog", cmd_crilog},
     {"pty-exec", cmd_pty_exec},
     {"netns-connect", cmd_netns_connect},
+    {"console-relay", cmd_console_relay},
+    {"pod-init", cmd_pod_init},
 };
 
 int main(int argc, char **argv) {

@@ -20,3 +20,7 @@ export { containerSpec } from './query.js';
 export { mountBundle, unmountBundle, bundleSpec, BundleMountError } from './sif-bundle.js';
 export { spawnInPty, type PtyProcess } from './pty-process.js';
 export { forwardInNetns, PortNotListeningError } from './netns-connect.js';
+export { runtimeDefaultSeccomp } from './seccomp/default-profile.js';
+export type { LinuxSeccomp } from './seccomp/types.js';
+export { CgroupManager } from './cgroups/index.js';
+export { receiveConsole, type ConsoleRelay } from './console-relay.js';

@@ -54,13 +54,15 @@ test.after(async () => {
   }
 });
 
-async function runOn(c: CriClient, name: string, command: string[]): Promise<{ sandbox: string; id: string; logs: string }> {
+const UNCONFINED = { securityContext: { seccomp: { profileType: 'Unconfined' }, namespaceOptions: { pid: 'CONTAINER' } } };
+
+async function runOn(c: CriClient, name: string, command: string[], linux: Record<string, unknown> = UNCONFINED): Promise<{ sandbox: string; id: string; logs: string }> {
   const logs = join(work, `logs-${name}-${suffix()}`);
   const config = podConfig(name, { logDirectory: logs });
   const { podSandboxId: sandbox } = await c.runtime.RunPodSandbox({ config });
   const { containerId: id } = await c.runtime.CreateContainer({
     podSandboxId: sandbox,
-    config: { metadata: { name: 'main', attempt: 0 }, image: { image }, command, logPath: 'main/0.log', linux: { securityContext: { seccomp: { profileType: 'Unconfined' }, namespaceOptions: { pid: 'CONTAINER' } } } },
+    config: { metadata: { name: 'main', attempt: 0 }, image: { image }, command, logPath: 'main/0.log', linux },
     sandboxConfig: config,
   });
   await c.runtime.StartContainer({ containerId: id });
@@ -84,10 +86,10 @@ function records(path: string): string[] {
     .map((l) => l.split(' ').slice(1).join(' '));
 }
 
-async function both(command: string[]) {
+async function both(command: string[], linux?: Record<string, unknown>) {
   const out = [];
   for (const [c, name] of [[cri.client, 'ours'], [ctd.client, 'theirs']] as const) {
-    const r = await runOn(c, name, command);
+    const r = await runOn(c, name, command, linux);
     const st = await exited(c, r.id);
     await new Promise((res) => setTimeout(res, 200));
     out.push({ st, log: records(join(r.logs, 'main/0.log')) });
@@ -127,6 +129,25 @@ test('StopContainer on a process that ignores SIGTERM: both wait the timeout, ki
   assert.is(results[0].code, results[1].code);
   assert.is(results[0].reason, results[1].reason);
   assert.ok(results[0].waited >= 900 && results[1].waited >= 900);
+});
+
+test('a container past its memory limit: OOMKilled and 137 on both, with the kubelet\'s resources', async () => {
+  const MiB = 1024 * 1024;
+  const resources = { cpuPeriod: 100000, cpuQuota: 50000, cpuShares: 512, memoryLimitInBytes: 16 * MiB, memorySwapLimitInBytes: 16 * MiB, oomScoreAdj: 900 };
+  const [ours, theirs] = await both(['sh', '-c', 'echo start; x=$(busybox head -c 200000000 /dev/zero | busybox tr "\\0" a); echo survived'], { ...UNCONFINED, resources });
+  assert.equal([ours.st.exitCode, ours.st.reason, ours.log], [theirs.st.exitCode, theirs.st.reason, theirs.log]);
+  assert.equal([ours.st.exitCode, ours.st.reason], [137, 'OOMKilled']);
+});
+
+test('seccomp RuntimeDefault: the same syscalls denied as containerd (unshare without CAP_SYS_ADMIN), Unconfined allows them', async () => {
+  const probe = ['sh', '-c', 'busybox grep Seccomp: /proc/self/status; busybox unshare -U true 2>/dev/null && echo unshare-ok || echo unshare-denied'];
+  const confined = { securityContext: { seccomp: { profileType: 'RuntimeDefault' }, namespaceOptions: { pid: 'CONTAINER' } } };
+  const [ours, theirs] = await both(probe, confined);
+  assert.equal(ours.log, theirs.log);
+  assert.equal(ours.log, ['stdout F Seccomp:\t2', 'stdout F unshare-denied']);
+  const [oursOpen, theirsOpen] = await both(probe);
+  assert.equal(oursOpen.log, theirsOpen.log);
+  assert.equal(oursOpen.log, ['stdout F Seccomp:\t0', 'stdout F unshare-ok']);
 });
 
 test('unknown IDs: the same gRPC codes as containerd for status, stop and remove', async () => {

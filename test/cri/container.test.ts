@@ -8,6 +8,7 @@ import { buildSif } from '../../src/sif/index.js';
 import { codeOf, deleteLink, podConfig, startTestCri, writeBridgeConflist, type TestCri } from '../helpers/cri.js';
 import { busyboxRootfs } from '../helpers/registry.js';
 import { collect, spdyRemoteCommand, spdyUpgrade } from '../helpers/spdy-client.js';
+import type { SpdyStream } from '../../src/cri/streaming/spdy/connection.js';
 
 let cri: TestCri;
 let net: { bridge: string; subnet: string; gateway: string };
@@ -22,7 +23,7 @@ test.before(async () => {
   net = writeBridgeConflist(cri);
   const rootfs = join(work, 'rootfs');
   busyboxRootfs(rootfs);
-  for (const app of ['hostname', 'cat', 'id', 'pwd', 'env', 'touch', 'trap', 'printf', 'ps', 'nc']) {
+  for (const app of ['hostname', 'cat', 'id', 'pwd', 'env', 'touch', 'trap', 'printf', 'ps', 'nc', 'tty', 'stty', 'grep', 'tr']) {
     try {
       (await import('node:fs')).symlinkSync('busybox', join(rootfs, 'bin', app));
     } catch {
@@ -125,8 +126,6 @@ test('pod files and mounts: hostname, resolv.conf, a read-only host folder', asy
   const id = await run({
     command: ['sh', '-c', 'hostname; cat /etc/resolv.conf; cat /data/f; touch /data/g 2>/dev/null && echo writable || echo read-only; grep -c eth0 /proc/net/dev'],
     mounts: [{ containerPath: '/data', hostPath: hostDir, readonly: true }],
-    // root: the runtime branch still creates /dev nodes 0644 (its umask), which a non-root shell cannot write
-    linux: { securityContext: { runAsUser: { value: 0 } } },
   });
   const st = await waitExited(id);
   assert.equal(logLines(st.logPath).map((l) => l.text), ['ctrpod', 'nameserver 10.96.0.10', 'from the host', 'read-only', '1']);
@@ -176,10 +175,81 @@ test('Exec through the streaming server: stdin, stdout, stderr and the exit stat
     assert.is(r.stdout, 'hello\n');
     assert.is(r.stderr, 'err\n');
     assert.match(r.error, /exit code 3/);
-    const tty = await codeOf(cri.client.runtime.Exec({ containerId: id, cmd: ['sh'], tty: true, stdout: true }));
-    assert.is(tty.code, S.UNIMPLEMENTED);
     const none = await codeOf(cri.client.runtime.Exec({ containerId: id, cmd: ['sh'] }));
     assert.is(none.code, S.INVALID_ARGUMENT);
+  } finally {
+    await cri.client.runtime.RemoveContainer({ containerId: id });
+  }
+});
+
+test('Exec with a terminal (-t): the process gets a pty in the container, sized and resized by the client, its exit code', async () => {
+  const id = await run({ command: ['sleep', '1000'] });
+  try {
+    const { url } = await cri.client.runtime.Exec({ containerId: id, cmd: ['sh', '-c', 'tty; stty size; read line; stty size; echo "got $line"; exit 5'], tty: true, stdin: true, stdout: true });
+    const r = await spdyRemoteCommand(url, {
+      tty: true,
+      resize: (s) => {
+        s.write(`${JSON.stringify({ Width: 100, Height: 30 })}\n`);
+        setTimeout(() => s.write(`${JSON.stringify({ Width: 123, Height: 45 })}\n`), 300);
+      },
+      stdin: (s) => setTimeout(() => s.write('go\n'), 600),
+    });
+    assert.match(r.stdout, /^\/dev\/pts\/\d+\r\n30 100\r\n/);
+    assert.match(r.stdout, /go\r\n45 123\r\ngot go\r\n$/);
+    assert.match(r.error, /exit code 5/);
+    const { url: eofUrl } = await cri.client.runtime.Exec({ containerId: id, cmd: ['cat'], tty: true, stdin: true, stdout: true });
+    const eof = await spdyRemoteCommand(eofUrl, { tty: true, stdin: 'typed\n' });
+    assert.match(eof.stdout, /typed\r\ntyped\r\n/);
+    assert.equal(JSON.parse(eof.error).status, 'Success');
+  } finally {
+    await cri.client.runtime.RemoveContainer({ containerId: id });
+  }
+});
+
+test('a tty container runs on a terminal of its own; its output goes to the CRI log as stdout', async () => {
+  const id = await run({ tty: true, command: ['sh', '-c', 'tty; test -t 0 && test -t 1 && test -t 2 && echo all-terminal; echo to-stderr >&2'] });
+  const st = await waitExited(id);
+  assert.is(st.exitCode, 0);
+  await new Promise((r) => setTimeout(r, 200));
+  const lines = logLines(st.logPath);
+  assert.ok(lines.every((l) => l.stream === 'stdout'), JSON.stringify(lines));
+  assert.equal(lines.map((l) => l.text.replace(/\r$/, '')), ['/dev/pts/0', 'all-terminal', 'to-stderr']);
+  await cri.client.runtime.RemoveContainer({ containerId: id });
+});
+
+test('Attach: stdin into the container (stdinOnce closes it when the client ends it), output from the container, until it exits', async () => {
+  const id = await run({ stdin: true, stdinOnce: true, command: ['sh', '-c', 'read x; echo "got $x"; cat; echo err >&2; echo stdin-closed'] });
+  const { url } = await cri.client.runtime.Attach({ containerId: id, stdin: true, stdout: true, stderr: true });
+  assert.match(url, /^http:\/\/127\.0\.0\.1:\d+\/attach\//);
+  const r = await spdyRemoteCommand(url, { stdin: (s) => setTimeout(() => s.end('hi\nmore\n'), 200), stdout: true, stderr: true });
+  assert.is(r.stdout, 'got hi\nmore\nstin-closed\n'.replace('stin', 'stdin'));
+  assert.is(r.stderr, 'err\n');
+  assert.is((await waitExited(id)).exitCode, 0);
+  const noStdin = await run({ command: ['sleep', '1000'] });
+  const e = await codeOf(cri.client.runtime.Attach({ containerId: noStdin, stdin: true, stdout: true }));
+  assert.is(e.code, S.FAILED_PRECONDITION);
+  assert.match(e.details, /created without stdin/);
+  for (const c of [id, noStdin]) await cri.client.runtime.RemoveContainer({ containerId: c });
+});
+
+test('Attach to a tty container: its terminal echoes and answers; stdin stays open without stdinOnce', async () => {
+  const id = await run({ tty: true, stdin: true, command: ['sh', '-c', 'read x; echo "got $x"; read y; echo "then $y"'] });
+  try {
+    const size = (s: SpdyStream) => s.write(`${JSON.stringify({ Width: 80, Height: 24 })}\n`);
+    const first = await spdyRemoteCommand((await cri.client.runtime.Attach({ containerId: id, tty: true, stdin: true, stdout: true })).url, {
+      tty: true,
+      resize: size,
+      stdin: (s, conn) => {
+        setTimeout(() => s.end('one\n'), 200);
+        setTimeout(() => conn.socket.destroy(), 1000);
+      },
+    });
+    // The log keeps lines, not the terminal's carriage returns: attach replays what the log records.
+    assert.match(first.stdout, /one\ngot one\n/, JSON.stringify(first.stdout));
+    assert.is((await cri.client.runtime.ContainerStatus({ containerId: id })).status.state, 'CONTAINER_RUNNING', 'the end of one client\'s input is not the container\'s');
+    const second = await spdyRemoteCommand((await cri.client.runtime.Attach({ containerId: id, tty: true, stdin: true, stdout: true })).url, { tty: true, resize: size, stdin: (s) => setTimeout(() => s.end('two\n'), 200) });
+    assert.match(second.stdout, /two\nthen two\n/, JSON.stringify(second.stdout));
+    assert.is((await waitExited(id)).exitCode, 0);
   } finally {
     await cri.client.runtime.RemoveContainer({ containerId: id });
   }
@@ -266,6 +336,20 @@ test('containers outlive a restart of the CRI server, their logs continue, Reope
   await cri.client.runtime.RemoveContainer({ containerId: id });
 });
 
+test('a tty container with stdin outlives a restart of the server: attach still reaches its terminal and resizes it', async () => {
+  const id = await run({ tty: true, stdin: true, command: ['sh', '-c', 'read x; stty size; echo "after restart $x"'] });
+  try {
+    await new Promise((r) => setTimeout(r, 200));
+    await cri.restart();
+    const { url } = await cri.client.runtime.Attach({ containerId: id, tty: true, stdin: true, stdout: true });
+    const r = await spdyRemoteCommand(url, { tty: true, resize: (s) => s.write(`${JSON.stringify({ Width: 77, Height: 19 })}\n`), stdin: (s) => setTimeout(() => s.end('yes\n'), 200) });
+    assert.match(r.stdout, /19 77\nafter restart yes\n/, JSON.stringify(r.stdout));
+    assert.is((await waitExited(id)).exitCode, 0);
+  } finally {
+    await cri.client.runtime.RemoveContainer({ containerId: id });
+  }
+});
+
 test('bad container requests: clear errors, nothing left', async () => {
   const cases: [Record<string, unknown>, number, RegExp][] = [
     [{ podSandboxId: sandboxId }, S.INVALID_ARGUMENT, /^config is missing/],
@@ -274,7 +358,8 @@ test('bad container requests: clear errors, nothing left', async () => {
     [{ podSandboxId: sandboxId, config: ctr({ mounts: [{ containerPath: '/x', hostPath: '/nonexistent/dir' }] }) }, S.INVALID_ARGUMENT, /host_path \/nonexistent\/dir does not exist/],
     [{ podSandboxId: sandboxId, config: ctr({ logPath: '../escape.log' }) }, S.INVALID_ARGUMENT, /log_path/],
     [{ podSandboxId: sandboxId, config: ctr({ linux: { securityContext: { capabilities: { addCapabilities: ['NOT_A_CAP'] } } } }) }, S.INVALID_ARGUMENT, /NOT_A_CAP is not a capability/],
-    [{ podSandboxId: sandboxId, config: ctr({ linux: { securityContext: { seccomp: { profileType: 'RuntimeDefault' } } } }) }, S.UNIMPLEMENTED, /not supported yet: seccomp/],
+    [{ podSandboxId: sandboxId, config: ctr({ linux: { securityContext: { seccomp: { profileType: 'Localhost', localhostRef: '/nonexistent/profile.json' } } } }) }, S.INVALID_ARGUMENT, /localhost_ref \/nonexistent\/profile.json cannot be read/],
+    [{ podSandboxId: sandboxId, config: ctr({ linux: { securityContext: { seccomp: { profileType: 'Localhost', localhostRef: 'relative.json' } } } }) }, S.INVALID_ARGUMENT, /must be an absolute path/],
   ];
   for (const [req, code, msg] of cases) {
     const e = await codeOf(cri.client.runtime.CreateContainer(req));
@@ -283,6 +368,31 @@ test('bad container requests: clear errors, nothing left', async () => {
   }
   assert.equal((await cri.client.runtime.ListContainers({})).containers, []);
   assert.ok(!existsSync(join(cri.config.runDir, 'containers')) || (await import('node:fs')).readdirSync(join(cri.config.runDir, 'containers')).length === 0);
+});
+
+test('a pod-wide PID namespace (shareProcessNamespace): containers see each other, PID 1 is the pod init, gone with the pod', async () => {
+  const podPid = { securityContext: { namespaceOptions: { pid: 'POD' } } };
+  const { podSandboxId } = await cri.client.runtime.RunPodSandbox({ config: podConfig('pidpod', { logDirectory: logDir, linux: podPid }) });
+  const create = async (name: string, command: string[]) => {
+    const { containerId } = await cri.client.runtime.CreateContainer({ podSandboxId, config: { metadata: { name, attempt: 0 }, image: { image }, command, logPath: `${name}.log`, linux: podPid }, sandboxConfig: {} });
+    await cri.client.runtime.StartContainer({ containerId });
+    return containerId;
+  };
+  try {
+    await create('sleeper', ['sleep', '1000']);
+    const looker = await create('looker', ['sh', '-c', 'cat /proc/1/cmdline | tr "\\0" " "; echo; ps -o comm | grep -c sleep']);
+    const st = await waitExited(looker);
+    const lines = logLines(st.logPath).map((l) => l.text);
+    assert.match(lines[0], /sifkube-helper pod-init $/);
+    assert.is(lines[1], '1');
+    const other = await codeOf(cri.client.runtime.CreateContainer({ podSandboxId: sandboxId, config: ctr({ linux: podPid }), sandboxConfig: {} }));
+    assert.is(other.code, S.INVALID_ARGUMENT);
+    assert.match(other.details, /has no pod PID namespace/);
+  } finally {
+    // The pod init goes with the pod (a pod-init left running fails this file's leak check).
+    await cri.client.runtime.StopPodSandbox({ podSandboxId });
+    await cri.client.runtime.RemovePodSandbox({ podSandboxId });
+  }
 });
 
 test('RemovePodSandbox stops and removes its containers', async () => {

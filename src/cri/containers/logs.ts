@@ -9,9 +9,10 @@ import { helperPath } from '../../runtime/index.js';
  * the container's stdout and stderr and outlives the CRI server. Returns its pid and the writing
  * ends to give the container.
  */
-export function startLogWriter(path: string): { pid: number; stdout: Socket; stderr: Socket } {
+export function startLogWriter(path: string, holdFd?: number): { pid: number; stdout: Socket; stderr: Socket } {
   mkdirSync(dirname(path), { recursive: true });
-  const child = spawn(helperPath(), ['crilog', path], { stdio: ['ignore', 'ignore', 'ignore', 'pipe', 'pipe'], detached: true });
+  // holdFd (the container's stdin holder) is only inherited: it stays open as long as the writer lives.
+  const child = spawn(helperPath(), ['crilog', path], { stdio: ['ignore', 'ignore', 'ignore', 'pipe', 'pipe', ...(holdFd === undefined ? [] : [holdFd])], detached: true });
   child.unref();
   return { pid: child.pid!, stdout: child.stdio[3] as Socket, stderr: child.stdio[4] as Socket };
 }

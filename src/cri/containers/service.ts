@@ -1,15 +1,19 @@
 import { randomBytes } from 'node:crypto';
 import { EventEmitter } from 'node:events';
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, createWriteStream, mkdirSync, readFileSync, rmdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { isAbsolute, join } from 'node:path';
 import {
+  CgroupManager,
   containerState,
   createContainer,
   deleteContainer,
   execInContainer,
   killContainer,
   parseSignal,
+  receiveConsole,
   startContainer,
+  updateContainer,
   ContainerNotFoundError,
   InvalidStatusError,
   type ContainerState,
@@ -20,12 +24,14 @@ import { AlreadyExistsError, CriOperationError, CriRequestError, FailedPrecondit
 import type { ImageService } from '../images/service.js';
 import type { ImageRecord } from '../images/store.js';
 import type { Logger } from '../log.js';
+import type { SessionIO } from '../streaming/index.js';
 import { RecordStore } from '../services/records.js';
 import type { Sandbox, SandboxService } from '../services/sandboxes.js';
 import { nowNanos } from '../validate.js';
+import { followLog, makeResizeFifo, makeStdinFifo } from './attach.js';
 import { reopenLog, startLogWriter } from './logs.js';
 import { mountImage, mountRootfs, unmountImage, unmountRootfs } from './rootfs.js';
-import { buildSpec, type ContainerConfig } from './spec.js';
+import { buildSpec, resources, type ContainerConfig, type Resources } from './spec.js';
 import { cgroupStats } from './stats.js';
 import { resolveUser } from './users.js';
 
@@ -57,8 +63,21 @@ export interface ContainerRecord {
 export type ContainerEventType = 'CONTAINER_CREATED_EVENT' | 'CONTAINER_STARTED_EVENT' | 'CONTAINER_STOPPED_EVENT' | 'CONTAINER_DELETED_EVENT';
 
 const STOP_POLL_MS = 50;
+/** Where containers of a pod without a cgroup parent go: the CRI's own, removed when it empties. */
+const DEFAULT_CGROUP_PARENT = '/sifkube-cri';
 /** How long an exit status may lag behind the end of the init (the monitor writes it). */
 const EXIT_GRACE_MS = 2000;
+
+/** A cgroup the CRI made for itself goes with its last container (a busy or absent one stays as it is). */
+function removeIfEmpty(cgroupsPath: string): void {
+  for (const dir of new CgroupManager(cgroupsPath).dirs()) {
+    try {
+      rmdirSync(dir);
+    } catch {
+      // still in use by another container, or never created in this hierarchy
+    }
+  }
+}
 
 /** Exit codes above 128 are signals: 137 is SIGKILL. */
 function reasonFor(code: number, oomKilled: boolean): string {
@@ -79,6 +98,9 @@ export class ContainerService {
   private readonly watcher: NodeJS.Timeout;
   private readonly locks = new Map<string, Promise<unknown>>();
   private readonly exitPendingSince = new Map<string, number>();
+  /** Holders of stdinOnce containers' stdin, closed when the first attach ends. */
+  private readonly stdinHolders = new Map<string, number>();
+  private readonly attachedOnce = new Set<string>();
 
   constructor(
     private readonly config: CriConfig,
@@ -206,7 +228,7 @@ export class ContainerService {
     const id = randomBytes(32).toString('hex');
     const dir = join(this.config.runDir, 'containers', id);
     const logPath = cfg.logPath && sandbox.config.logDirectory ? join(sandbox.config.logDirectory, cfg.logPath) : '';
-    const parent = sandbox.config.linux?.cgroupParent || '/sifkube-cri';
+    const parent = sandbox.config.linux?.cgroupParent || DEFAULT_CGROUP_PARENT;
     const rec: ContainerRecord = { id, sandboxId: sandbox.id, imageId: img.id, config: cfg, createdAt: nowNanos(), logPath, dir, cgroupsPath: `${parent}/${id}`, uid: 0, gid: 0, additionalGids: [] };
     return this.withLock(id, async () => {
       mkdirSync(join(dir, 'bundle'), { recursive: true });
@@ -241,18 +263,33 @@ export class ContainerService {
           seccompDefault: this.config.seccompDefault,
         });
         writeFileSync(join(dir, 'bundle', 'config.json'), JSON.stringify(spec));
-        let stdio: ['ignore', 'ignore' | import('node:net').Socket, 'ignore' | import('node:net').Socket] = ['ignore', 'ignore', 'ignore'];
+        const fifo = cfg.stdin ? makeStdinFifo(join(dir, 'stdin')) : undefined;
+        // Without stdinOnce the log writer (which outlives this server) holds the stdin open for good.
+        const holdInWriter = fifo && !cfg.stdinOnce && logPath ? fifo.holder : undefined;
+        let stdio: ['ignore' | number, 'ignore' | import('node:net').Socket, 'ignore' | import('node:net').Socket] = [fifo && !cfg.tty ? fifo.reader : 'ignore', 'ignore', 'ignore'];
         let writer: ReturnType<typeof startLogWriter> | undefined;
         if (logPath) {
-          writer = startLogWriter(logPath);
+          writer = startLogWriter(logPath, holdInWriter);
           rec.logPid = writer.pid;
-          stdio = ['ignore', writer.stdout, writer.stderr];
+          stdio = [stdio[0], writer.stdout, writer.stderr];
         }
+        if (fifo && holdInWriter === undefined) this.stdinHolders.set(id, fifo.holder);
+        else if (fifo) closeSync(fifo.holder);
+        // A tty container's init gets a terminal; its screen goes to the CRI log as stdout, relayed by a
+        // console-relay that, like the log writer, outlives this server.
+        const resizeFd = cfg.tty ? makeResizeFifo(join(dir, 'resize')) : undefined;
+        const relay = cfg.tty
+          ? await receiveConsole(join(tmpdir(), `sk-tty-${randomBytes(6).toString('hex')}.sock`), undefined, { output: stdio[1], input: fifo ? fifo.reader : false, resizeFd, detached: true }).finally(() => resizeFd !== undefined && closeSync(resizeFd))
+          : undefined;
         try {
-          await createContainer(id, { root: this.runtimeRoot, bundle: join(dir, 'bundle'), stdio });
+          await createContainer(id, { root: this.runtimeRoot, bundle: join(dir, 'bundle'), stdio, consoleSocket: relay?.socket });
+        } catch (err) {
+          relay?.close();
+          throw err;
         } finally {
           writer?.stdout.destroy();
           writer?.stderr.destroy();
+          if (fifo) closeSync(fifo.reader);
         }
         this.save(rec);
       } catch (err) {
@@ -357,7 +394,9 @@ export class ContainerService {
     } catch (err) {
       if (!(err instanceof ContainerNotFoundError)) throw err;
     }
+    this.releaseStdin(c.id);
     await unmountRootfs(c.dir);
+    if (c.cgroupsPath === `${DEFAULT_CGROUP_PARENT}/${c.id}`) removeIfEmpty(DEFAULT_CGROUP_PARENT);
     rmSync(c.dir, { recursive: true, force: true });
     this.containers.delete(c.id);
     this.records.remove(c.id);
@@ -374,17 +413,35 @@ export class ContainerService {
     for (const c of this.list().filter((c) => c.sandboxId === s.id)) await this.remove(c.id);
   }
 
+  /** UpdateContainerResources: new cgroup limits for a live container (oom_score_adj is set only at create, as containerd). */
+  async updateResources(idOrPrefix: string, r: Resources | null): Promise<void> {
+    const c = this.get(idOrPrefix);
+    if (!r) throw new InvalidArgumentError('linux is missing: give the new linux resources');
+    await this.withLock(c.id, async () => {
+      const state = this.state(c);
+      if (state !== 'CONTAINER_CREATED' && state !== 'CONTAINER_RUNNING') throw new FailedPreconditionError(`container ${c.id.slice(0, 12)} is ${state.replace('CONTAINER_', '').toLowerCase()}: only a created or running container can be updated`);
+      try {
+        await updateContainer(c.id, resources(r) ?? {}, { root: this.runtimeRoot });
+      } catch (err) {
+        throw new CriOperationError(`cannot update the resources of container ${c.id.slice(0, 12)}: ${(err as Error).message}`);
+      }
+      c.config = { ...c.config, linux: { securityContext: c.config.linux?.securityContext ?? null, resources: r } };
+      this.save(c);
+    });
+  }
+
   reopenLog(idOrPrefix: string): void {
     const c = this.get(idOrPrefix);
     if (this.state(c) !== 'CONTAINER_RUNNING') throw new FailedPreconditionError(`container ${c.id.slice(0, 12)} is not running: its log cannot be reopened`);
     if (!c.logPid || !reopenLog(c.logPid)) throw new FailedPreconditionError(`container ${c.id.slice(0, 12)} has no log writer (no log_path was given)`);
   }
 
-  /** Runs a command in the container wired to a streaming session (kubectl exec, without a terminal). */
-  async execStreams(idOrPrefix: string, cmd: string[], io: { stdin?: NodeJS.ReadableStream; stdout?: NodeJS.WritableStream; stderr?: NodeJS.WritableStream; signal: AbortSignal }): Promise<number> {
+  /** Runs a command in the container wired to a streaming session (kubectl exec). */
+  async execStreams(idOrPrefix: string, cmd: string[], io: SessionIO): Promise<number> {
     const c = this.get(idOrPrefix);
     if (this.state(c) !== 'CONTAINER_RUNNING') throw new FailedPreconditionError(`container ${c.id.slice(0, 12)} is not running: exec needs a running container`);
     const spec = JSON.parse(readFileSync(join(c.dir, 'bundle', 'config.json'), 'utf8')) as { process: Record<string, unknown> };
+    if (io.tty) return this.execTerminal(c, { ...spec.process, args: cmd }, io);
     const ex = await execInContainer(c.id, { root: this.runtimeRoot, process: { ...spec.process, args: cmd, terminal: false } as never, stdio: [io.stdin ? 'pipe' : 'ignore', 'pipe', 'pipe'] });
     if (io.stdin && ex.monitor.stdin) {
       ex.monitor.stdin.on('error', () => undefined);
@@ -405,6 +462,83 @@ export class ContainerService {
     await closed;
     io.signal.removeEventListener('abort', kill);
     return code;
+  }
+
+  private releaseStdin(id: string): void {
+    const fd = this.stdinHolders.get(id);
+    this.stdinHolders.delete(id);
+    if (fd !== undefined) closeSync(fd);
+  }
+
+  /**
+   * Attach: the container's output as its log records it from now on (so it works across restarts of
+   * this server), and the client's input into its stdin. Ends when the container exits or the client leaves.
+   */
+  async attach(idOrPrefix: string, io: SessionIO): Promise<void> {
+    const c = this.get(idOrPrefix);
+    if (this.state(c) !== 'CONTAINER_RUNNING') throw new FailedPreconditionError(`container ${c.id.slice(0, 12)} is not running: attach needs a running container`);
+    if (!c.logPath) throw new FailedPreconditionError(`container ${c.id.slice(0, 12)} has no log_path: attach follows the container's log`);
+    if (io.stdin && !c.config.stdin) throw new FailedPreconditionError(`container ${c.id.slice(0, 12)} was created without stdin: attach without stdin (-i), or create it with stdin`);
+    const first = !this.attachedOnce.has(c.id);
+    this.attachedOnce.add(c.id);
+    const input = io.stdin ? createWriteStream(join(c.dir, 'stdin'), { flags: 'w' }) : undefined;
+    input?.on('error', () => undefined);
+    if (io.stdin && input) {
+      io.stdin.pipe(input);
+      if (first && c.config.stdinOnce) io.stdin.once('end', () => input.once('close', () => this.releaseStdin(c.id)));
+    }
+    // A tty container's terminal takes the attached client's size.
+    const sizes = c.config.tty && io.resize ? createWriteStream(join(c.dir, 'resize'), { flags: 'w' }) : undefined;
+    sizes?.on('error', () => undefined);
+    const resize = (sz: { width: number; height: number }) => sizes?.write(`${sz.width} ${sz.height}\n`);
+    if (io.size) resize(io.size);
+    io.resize?.on('size', resize);
+    const exited = () => io.signal.aborted || this.state(c) !== 'CONTAINER_RUNNING';
+    try {
+      await followLog(c.logPath, (chunk) => (chunk.stream === 'stderr' && io.stderr ? io.stderr : io.stdout)?.write(chunk.data), exited);
+    } finally {
+      io.resize?.off('size', resize);
+      sizes?.end();
+      input?.end();
+      // stdinOnce: the first attached client's input was the container's whole input.
+      if (first && c.config.stdinOnce) this.releaseStdin(c.id);
+    }
+  }
+
+  /** exec -t: the process gets a terminal of its own (the runtime's console socket), relayed to the session. */
+  private async execTerminal(c: ContainerRecord, proc: Record<string, unknown>, io: SessionIO): Promise<number> {
+    const size = io.size ?? { width: 0, height: 0 };
+    // A socket path must fit sun_path (108 bytes): the container folder is too deep for it.
+    const relay = await receiveConsole(join(tmpdir(), `sk-tty-${randomBytes(6).toString('hex')}.sock`), size);
+    let ex;
+    try {
+      ex = await execInContainer(c.id, { root: this.runtimeRoot, process: { ...proc, terminal: true, consoleSize: { width: size.width, height: size.height } } as never, consoleSocket: relay.socket, stdio: ['ignore', 'ignore', 'ignore'] });
+    } catch (err) {
+      relay.close();
+      throw err;
+    }
+    relay.output!.on('data', (d: Buffer) => io.stdout?.write(d));
+    io.stdin?.pipe(relay.input!);
+    const resize = (s: { width: number; height: number }) => relay.resize(s.width, s.height);
+    io.resize?.on('size', resize);
+    const kill = () => {
+      try {
+        process.kill(ex.pid, 'SIGKILL');
+      } catch {
+        // already gone
+      }
+    };
+    io.signal.addEventListener('abort', kill, { once: true });
+    try {
+      const code = await ex.exited;
+      await relay.closed;
+      return code;
+    } finally {
+      io.signal.removeEventListener('abort', kill);
+      io.resize?.off('size', resize);
+      io.stdin?.unpipe(relay.input!);
+      relay.close();
+    }
   }
 
   /** Runs a command in the container and collects its output (each stream capped at 16 MiB). */

@@ -4,6 +4,8 @@ import type { Spec } from '../../runtime/index.js';
 import { InvalidArgumentError, UnimplementedError } from '../errors.js';
 import type { OciImageConfig } from '../images/store.js';
 import type { Sandbox } from '../services/sandboxes.js';
+import { podPidNamespace } from '../services/pod-pidns.js';
+import { seccompFor } from './seccomp.js';
 import type { ResolvedUser } from './users.js';
 
 /** The CRI ContainerConfig fields the spec is built from, as decoded. */
@@ -20,6 +22,7 @@ export interface ContainerConfig {
   annotations: Record<string, string>;
   logPath: string;
   stdin: boolean;
+  stdinOnce: boolean;
   tty: boolean;
   linux: {
     resources: Resources | null;
@@ -28,7 +31,7 @@ export interface ContainerConfig {
   stopSignal: string;
 }
 
-interface Resources {
+export interface Resources {
   cpuPeriod: string;
   cpuQuota: string;
   cpuShares: string;
@@ -154,7 +157,8 @@ function hostDevices(): ContainerConfig['devices'] {
   return out;
 }
 
-function resources(r: Resources | null | undefined): Record<string, unknown> | undefined {
+/** CRI LinuxContainerResources as runtime-spec linux.resources (undefined: nothing to set). */
+export function resources(r: Resources | null | undefined): Record<string, unknown> | undefined {
   if (!r) return undefined;
   const n = (v: string) => Number(v || 0);
   const out: Record<string, unknown> = {};
@@ -187,14 +191,6 @@ export interface SpecInput {
   seccompDefault: 'runtime-default' | 'unconfined';
 }
 
-function seccomp(sc: SecurityContext | null, dflt: 'runtime-default' | 'unconfined'): void {
-  if (sc?.privileged) return;
-  const profile = sc?.seccomp?.profileType ?? (sc?.seccompProfilePath ? sc.seccompProfilePath : undefined);
-  const kind = profile === 'Unconfined' || profile === 'unconfined' ? 'unconfined' : profile === undefined ? dflt : 'confined';
-  // The runtime has no seccomp loader yet: a profile the pod asks for must not be silently dropped.
-  if (kind !== 'unconfined') throw new UnimplementedError(`not supported yet: seccomp profile ${profile ?? 'RuntimeDefault (the configured default)'}: sifkube's runtime cannot load seccomp filters yet; use seccompProfile Unconfined`);
-}
-
 /** The OCI runtime spec of a container: the CRI request merged with the image and the sandbox. */
 export function buildSpec(inp: SpecInput): Spec {
   const { cfg, sandbox, image, user } = inp;
@@ -203,10 +199,9 @@ export function buildSpec(inp: SpecInput): Spec {
   if (privileged && !sandbox.config.linux?.securityContext?.privileged) {
     throw new InvalidArgumentError('config.linux.security_context.privileged is set but the sandbox is not privileged: set linux.security_context.privileged on the pod sandbox too');
   }
-  if (cfg.tty) throw new UnimplementedError('not supported yet: tty containers (they need the streaming server for attach)');
-  seccomp(sc, inp.seccompDefault);
   const ns = sc?.namespaceOptions;
   const { caps, ambient } = capabilities(sc);
+  const filter = seccompFor(sc, inp.seccompDefault, caps);
   // The standard devices every container has (the runtime spec's list), then the requested ones.
   const devices = [...(privileged ? hostDevices() : DEFAULT_DEVICES), ...cfg.devices].map(deviceEntry);
   const oomAdj = Number(cfg.linux?.resources?.oomScoreAdj || 0);
@@ -216,8 +211,10 @@ export function buildSpec(inp: SpecInput): Spec {
   if (sandbox.netnsPath) namespaces.push({ type: 'network', path: sandbox.netnsPath });
   if (sandbox.utsnsPath) namespaces.push({ type: 'uts', path: sandbox.utsnsPath });
   if (sandbox.ipcnsPath) namespaces.push({ type: 'ipc', path: sandbox.ipcnsPath });
-  if (ns?.pid === 'POD') throw new UnimplementedError('not supported yet: a pod-wide PID namespace (shareProcessNamespace: true)');
-  if (ns?.pid === 'TARGET') namespaces.push({ type: 'pid', path: `/proc/${inp.targetPid}/ns/pid` });
+  if (ns?.pid === 'POD') {
+    if (!sandbox.podInit) throw new InvalidArgumentError(`config.linux.security_context.namespace_options.pid is POD but pod sandbox ${sandbox.id.slice(0, 12)} has no pod PID namespace: set namespace_options.pid POD on the sandbox too`);
+    namespaces.push({ type: 'pid', path: podPidNamespace(sandbox.podInit) });
+  } else if (ns?.pid === 'TARGET') namespaces.push({ type: 'pid', path: `/proc/${inp.targetPid}/ns/pid` });
   else if (ns?.pid !== 'NODE') namespaces.push({ type: 'pid' });
 
   const userMounts = cfg.mounts.map((m, i) => {
@@ -248,7 +245,7 @@ export function buildSpec(inp: SpecInput): Spec {
   const spec = {
     ociVersion: '1.0.2',
     process: {
-      terminal: false,
+      terminal: cfg.tty,
       user: { uid: user.uid, gid: user.gid, ...(user.additionalGids.length ? { additionalGids: user.additionalGids } : {}) },
       args: processArgs(cfg, image),
       env: environment(cfg, image),
@@ -272,6 +269,7 @@ export function buildSpec(inp: SpecInput): Spec {
       ...(res || devices.length ? { resources: { ...(res ?? {}), ...(devices.length ? { devices: devices.map((d) => d.rule) } : {}) } } : {}),
       ...(res ? { cgroupsPath: inp.cgroupsPath } : {}),
       ...(Object.keys(sysctl).length ? { sysctl } : {}),
+      ...(filter ? { seccomp: filter } : {}),
       maskedPaths: privileged ? [] : sc?.maskedPaths.length ? sc.maskedPaths : ['/proc/acpi', '/proc/kcore', '/proc/keys', '/proc/latency_stats', '/proc/timer_list', '/proc/timer_stats', '/proc/sched_debug', '/proc/scsi', '/sys/firmware'],
       readonlyPaths: privileged ? [] : sc?.readonlyPaths.length ? sc.readonlyPaths : ['/proc/asound', '/proc/bus', '/proc/fs', '/proc/irq', '/proc/sys', '/proc/sysrq-trigger'],
     },

@@ -12,12 +12,11 @@ export class CriStreamingBackend implements StreamingBackend {
   ) {}
 
   exec(containerId: string, cmd: string[], io: SessionIO): Promise<number> {
-    if (io.tty) return Promise.reject(new Error('not supported yet: exec with a terminal (-t) in a sifkube container: run it without -t'));
     return this.containers.execStreams(containerId, cmd, io);
   }
 
-  attach(containerId: string): Promise<void> {
-    return Promise.reject(new Error(`not supported yet: attach to ${containerId}: a container's output goes to its CRI log (kubectl logs -f)`));
+  attach(containerId: string, io: SessionIO): Promise<void> {
+    return this.containers.attach(containerId, io);
   }
 
   /** Port-forward reaches 127.0.0.1:PORT inside the pod's network namespace (host-network pods: none of their own). */

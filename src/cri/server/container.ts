@@ -1,7 +1,7 @@
-import { FailedPreconditionError, InvalidArgumentError, UnimplementedError } from '../errors.js';
+import { FailedPreconditionError, InvalidArgumentError } from '../errors.js';
 import { StreamingRequestError, type StreamingServer } from '../streaming/index.js';
 import type { CriServices } from '../services/index.js';
-import type { ContainerConfig } from '../containers/spec.js';
+import type { ContainerConfig, Resources } from '../containers/spec.js';
 import type { ContainerRecord } from '../containers/service.js';
 import { matchesLabels, nonNegative, requireMessage, requireString } from '../validate.js';
 import { containerStatus, containerSummary } from './container-view.js';
@@ -87,9 +87,9 @@ export function containerMethods(svc: CriServices, streaming: StreamingServer): 
         const info: Record<string, string> = req.verbose ? { info: JSON.stringify({ dir: c.dir, logPid: c.logPid, cgroupsPath: c.cgroupsPath }) } : {};
         return { status: containerStatus(svc, c), info };
       },
-      UpdateContainerResources: (req: { containerId: string }) => {
-        svc.containers.get(requireString(req.containerId, 'container_id'));
-        throw new UnimplementedError('not supported yet: UpdateContainerResources (sifkube\'s runtime has no cgroup update yet)');
+      UpdateContainerResources: async (req: { containerId: string; linux: Resources | null }) => {
+        await svc.containers.updateResources(requireString(req.containerId, 'container_id'), req.linux);
+        return {};
       },
       ReopenContainerLog: (req: { containerId: string }) => {
         svc.containers.reopenLog(requireString(req.containerId, 'container_id'));
@@ -101,12 +101,13 @@ export function containerMethods(svc: CriServices, streaming: StreamingServer): 
       },
       Exec: (req: { containerId: string; cmd: string[]; tty: boolean; stdin: boolean; stdout: boolean; stderr: boolean }) => {
         const containerId = running(req.containerId);
-        if (req.tty) throw new UnimplementedError('not supported yet: Exec with a terminal (tty): run it without -t');
         return url(() => streaming.getExecUrl({ ...req, containerId }));
       },
-      Attach: (req: { containerId: string }) => {
-        running(req.containerId);
-        throw new UnimplementedError('not supported yet: Attach: a container\'s output goes to its CRI log (kubectl logs -f)');
+      Attach: (req: { containerId: string; stdin: boolean; tty: boolean; stdout: boolean; stderr: boolean }) => {
+        const containerId = running(req.containerId);
+        const c = svc.containers.get(containerId);
+        if (req.stdin && !c.config.stdin) throw new FailedPreconditionError(`container ${c.id.slice(0, 12)} was created without stdin: attach without stdin`);
+        return url(() => streaming.getAttachUrl({ ...req, containerId }));
       },
       PortForward: (req: { podSandboxId: string; port: number[] }) => {
         const s = svc.sandboxes.get(requireString(req.podSandboxId, 'pod_sandbox_id'));

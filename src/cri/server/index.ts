@@ -15,6 +15,7 @@ import { runtimeMethods } from './runtime.js';
 import { sandboxMethods } from './sandbox.js';
 import { statsMethods } from './stats.js';
 import { statusMethods } from './status.js';
+import { setLogSink } from '../../runtime/index.js';
 
 export interface RunningCriServer {
   socket: string;
@@ -31,6 +32,9 @@ export async function startCriServer(config: CriConfig, socket: string, log: Log
   }
   mkdirSync(dirname(socket), { recursive: true });
   for (const dir of [config.stateDir, config.runDir, config.imageDir]) mkdirSync(dir, { recursive: true });
+  // The runtime runs in this process: its warnings (a clamped oom_score_adj, a seccomp syscall this
+  // architecture lacks) belong in the server's log, not on its stderr.
+  setLogSink((level, message) => (level === 'warning' ? log.warn : level === 'error' ? log.error : log.debug)(`runtime: ${message}`));
   const services = createServices(config, log);
   await services.sandboxes.checkRecovered();
   const streaming = new StreamingServer(new CriStreamingBackend(services.containers, services.sandboxes), { address: config.streaming.address });

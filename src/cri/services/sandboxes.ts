@@ -11,6 +11,7 @@ import { cniAdd, cniCheck, cniDel, findNetwork, loopbackNetwork, resultIps, type
 import { IpForwardGuard } from './ip-forward.js';
 import { createPodNamespaces, inNetns, removeNamespace } from './netns.js';
 import { writePodFiles } from './pod-files.js';
+import { startPodInit, stopPodInit, type PodInit } from './pod-pidns.js';
 import { RecordStore } from './records.js';
 
 export type SandboxState = 'SANDBOX_READY' | 'SANDBOX_NOTREADY';
@@ -34,6 +35,8 @@ export interface Sandbox {
   ips: string[];
   /** hostname, hosts, resolv.conf for the containers. */
   dir: string;
+  /** The init of the pod-wide PID namespace (namespace_options.pid POD), while the pod runs. */
+  podInit?: PodInit;
 }
 
 const NAME_RE = /^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/;
@@ -165,6 +168,10 @@ export class SandboxService {
     s.ipcnsPath = hostIpc ? undefined : ns('ipc');
     this.save(s);
     await createPodNamespaces({ net: s.netnsPath, ipc: s.ipcnsPath, uts: s.utsnsPath }, hostname);
+    if (s.config.linux?.securityContext?.namespaceOptions?.pid === 'POD') {
+      s.podInit = await startPodInit();
+      this.save(s);
+    }
     if (network?.network) {
       await cniAdd(this.config.cni.binDir, loopbackNetwork(), { ...this.attachment(s), ifName: 'lo', portMappings: [] });
       this.ipForward.remember();
@@ -210,6 +217,11 @@ export class SandboxService {
    * a failed RunPodSandbox (`bestEffort`) a failing DEL is logged and the namespace still goes.
    */
   private async tearDown(s: Sandbox, bestEffort = false): Promise<void> {
+    if (s.podInit) {
+      await stopPodInit(s.podInit);
+      s.podInit = undefined;
+      this.save(s);
+    }
     if (s.network && s.netnsPath) {
       try {
         await cniDel(this.config.cni.binDir, s.network, this.attachment(s), s.cniResult);
