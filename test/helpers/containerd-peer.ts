@@ -1,12 +1,11 @@
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmdirSync, rmSync, symlinkSync, copyFileSync, writeFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
 import grpc from '@grpc/grpc-js';
 import protoLoader from '@grpc/proto-loader';
+import { PROTO_PATH } from '../../src/cri/proto.js';
 
-const PROTO = fileURLToPath(new URL('../../../bench/streaming/cri-subset.proto', import.meta.url));
 const IMAGE = 'docker.io/library/sifkube-stream-peer:latest';
 
 type Call = (req: object) => Promise<Record<string, string>>;
@@ -41,7 +40,7 @@ export class ContainerdPeer {
     for (let i = 0; i < 200 && !existsSync(join(d, 'c.sock')); i++) await new Promise((r) => setTimeout(r, 50));
     await new Promise((r) => setTimeout(r, 300));
     execFileSync('ctr', ['-a', join(d, 'c.sock'), '-n', 'k8s.io', 'images', 'import', '--base-name', IMAGE.split(':')[0], join(d, 'image.tar')], { stdio: 'ignore' });
-    const def = protoLoader.loadSync(PROTO, { keepCase: false, defaults: true });
+    const def = protoLoader.loadSync(PROTO_PATH, { keepCase: false, defaults: true });
     const pkg = grpc.loadPackageDefinition(def) as unknown as { runtime: { v1: { RuntimeService: new (addr: string, creds: grpc.ChannelCredentials) => grpc.Client } } };
     const client = new pkg.runtime.v1.RuntimeService(`unix://${d}/c.sock`, grpc.credentials.createInsecure()) as unknown as Record<string, (req: object, cb: (err: Error | null, res: Record<string, string>) => void) => void>;
     for (const m of ['runPodSandbox', 'stopPodSandbox', 'removePodSandbox', 'createContainer', 'startContainer', 'exec', 'portForward', 'attach']) {
