@@ -21,24 +21,6 @@
 
 #include "helper.h"
 
-static void set_size(int fd, unsigned short cols, unsigned short rows) {
-  struct winsize ws = {0};
-  ws.ws_col = cols;
-  ws.ws_row = rows;
-  if (cols && rows) ioctl(fd, TIOCSWINSZ, &ws);
-}
-
-static int write_all(int fd, const char *p, ssize_t n) {
-  while (n > 0) {
-    ssize_t w = write(fd, p, (size_t)n);
-    if (w < 0 && errno == EINTR) continue;
-    if (w < 0) return -1;
-    p += w;
-    n -= w;
-  }
-  return 0;
-}
-
 /* Accepts one connection on SOCKET and returns the fd it carries. */
 static int receive_master(const char *path, int ready) {
   struct sockaddr_un sa = {.sun_family = AF_UNIX};
@@ -49,7 +31,7 @@ static int receive_master(const char *path, int ready) {
   strcpy(sa.sun_path, path);
   int ls = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
   if (ls < 0 || bind(ls, (struct sockaddr *)&sa, sizeof sa) < 0 || listen(ls, 1) < 0) return -1;
-  if (write_all(ready, "ready\n", 6) < 0) return -1;
+  if (relay_write_all(ready, "ready\n", 6) < 0) return -1;
   close(ready);
   int c = accept4(ls, NULL, NULL, SOCK_CLOEXEC);
   close(ls);
@@ -71,19 +53,6 @@ static int receive_master(const char *path, int ready) {
   return fd;
 }
 
-/* Applies every complete "COLS ROWS" line buffered from the control fd. */
-static void apply_resizes(int master, char *buf, size_t *len) {
-  char *line = buf, *nl;
-  while ((nl = memchr(line, '\n', *len - (size_t)(line - buf))) != NULL) {
-    unsigned cols, rows;
-    *nl = '\0';
-    if (sscanf(line, "%u %u", &cols, &rows) == 2) set_size(master, (unsigned short)cols, (unsigned short)rows);
-    line = nl + 1;
-  }
-  *len -= (size_t)(line - buf);
-  memmove(buf, line, *len);
-}
-
 int cmd_console_relay(int argc, char **argv) {
   if (argc != 6 && !(argc == 7 && !strcmp(argv[6], "noinput"))) {
     fprintf(stderr, "usage: sifkube-helper console-relay SOCKET RESIZE_FD READY_FD COLS ROWS [noinput]\n");
@@ -97,7 +66,7 @@ int cmd_console_relay(int argc, char **argv) {
     unlink(argv[1]);
     return 125;
   }
-  set_size(master, (unsigned short)atoi(argv[4]), (unsigned short)atoi(argv[5]));
+  relay_set_size(master, (unsigned)atoi(argv[4]), (unsigned)atoi(argv[5]));
   int in_open = argc == 6;
   char buf[65536], ctlbuf[256];
   size_t ctllen = 0;
@@ -111,29 +80,14 @@ int cmd_console_relay(int argc, char **argv) {
       ssize_t n = read(master, buf, sizeof buf);
       /* EIO: every slave fd is closed, the process and its children are gone. */
       if (n <= 0 && !(n < 0 && errno == EINTR)) break;
-      if (n > 0 && write_all(1, buf, n) < 0) break;
+      if (n > 0 && relay_write_all(1, buf, n) < 0) break;
     }
     /* Resizes before input: a client that resized and then typed expects the new size. */
     if (fds[2].revents & (POLLIN | POLLHUP | POLLERR)) {
-      ssize_t n = read(ctl, ctlbuf + ctllen, sizeof ctlbuf - ctllen - 1);
-      if (n <= 0) {
-        ctl = -1;
-      } else {
-        ctllen += (size_t)n;
-        apply_resizes(master, ctlbuf, &ctllen);
-        if (ctllen == sizeof ctlbuf - 1) ctllen = 0; /* a line this long is not a resize */
-      }
+      if (relay_control(master, ctl, ctlbuf, sizeof ctlbuf, &ctllen) < 0) ctl = -1;
     }
     if (fds[1].revents & (POLLIN | POLLHUP | POLLERR)) {
-      ssize_t n = read(0, buf, sizeof buf);
-      if (n > 0) {
-        write_all(master, buf, n);
-      } else if (n == 0 || errno != EINTR) {
-        struct termios t;
-        char eof = tcgetattr(master, &t) == 0 ? (char)t.c_cc[VEOF] : 4;
-        write_all(master, &eof, 1);
-        in_open = 0;
-      }
+      if (!relay_input(master)) in_open = 0;
     }
   }
   return 0;

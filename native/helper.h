@@ -43,4 +43,13 @@ int cmd_console_relay(int argc, char **argv);
 /* pod_init.c: PID 1 of a pod-wide PID namespace. */
 int cmd_pod_init(int argc, char **argv);
 
+/* relay.c: pieces shared by the terminal relays. */
+#include <sys/types.h>
+int relay_write_all(int fd, const char *p, ssize_t n);    /* all of p, retrying short writes; -1 on error */
+void relay_set_size(int master, unsigned cols, unsigned rows); /* ignored when either is 0 */
+/* Reads "COLS ROWS" lines from ctl into buf and applies them; -1 when ctl is closed. */
+int relay_control(int master, int ctl, char *buf, size_t size, size_t *len);
+/* Copies what stdin has to the terminal; 0 when input ended (the terminal's EOF character is sent). */
+int relay_input(int master);
+
 #endif

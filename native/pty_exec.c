@@ -30,40 +30,6 @@ static void on_signal(int sig) {
     stop_signal = sig;
 }
 
-static int set_size(int fd, const char *cols, const char *rows) {
-  struct winsize ws = {0};
-  ws.ws_col = (unsigned short)atoi(cols);
-  ws.ws_row = (unsigned short)atoi(rows);
-  return ioctl(fd, TIOCSWINSZ, &ws);
-}
-
-/* Applies every complete "COLS ROWS" line buffered from the control fd. */
-static void apply_resizes(int master, char *buf, size_t *len) {
-  char *line = buf, *nl;
-  while ((nl = memchr(line, '\n', *len - (size_t)(line - buf))) != NULL) {
-    *nl = '\0';
-    char *sp = strchr(line, ' ');
-    if (sp) {
-      *sp = '\0';
-      set_size(master, line, sp + 1);
-    }
-    line = nl + 1;
-  }
-  *len -= (size_t)(line - buf);
-  memmove(buf, line, *len);
-}
-
-static int write_all(int fd, const char *p, ssize_t n) {
-  while (n > 0) {
-    ssize_t w = write(fd, p, (size_t)n);
-    if (w < 0 && errno == EINTR) continue;
-    if (w < 0) return -1;
-    p += w;
-    n -= w;
-  }
-  return 0;
-}
-
 static pid_t spawn_on_slave(int master, char **argv, const sigset_t *mask) {
   char *name = ptsname(master);
   if (!name) return -1;
@@ -105,7 +71,7 @@ int cmd_pty_exec(int argc, char **argv) {
   }
   int ctl = atoi(argv[1]);
   argv++;
-  if (atoi(argv[1]) > 0 && atoi(argv[2]) > 0) set_size(master, argv[1], argv[2]);
+  if (atoi(argv[1]) > 0 && atoi(argv[2]) > 0) relay_set_size(master, (unsigned)atoi(argv[1]), (unsigned)atoi(argv[2]));
   /* The stop and child signals stay blocked except inside ppoll, so none is missed. */
   sigset_t blocked, during_poll;
   sigemptyset(&blocked);
@@ -147,33 +113,17 @@ int cmd_pty_exec(int argc, char **argv) {
       ssize_t n = read(master, buf, sizeof buf);
       /* EIO: every slave fd is closed, the command and its children are gone. */
       if (n <= 0 && !(n < 0 && errno == EINTR)) break;
-      if (n > 0 && write_all(1, buf, n) < 0) {
+      if (n > 0 && relay_write_all(1, buf, n) < 0) {
         kill(-child, SIGKILL);
         break;
       }
     }
     /* Resizes before input: a client that resized and then typed expects the new size. */
     if (fds[2].revents & (POLLIN | POLLHUP | POLLERR)) {
-      ssize_t n = read(ctl, ctlbuf + ctllen, sizeof ctlbuf - ctllen - 1);
-      if (n <= 0) {
-        ctl = -1;
-      } else {
-        ctllen += (size_t)n;
-        apply_resizes(master, ctlbuf, &ctllen);
-        if (ctllen == sizeof ctlbuf - 1) ctllen = 0; /* a line this long is not a resize */
-      }
+      if (relay_control(master, ctl, ctlbuf, sizeof ctlbuf, &ctllen) < 0) ctl = -1;
     }
     if (fds[1].revents & (POLLIN | POLLHUP | POLLERR)) {
-      ssize_t n = read(0, buf, sizeof buf);
-      if (n > 0) {
-        write_all(master, buf, n);
-      } else if (n == 0 || errno != EINTR) {
-        /* End of input: send the terminal's EOF character, as a user pressing ^D would. */
-        struct termios t;
-        char eof = tcgetattr(master, &t) == 0 ? (char)t.c_cc[VEOF] : 4;
-        write_all(master, &eof, 1);
-        in_open = 0;
-      }
+      if (!relay_input(master)) in_open = 0;
     }
   }
   if (reaped) return exit_status(status);

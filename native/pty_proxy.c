@@ -26,18 +26,6 @@ int pty_proxy_receive(int sock) {
   return fd;
 }
 
-/* Writes all of buf, retrying short writes. */
-static int write_all(int fd, const char *buf, ssize_t len) {
-  while (len > 0) {
-    ssize_t w = write(fd, buf, (size_t)len);
-    if (w < 0 && errno == EINTR) continue;
-    if (w <= 0) return -1;
-    buf += w;
-    len -= w;
-  }
-  return 0;
-}
-
 void pty_proxy_run(int master) {
   struct termios saved, raw;
   int is_tty = tcgetattr(0, &saved) == 0;
@@ -56,11 +44,11 @@ void pty_proxy_run(int master) {
     if (p[0].revents) {
       ssize_t r = read(master, buf, sizeof buf);
       if (r < 0 && errno == EINTR) continue;
-      if (r <= 0 || write_all(1, buf, r) < 0) break; /* EIO: the container closed its terminal */
+      if (r <= 0 || relay_write_all(1, buf, r) < 0) break; /* EIO: the container closed its terminal */
     }
     if (p[1].fd >= 0 && p[1].revents) {
       ssize_t r = read(0, buf, sizeof buf);
-      if (r <= 0 || write_all(master, buf, r) < 0) p[1].fd = -1; /* stdin ended: keep the output */
+      if (r <= 0 || relay_write_all(master, buf, r) < 0) p[1].fd = -1; /* stdin ended: keep the output */
     }
   }
   if (is_tty) tcsetattr(0, TCSANOW, &saved);
