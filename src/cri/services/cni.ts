@@ -82,7 +82,9 @@ function invoke(binDir: string, command: 'ADD' | 'DEL' | 'CHECK', plugin: Record
     CNI_ARGS: ['IgnoreUnknown=1', ...Object.entries(att.args).map(([k, v]) => `${k}=${v}`)].join(';'),
   };
   return new Promise((resolve, reject) => {
-    const child = spawn(bin, [], { env, stdio: ['pipe', 'pipe', 'pipe'] });
+    // The plugin dies with the server (setpriv's parent-death signal): after a kill -9 no ADD may finish
+    // behind the restarted server's rollback, whose DEL then undoes whatever part of it was done.
+    const child = spawn('setpriv', ['--pdeathsig', 'KILL', bin], { env, stdio: ['pipe', 'pipe', 'pipe'] });
     const out: Buffer[] = [];
     const err: Buffer[] = [];
     child.stdout.on('data', (b: Buffer) => out.push(b));
