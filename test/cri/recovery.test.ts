@@ -41,10 +41,12 @@ async function serve(): Promise<void> {
 
 async function killServer(): Promise<void> {
   client?.close();
-  if (!server || server.exitCode !== null || server.signalCode !== null) return;
+  if (!server) return;
   const exited = new Promise((r) => server!.once('exit', r));
-  process.kill(server.pid!, 'SIGKILL');
-  await exited;
+  if (server.exitCode === null && server.signalCode === null) {
+    process.kill(server.pid!, 'SIGKILL');
+    await exited;
+  }
 }
 
 function mountsUnder(dir: string): string[] {
@@ -58,6 +60,20 @@ function ls(dir: string): string[] {
   return existsSync(dir) ? readdirSync(dir).sort() : [];
 }
 
+/** The server's sandbox records (a record being replaced at that instant is skipped). */
+function sandboxRecords(): { state: string; creating?: boolean }[] {
+  const dir = join(stateDir, 'sandboxes');
+  return ls(dir)
+    .filter((n) => n.endsWith('.json'))
+    .flatMap((n) => {
+      try {
+        return [JSON.parse(readFileSync(join(dir, n), 'utf8')) as { state: string; creating?: boolean }];
+      } catch {
+        return [];
+      }
+    });
+}
+
 /** The veths attached to the test's bridge: one per pod network. */
 function bridgePorts(): number {
   return execFileSync('ip', ['-o', 'link', 'show', 'master', bridge], { encoding: 'utf8' }).split('\n').filter(Boolean).length;
@@ -65,7 +81,9 @@ function bridgePorts(): number {
 
 test.after(async () => {
   try {
-    if (client && server?.exitCode === null) {
+    // A test that failed between the kill and the restart still leaves the clean-up to the server.
+    if (server && (server.exitCode !== null || server.signalCode !== null)) await serve();
+    if (client) {
       for (const s of (await client.runtime.ListPodSandbox({})).items) {
         await client.runtime.StopPodSandbox({ podSandboxId: s.id });
         await client.runtime.RemovePodSandbox({ podSandboxId: s.id });
@@ -101,18 +119,21 @@ test('kill -9 during concurrent creates: after a restart every pod exists fully 
   await serve();
   const image = (await client!.image.PullImage({ image: { image: `local.file${sif}` } })).imageRef;
   const c = client!.runtime;
-  let done = 0;
   const racing = Array.from({ length: RACING }, async (_, i) => {
     const { podSandboxId } = await c.RunPodSandbox({ config: podConfig(`rec${i}`, { logDirectory: join(work, 'logs', String(i)) }) });
-    done += 1;
     await c.CreateContainer({ podSandboxId, config: { metadata: { name: 'sleep', attempt: 0 }, image: { image }, logPath: 'sleep/0.log' }, sandboxConfig: {} });
   });
-  const settled = Promise.allSettled(racing);
-  // Kill once some pods are made and others are still in flight, so every stage is cut somewhere.
-  for (let i = 0; i < 400 && done < RACING / 4; i++) await new Promise((r) => setTimeout(r, 10));
+  // The kill comes once some pods are made while others are still being made (as the server's records say).
+  for (let i = 0; i < 5000; i++) {
+    const records = sandboxRecords();
+    if (records.filter((r) => r.state === 'SANDBOX_READY').length >= RACING / 4 && records.some((r) => r.creating)) break;
+    await new Promise((r) => setTimeout(r, 2));
+  }
+  process.kill(server!.pid!, 'SIGKILL');
+  const results = await Promise.allSettled(racing);
   await killServer();
-  const results = await settled;
   assert.ok(results.some((r) => r.status === 'rejected'), 'the kill cut some creates short');
+  assert.ok(sandboxRecords().some((r) => r.creating), 'the kill left half-made pods for the restart to roll back');
 
   await serve();
   const sandboxes = (await client!.runtime.ListPodSandbox({})).items as { id: string; state: string }[];
