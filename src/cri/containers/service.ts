@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { EventEmitter } from 'node:events';
-import { closeSync, createWriteStream, mkdirSync, readFileSync, rmdirSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, createWriteStream, existsSync, mkdirSync, readdirSync, readFileSync, rmdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { isAbsolute, join } from 'node:path';
 import {
@@ -58,6 +58,8 @@ export interface ContainerRecord {
   uid: number;
   gid: number;
   additionalGids: number[];
+  /** Set until CreateContainer has finished: a record still creating after a crash is rolled back at startup. */
+  creating?: boolean;
 }
 
 export type ContainerEventType = 'CONTAINER_CREATED_EVENT' | 'CONTAINER_STARTED_EVENT' | 'CONTAINER_STOPPED_EVENT' | 'CONTAINER_DELETED_EVENT';
@@ -132,6 +134,37 @@ export class ContainerService {
       if (this.locks.get(id) === tail) this.locks.delete(id);
     });
     return next;
+  }
+
+  /**
+   * After a restart: a container whose CreateContainer was cut short is undone as its failure would
+   * have been, and runtime containers, container folders and image mounts no record names are removed.
+   */
+  async recover(): Promise<void> {
+    for (const c of this.list().filter((o) => o.creating)) {
+      this.log.warn(`container ${c.id.slice(0, 12)}: the server stopped while creating it, so it is rolled back`);
+      await this.destroy(c).catch((e: Error) => this.log.warn(`rollback of container ${c.id.slice(0, 12)}: ${e.message}`));
+    }
+    const orphans = (dir: string, known: Set<string>) => (existsSync(dir) ? readdirSync(dir).filter((n) => !known.has(n)) : []);
+    const ids = new Set(this.containers.keys());
+    for (const id of orphans(this.runtimeRoot, ids)) {
+      this.log.warn(`removing runtime container ${id.slice(0, 12)}: no container record owns it`);
+      try {
+        await deleteContainer(id, { root: this.runtimeRoot, force: true });
+      } catch (err) {
+        if (!(err instanceof ContainerNotFoundError)) throw err;
+      }
+      rmSync(join(this.runtimeRoot, id), { recursive: true, force: true });
+    }
+    for (const id of orphans(join(this.config.runDir, 'containers'), ids)) {
+      this.log.warn(`removing container folder ${id.slice(0, 12)}: no container record owns it`);
+      const dir = join(this.config.runDir, 'containers', id);
+      await unmountRootfs(dir);
+      rmSync(dir, { recursive: true, force: true });
+    }
+    const images = new Set(this.list().map((c) => c.imageId.replace(/^sha256:/, '')));
+    for (const name of orphans(join(this.config.runDir, 'images'), images)) unmountImage(join(this.config.runDir, 'images', name));
+    removeIfEmpty(DEFAULT_CGROUP_PARENT);
   }
 
   list(): ContainerRecord[] {
@@ -229,7 +262,7 @@ export class ContainerService {
     const dir = join(this.config.runDir, 'containers', id);
     const logPath = cfg.logPath && sandbox.config.logDirectory ? join(sandbox.config.logDirectory, cfg.logPath) : '';
     const parent = sandbox.config.linux?.cgroupParent || DEFAULT_CGROUP_PARENT;
-    const rec: ContainerRecord = { id, sandboxId: sandbox.id, imageId: img.id, config: cfg, createdAt: nowNanos(), logPath, dir, cgroupsPath: `${parent}/${id}`, uid: 0, gid: 0, additionalGids: [] };
+    const rec: ContainerRecord = { id, sandboxId: sandbox.id, imageId: img.id, config: cfg, createdAt: nowNanos(), logPath, dir, cgroupsPath: `${parent}/${id}`, uid: 0, gid: 0, additionalGids: [], creating: true };
     return this.withLock(id, async () => {
       mkdirSync(join(dir, 'bundle'), { recursive: true });
       this.containers.set(id, rec);
@@ -291,6 +324,7 @@ export class ContainerService {
           writer?.stderr.destroy();
           if (fifo) closeSync(fifo.reader);
         }
+        rec.creating = undefined;
         this.save(rec);
       } catch (err) {
         await this.destroy(rec).catch((e: Error) => this.log.warn(`cleanup of failed container ${id.slice(0, 12)}: ${e.message}`));

@@ -36,7 +36,9 @@ export async function startCriServer(config: CriConfig, socket: string, log: Log
   // architecture lacks) belong in the server's log, not on its stderr.
   setLogSink((level, message) => (level === 'warning' ? log.warn : level === 'error' ? log.error : log.debug)(`runtime: ${message}`));
   const services = createServices(config, log);
-  await services.sandboxes.checkRecovered();
+  // Containers first: a half-made container is undone before the sandbox it was in is looked at.
+  await services.containers.recover();
+  await services.sandboxes.recover();
   const streaming = new StreamingServer(new CriStreamingBackend(services.containers, services.sandboxes), { address: config.streaming.address });
   try {
     await streaming.start();

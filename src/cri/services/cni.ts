@@ -82,7 +82,9 @@ function invoke(binDir: string, command: 'ADD' | 'DEL' | 'CHECK', plugin: Record
     CNI_ARGS: ['IgnoreUnknown=1', ...Object.entries(att.args).map(([k, v]) => `${k}=${v}`)].join(';'),
   };
   return new Promise((resolve, reject) => {
-    const child = spawn(bin, [], { env, stdio: ['pipe', 'pipe', 'pipe'] });
+    // The plugin dies with the server (setpriv's parent-death signal): after a kill -9 no ADD may finish
+    // behind the restarted server's rollback, whose DEL then undoes whatever part of it was done.
+    const child = spawn('setpriv', ['--pdeathsig', 'KILL', bin], { env, stdio: ['pipe', 'pipe', 'pipe'] });
     const out: Buffer[] = [];
     const err: Buffer[] = [];
     child.stdout.on('data', (b: Buffer) => out.push(b));
@@ -132,10 +134,28 @@ export async function cniDel(binDir: string, net: CniNetwork, att: CniAttachment
   }
 }
 
+/**
+ * A Linux bridge without a MAC of its own takes its lowest port's, so it changes as other pods come
+ * and go; the bridge plugin's CHECK compares it with the ADD result. The cached result gets the
+ * bridge's current MAC, so only a missing or changed pod interface fails CHECK.
+ */
+function withCurrentBridgeMacs(cached: CniResult): CniResult {
+  const interfaces = (cached.interfaces ?? []) as { name?: string; mac?: string; sandbox?: string }[];
+  return {
+    ...cached,
+    interfaces: interfaces.map((i) => {
+      const sys = `/sys/class/net/${i.name}`;
+      if (i.sandbox || !i.name || !existsSync(`${sys}/bridge`)) return i;
+      return { ...i, mac: readFileSync(`${sys}/address`, 'utf8').trim() };
+    }),
+  };
+}
+
 /** CHECK through the list (CNI 0.4.0 and later), each plugin given the cached ADD result. */
 export async function cniCheck(binDir: string, net: CniNetwork, att: CniAttachment, cached: CniResult): Promise<void> {
+  const result = withCurrentBridgeMacs(cached);
   for (const plugin of net.plugins) {
-    await invoke(binDir, 'CHECK', pluginConfig(net, plugin, att, cached), att);
+    await invoke(binDir, 'CHECK', pluginConfig(net, plugin, att, result), att);
   }
 }
 

@@ -25,7 +25,9 @@ export async function createPodNamespaces(ns: PodNamespaces, hostname: string): 
     writeFileSync(path, '');
   }
   try {
-    await run('unshare', [...entries.map(([kind, path]) => `--${kind}=${path}`), ...(ns.uts ? ['hostname', hostname] : ['true'])]);
+    // Dies with the server (setpriv's parent-death signal): a kill -9 must not let it mount after the
+    // restarted server has cleaned up.
+    await run('setpriv', ['--pdeathsig', 'KILL', 'unshare', ...entries.map(([kind, path]) => `--${kind}=${path}`), ...(ns.uts ? ['hostname', hostname] : ['true'])]);
   } catch (err) {
     for (const [, path] of entries) await removeNamespace(path).catch(() => undefined);
     throw new CriOperationError(`cannot create the pod namespaces (${entries.map(([k]) => k).join(', ')}): ${(err as { stderr?: string }).stderr?.trim() || (err as Error).message}`);

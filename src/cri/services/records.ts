@@ -8,6 +8,8 @@ import { join } from 'node:path';
 export class RecordStore<T> {
   constructor(private readonly dir: string) {
     mkdirSync(dir, { recursive: true });
+    // A temporary file is a write a crash cut short; the record it was replacing is still whole.
+    for (const name of readdirSync(dir)) if (name.endsWith('.json.tmp')) rmSync(join(dir, name), { force: true });
   }
 
   loadAll(): T[] {

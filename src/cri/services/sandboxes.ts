@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { hostname as hostHostname } from 'node:os';
 import { join } from 'node:path';
 import type { CriConfig } from '../config.js';
@@ -37,6 +37,8 @@ export interface Sandbox {
   dir: string;
   /** The init of the pod-wide PID namespace (namespace_options.pid POD), while the pod runs. */
   podInit?: PodInit;
+  /** Set until RunPodSandbox has finished: a record still creating after a crash is rolled back at startup. */
+  creating?: boolean;
 }
 
 const NAME_RE = /^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/;
@@ -70,18 +72,42 @@ export class SandboxService {
   }
 
   /**
-   * After a restart: CNI CHECK on every ready pod network. A pod whose network is broken is
-   * reported NOTREADY, so the kubelet replaces it.
+   * After a restart: a sandbox whose RunPodSandbox was cut short is undone as its failure would have
+   * been, namespaces and pod folders no record names are removed, and every ready pod network gets a
+   * CNI CHECK. A pod whose network is broken or gone is reported NOTREADY, so the kubelet replaces it.
    */
-  async checkRecovered(): Promise<void> {
+  async recover(): Promise<void> {
+    for (const s of this.list().filter((o) => o.creating)) {
+      this.log.warn(`sandbox ${s.id.slice(0, 12)}: the server stopped while creating it, so it is rolled back`);
+      await this.tearDown(s, true);
+      this.forget(s);
+    }
+    await this.removeOrphans();
     for (const s of this.list()) {
-      if (s.state !== 'SANDBOX_READY' || !s.network || !s.cniResult || !s.netnsPath) continue;
+      if (s.state !== 'SANDBOX_READY' || s.hostNetwork) continue;
       try {
+        if (!s.network || !s.cniResult || !s.netnsPath || !existsSync(s.netnsPath)) throw new Error('its network namespace or attachment is gone');
         await cniCheck(this.config.cni.binDir, s.network, this.attachment(s), s.cniResult);
       } catch (err) {
         this.log.warn(`sandbox ${s.id.slice(0, 12)}: its network failed CNI CHECK after a restart, so it is not ready: ${(err as Error).message}`);
         s.state = 'SANDBOX_NOTREADY';
         this.save(s);
+      }
+    }
+  }
+
+  /** Namespace mounts and pod folders left by a sandbox whose record never got written or was already removed. */
+  private async removeOrphans(): Promise<void> {
+    const known = new Set(this.list().flatMap((s) => [s.netnsPath, s.ipcnsPath, s.utsnsPath, s.dir]));
+    const dirs = [...['net', 'ipc', 'uts'].map((k) => join(this.config.runDir, `${k}ns`)), join(this.config.stateDir, 'pods')];
+    for (const dir of dirs) {
+      if (!existsSync(dir)) continue;
+      for (const name of readdirSync(dir)) {
+        const path = join(dir, name);
+        if (known.has(path)) continue;
+        this.log.warn(`removing ${path}: no pod sandbox owns it (left by a server that stopped mid-call)`);
+        if (dir.endsWith('pods')) rmSync(path, { recursive: true, force: true });
+        else await removeNamespace(path);
       }
     }
   }
@@ -144,7 +170,7 @@ export class SandboxService {
     const id = randomBytes(32).toString('hex');
     const dir = join(this.config.stateDir, 'pods', id);
     mkdirSync(dir, { recursive: true });
-    const s: Sandbox = { id, config, runtimeHandler, createdAt: nowNanos(), state: 'SANDBOX_NOTREADY', hostNetwork, ips: [], dir };
+    const s: Sandbox = { id, config, runtimeHandler, createdAt: nowNanos(), state: 'SANDBOX_NOTREADY', hostNetwork, ips: [], dir, creating: true };
     this.sandboxes.set(id, s);
     this.save(s);
     try {
@@ -183,6 +209,7 @@ export class SandboxService {
     }
     writePodFiles(s.dir, hostname, s.ips[0], s.config.dnsConfig);
     s.state = 'SANDBOX_READY';
+    s.creating = undefined;
     this.save(s);
     this.log.info(`sandbox ${s.id.slice(0, 12)} ${s.config.metadata!.namespace}/${s.config.metadata!.name} ready${s.ips[0] ? ` at ${s.ips[0]}` : ''}`);
   }
