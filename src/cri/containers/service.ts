@@ -34,6 +34,7 @@ import { mountImage, mountRootfs, unmountImage, unmountRootfs } from './rootfs.j
 import { buildSpec, resources, type ContainerConfig, type Resources } from './spec.js';
 import { cgroupStats } from './stats.js';
 import { resolveUser } from './users.js';
+import { KeyedLock } from '../services/keyed-lock.js';
 
 export type CriContainerState = 'CONTAINER_CREATED' | 'CONTAINER_RUNNING' | 'CONTAINER_EXITED' | 'CONTAINER_UNKNOWN';
 
@@ -98,7 +99,7 @@ export class ContainerService {
   readonly runtimeRoot: string;
   readonly events = new EventEmitter();
   private readonly watcher: NodeJS.Timeout;
-  private readonly locks = new Map<string, Promise<unknown>>();
+  private readonly locks = new KeyedLock();
   private readonly exitPendingSince = new Map<string, number>();
   /** Holders of stdinOnce containers' stdin, closed when the first attach ends. */
   private readonly stdinHolders = new Map<string, number>();
@@ -125,16 +126,6 @@ export class ContainerService {
     this.events.emit('close');
   }
 
-  private withLock<T>(id: string, fn: () => Promise<T>): Promise<T> {
-    const prev = this.locks.get(id) ?? Promise.resolve();
-    const next = prev.then(fn, fn);
-    const tail = next.catch(() => undefined);
-    this.locks.set(id, tail);
-    void tail.then(() => {
-      if (this.locks.get(id) === tail) this.locks.delete(id);
-    });
-    return next;
-  }
 
   /**
    * After a restart: a container whose CreateContainer was cut short is undone as its failure would
@@ -263,7 +254,7 @@ export class ContainerService {
     const logPath = cfg.logPath && sandbox.config.logDirectory ? join(sandbox.config.logDirectory, cfg.logPath) : '';
     const parent = sandbox.config.linux?.cgroupParent || DEFAULT_CGROUP_PARENT;
     const rec: ContainerRecord = { id, sandboxId: sandbox.id, imageId: img.id, config: cfg, createdAt: nowNanos(), logPath, dir, cgroupsPath: `${parent}/${id}`, uid: 0, gid: 0, additionalGids: [], creating: true };
-    return this.withLock(id, async () => {
+    return this.locks.run(id, async () => {
       mkdirSync(join(dir, 'bundle'), { recursive: true });
       this.containers.set(id, rec);
       this.save(rec);
@@ -338,7 +329,7 @@ export class ContainerService {
 
   async start(idOrPrefix: string): Promise<void> {
     const c = this.get(idOrPrefix);
-    await this.withLock(c.id, async () => {
+    await this.locks.run(c.id, async () => {
       const state = this.state(c);
       if (state !== 'CONTAINER_CREATED') throw new FailedPreconditionError(`container ${c.id.slice(0, 12)} is ${state.replace('CONTAINER_', '').toLowerCase()}: only a created container can be started`);
       try {
@@ -382,7 +373,7 @@ export class ContainerService {
   /** The stop signal, up to `timeout` seconds, then SIGKILL. Stopping a stopped container is fine. */
   async stop(idOrPrefix: string, timeoutSeconds: number): Promise<void> {
     const c = this.get(idOrPrefix);
-    await this.withLock(c.id, () => this.stopLocked(c, timeoutSeconds));
+    await this.locks.run(c.id, () => this.stopLocked(c, timeoutSeconds));
   }
 
   private async stopLocked(c: ContainerRecord, timeoutSeconds: number): Promise<void> {
@@ -413,7 +404,7 @@ export class ContainerService {
       if (err instanceof NotFoundError) return;
       throw err;
     }
-    await this.withLock(c.id, async () => {
+    await this.locks.run(c.id, async () => {
       if (!this.containers.has(c.id)) return;
       await this.stopLocked(c, 0);
       await this.destroy(c);
@@ -451,7 +442,7 @@ export class ContainerService {
   async updateResources(idOrPrefix: string, r: Resources | null): Promise<void> {
     const c = this.get(idOrPrefix);
     if (!r) throw new InvalidArgumentError('linux is missing: give the new linux resources');
-    await this.withLock(c.id, async () => {
+    await this.locks.run(c.id, async () => {
       const state = this.state(c);
       if (state !== 'CONTAINER_CREATED' && state !== 'CONTAINER_RUNNING') throw new FailedPreconditionError(`container ${c.id.slice(0, 12)} is ${state.replace('CONTAINER_', '').toLowerCase()}: only a created or running container can be updated`);
       try {

@@ -13,6 +13,7 @@ import { createPodNamespaces, inNetns, removeNamespace } from './netns.js';
 import { writePodFiles } from './pod-files.js';
 import { startPodInit, stopPodInit, type PodInit } from './pod-pidns.js';
 import { RecordStore } from './records.js';
+import { KeyedLock } from './keyed-lock.js';
 
 export type SandboxState = 'SANDBOX_READY' | 'SANDBOX_NOTREADY';
 
@@ -49,7 +50,7 @@ export class SandboxService {
   private readonly records: RecordStore<Sandbox>;
   private readonly ipForward: IpForwardGuard;
   /** One operation at a time per sandbox: a Stop racing a Remove must not run DEL twice. */
-  private readonly locks = new Map<string, Promise<unknown>>();
+  private readonly locks = new KeyedLock();
 
   constructor(
     private readonly config: CriConfig,
@@ -60,16 +61,6 @@ export class SandboxService {
     for (const s of this.records.loadAll()) this.sandboxes.set(s.id, s);
   }
 
-  private withLock<T>(id: string, fn: () => Promise<T>): Promise<T> {
-    const prev = this.locks.get(id) ?? Promise.resolve();
-    const next = prev.then(fn, fn);
-    const tail = next.catch(() => undefined);
-    this.locks.set(id, tail);
-    void tail.then(() => {
-      if (this.locks.get(id) === tail) this.locks.delete(id);
-    });
-    return next;
-  }
 
   /**
    * After a restart: a sandbox whose RunPodSandbox was cut short is undone as its failure would have
@@ -174,9 +165,9 @@ export class SandboxService {
     this.sandboxes.set(id, s);
     this.save(s);
     try {
-      await this.withLock(id, () => this.setUp(s));
+      await this.locks.run(id, () => this.setUp(s));
     } catch (err) {
-      await this.withLock(id, () => this.tearDown(s, true));
+      await this.locks.run(id, () => this.tearDown(s, true));
       this.forget(s);
       throw err;
     }
@@ -272,7 +263,7 @@ export class SandboxService {
 
   async stop(idOrPrefix: string, stopContainers: (s: Sandbox) => Promise<void>): Promise<void> {
     const s = this.get(idOrPrefix);
-    await this.withLock(s.id, async () => {
+    await this.locks.run(s.id, async () => {
       await stopContainers(s);
       await this.tearDown(s);
       if (s.state !== 'SANDBOX_NOTREADY') {
@@ -287,7 +278,7 @@ export class SandboxService {
   async remove(idOrPrefix: string, removeContainers: (s: Sandbox) => Promise<void>): Promise<void> {
     const s = this.find(idOrPrefix);
     if (!s) return;
-    await this.withLock(s.id, async () => {
+    await this.locks.run(s.id, async () => {
       if (!this.sandboxes.has(s.id)) return;
       await removeContainers(s);
       await this.tearDown(s);
