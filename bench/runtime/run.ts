@@ -52,11 +52,21 @@ const probe = crun();
 if (probe.status === 0) scenarios.splice(4, 0, ['crun run', () => check(crun(), 'crun run')]);
 else notes.push(`crun run: not measured, ${spawnSync('crun', ['--version'], { encoding: 'utf8' }).stdout.split('\n')[0]} refuses this host: ${probe.stderr.trim()}`);
 
-// Round-robin: every scenario runs once per round, so the load of a shared machine falls on all alike.
+// Every scenario runs once per round, so the load of a shared machine falls on all alike, in a new
+// random order each round: what ran just before matters (an in-process create right after a spawned
+// Node.js process takes about twice as long), so no scenario may always follow the same one.
+const shuffled = <T>(xs: T[]): T[] => {
+  const out = [...xs];
+  for (let i = out.length - 1; i > 0; i--) {
+    const j = Math.floor(Math.random() * (i + 1));
+    [out[i], out[j]] = [out[j], out[i]];
+  }
+  return out;
+};
 const times = new Map<string, number[]>(scenarios.map(([l]) => [l, []]));
 try {
   for (let round = -1; round < runs; round++) {
-    for (const [label, once] of scenarios) {
+    for (const [label, once] of shuffled(scenarios)) {
       const t0 = process.hrtime.bigint();
       await once();
       if (round >= 0) times.get(label)!.push(Number(process.hrtime.bigint() - t0) / 1e6);
