@@ -5,7 +5,7 @@ import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmdirSync, rmSync, s
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildSif } from '../../src/sif/index.js';
-import { codeOf, deleteLink, podConfig, startTestCri, writeBridgeConflist, type TestCri } from '../helpers/cri.js';
+import { codeOf, deleteLink, removeAllPods, podConfig, startTestCri, writeBridgeConflist, type TestCri } from '../helpers/cri.js';
 import { busyboxRootfs } from '../helpers/registry.js';
 
 // Resources as the kubelet sends them, OOM kills, UpdateContainerResources and seccomp profiles, on real cgroups.
@@ -35,10 +35,7 @@ test.before(async () => {
 
 test.after(async () => {
   try {
-    for (const s of (await cri.client.runtime.ListPodSandbox({})).items) {
-      await cri.client.runtime.StopPodSandbox({ podSandboxId: s.id });
-      await cri.client.runtime.RemovePodSandbox({ podSandboxId: s.id });
-    }
+    await removeAllPods(cri);
   } finally {
     await cri.dispose();
     deleteLink(net.bridge);

@@ -5,7 +5,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, w
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildSif } from '../../src/sif/index.js';
-import { codeOf, deleteLink, podConfig, startTestCri, writeBridgeConflist, type TestCri } from '../helpers/cri.js';
+import { codeOf, deleteLink, removeAllPods, podConfig, startTestCri, writeBridgeConflist, type TestCri } from '../helpers/cri.js';
 import { busyboxRootfs } from '../helpers/registry.js';
 import { collect, spdyRemoteCommand, spdyUpgrade } from '../helpers/spdy-client.js';
 import type { SpdyStream } from '../../src/cri/streaming/spdy/connection.js';
@@ -39,10 +39,7 @@ test.before(async () => {
 
 test.after(async () => {
   try {
-    for (const s of (await cri.client.runtime.ListPodSandbox({})).items) {
-      await cri.client.runtime.StopPodSandbox({ podSandboxId: s.id });
-      await cri.client.runtime.RemovePodSandbox({ podSandboxId: s.id });
-    }
+    await removeAllPods(cri);
   } finally {
     await cri.dispose();
     deleteLink(net.bridge);

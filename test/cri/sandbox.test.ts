@@ -5,7 +5,7 @@ import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { join } from 'node:path';
-import { codeOf, deleteLink, podConfig, startTestCri, writeBridgeConflist, type TestCri } from '../helpers/cri.js';
+import { codeOf, deleteLink, removeAllPods, podConfig, startTestCri, writeBridgeConflist, type TestCri } from '../helpers/cri.js';
 
 let cri: TestCri;
 let net: { bridge: string; subnet: string; gateway: string };
@@ -16,7 +16,7 @@ test.before(async () => {
   net = writeBridgeConflist(cri);
 });
 test.after(async () => {
-  for (const s of (await cri.client.runtime.ListPodSandbox({})).items) await cri.client.runtime.RemovePodSandbox({ podSandboxId: s.id });
+  await removeAllPods(cri);
   await cri.dispose();
   deleteLink(net.bridge);
   writeFileSync('/proc/sys/net/ipv4/ip_forward', ipForwardBefore);

@@ -75,6 +75,14 @@ export function writeBridgeConflist(cri: TestCri, octet = 100 + Math.floor(Math.
   return { bridge, subnet, gateway: subnet.replace(/0\/24$/, '1') };
 }
 
+/** Stops and removes every pod the server knows (with their containers), as a test teardown does. */
+export async function removeAllPods(cri: TestCri): Promise<void> {
+  for (const s of (await cri.client.runtime.ListPodSandbox({})).items) {
+    await cri.client.runtime.StopPodSandbox({ podSandboxId: s.id });
+    await cri.client.runtime.RemovePodSandbox({ podSandboxId: s.id });
+  }
+}
+
 export function deleteLink(name: string): void {
   try {
     execFileSync('ip', ['link', 'del', name], { stdio: 'ignore' });
