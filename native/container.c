@@ -23,6 +23,7 @@
 #include <linux/capability.h>
 #include <sys/ioctl.h>
 #include <sys/mount.h>
+#include <sys/personality.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
@@ -399,6 +400,16 @@ static void init_main(int from, int monitor_fd, int console_fd) {
       if (setrlimit((int)num(a[0]), &rl) < 0) die("setrlimit %s", a[0]);
     } else if (!strcmp(op, "pty")) {
       do_pty(console_fd, (unsigned short)num(a[0]), (unsigned short)num(a[1]), (int)num(a[2]));
+    } else if (!strcmp(op, "personality")) {
+      if (personality(num(a[0])) < 0) die("linux.personality %s", a[1]);
+    } else if (!strcmp(op, "scheduler")) {
+      /* scheduler POLICY FLAGS NICE PRIORITY RUNTIME DEADLINE PERIOD POLICY-NAME */
+      if (attr_scheduler((int)num(a[0]), num(a[1]), (int)strtol(a[2], NULL, 10), (unsigned)num(a[3]), num(a[4]), num(a[5]), num(a[6])) < 0)
+        die("process.scheduler: sched_setattr %s%s", a[7], errno == EPERM ? " (a real-time policy needs CAP_SYS_NICE and a real-time budget, linux.resources.cpu.realtimeRuntime, where the kernel has real-time groups)" : "");
+    } else if (!strcmp(op, "ioprio")) {
+      if (attr_ioprio((int)num(a[0]), (int)num(a[1])) < 0) die("process.ioPriority: ioprio_set %s", a[2]);
+    } else if (!strcmp(op, "affinity")) {
+      if (attr_affinity(a[0]) < 0) die("%s: sched_setaffinity %s", a[1], a[0]);
     } else if (!strcmp(op, "bounding")) {
       do_bounding(num(a[0]));
     } else if (!strcmp(op, "keepcaps")) {
@@ -559,6 +570,9 @@ int cmd_container(int argc, char **argv) {
       if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, cp) < 0) die("socketpair for the terminal");
       proxy_fd = cp[0];
       console_fd = cp[1];
+    } else if (!strcmp(op, "affinity")) {
+      /* execCPUAffinity.initial: the init inherits it, and has it before it joins its cgroup. */
+      if (attr_affinity(a[0]) < 0) die("%s: sched_setaffinity %s", a[1], a[0]);
     } else if (!strcmp(op, "reparent")) {
       reparent = 1;
     } else if (!strcmp(op, "detach")) {

@@ -52,4 +52,10 @@ int relay_control(int master, int ctl, char *buf, size_t size, size_t *len);
 /* Copies what stdin has to the terminal; 0 when input ended (the terminal's EOF character is sent). */
 int relay_input(int master);
 
+/* proc_attrs.c: process attributes of a container plan; -1 with errno set on failure. */
+int attr_scheduler(int policy, unsigned long long flags, int nice, unsigned priority, unsigned long long runtime,
+                   unsigned long long deadline, unsigned long long period);
+int attr_ioprio(int class, int priority);
+int attr_affinity(const char *list); /* a CPU list ("0-1,3") or "all" */
+
 #endif

@@ -39,8 +39,9 @@ export async function execInContainer(id: string, opts: ExecOptions): Promise<Ex
   const rec = readRecord(root, id);
   const status = statusOf(root, rec);
   if (status !== 'running' && status !== 'created') throw new InvalidStatusError(id, status, 'a process can only be executed in a created or running container');
-  const seccomp = await compiledSeccomp(readSpec(root, id));
-  const plan = joinPlan(rec.initPid!, opts.process, { exitDir: opts.exitDir, consoleSocket: opts.consoleSocket, ptyProxy: !opts.detach, detach: !!opts.detach, reparent: !!opts.detach && !!opts.reparent, seccomp });
+  const spec = readSpec(root, id);
+  const seccomp = await compiledSeccomp(spec);
+  const plan = joinPlan(rec.initPid!, opts.process, { exitDir: opts.exitDir, consoleSocket: opts.consoleSocket, ptyProxy: !opts.detach, detach: !!opts.detach, reparent: !!opts.detach && !!opts.reparent, seccomp, personality: spec.linux?.personality });
   const cgroup = cgroupOf(rec);
   const { monitor, pid } = await runPlan(plan, {
     stdio: opts.stdio ?? ['ignore', 'ignore', 'ignore'],

@@ -7,9 +7,9 @@ import { InvalidConfigError, NotSupportedError } from './errors.js';
 import { log } from './log.js';
 import type { PlanLine } from './plan-encoding.js';
 import { secureJoin } from './secure-join.js';
-import { CAPABILITIES, MS, NAMESPACE_FLAGS, RLIMITS } from './spec/constants.js';
+import { CAPABILITIES, IOPRIO_CLASSES, MS, NAMESPACE_FLAGS, PERSONALITY_DOMAINS, RLIMITS, SCHED_FLAGS, SCHED_POLICIES } from './spec/constants.js';
 import { parseMountOptions, propagationFlags } from './spec/mount-options.js';
-import type { Device, Namespace, NamespaceType, Process, Spec } from './spec/types.js';
+import type { Device, Namespace, NamespaceType, Personality, Process, Spec } from './spec/types.js';
 
 /** Where create puts things for one container. */
 export interface CreatePlanInput {
@@ -62,8 +62,34 @@ function joinLines(namespaces: { type: NamespaceType; path: string }[]): { monit
   return { monitor, init };
 }
 
-/** The process part of a plan: limits, credentials, capabilities, then exec. */
-export function processLines(p: Process, opts: { console: boolean; barrier: boolean; seccomp?: CompiledSeccomp }): PlanLine[] {
+/** Scheduler, I/O priority and personality: set while the process still has every capability. */
+function attributeLines(p: Process, personality?: Personality): PlanLine[] {
+  const lines: PlanLine[] = [];
+  if (personality) lines.push(['personality', num(PERSONALITY_DOMAINS[personality.domain]), personality.domain]);
+  const s = p.scheduler;
+  if (s) {
+    const flags = (s.flags ?? []).reduce((f, name) => f | SCHED_FLAGS[name as keyof typeof SCHED_FLAGS], 0);
+    const policy = SCHED_POLICIES[s.policy as keyof typeof SCHED_POLICIES];
+    lines.push(['scheduler', num(policy), num(flags), num(s.nice ?? 0), num(s.priority ?? 0), num(s.runtime ?? 0), num(s.deadline ?? 0), num(s.period ?? 0), s.policy]);
+  }
+  if (p.ioPriority) lines.push(['ioprio', num(IOPRIO_CLASSES[p.ioPriority.class]), num(p.ioPriority.priority), p.ioPriority.class]);
+  return lines;
+}
+
+/** A validated CPU list as the helper reads it: no blanks. */
+const cpuList = (list: string): string => list.replace(/\s/g, '');
+
+export interface ProcessLineOptions {
+  console: boolean;
+  /** The init of create: it waits at the start barrier. */
+  barrier: boolean;
+  seccomp?: CompiledSeccomp;
+  /** linux.personality of the container. */
+  personality?: Personality;
+}
+
+/** The process part of a plan: limits, attributes, credentials, capabilities, then exec. */
+export function processLines(p: Process, opts: ProcessLineOptions): PlanLine[] {
   const lines: PlanLine[] = [];
   if (p.terminal) {
     if (!opts.console) throw new NotSupportedError('process.terminal for a detached container without --console-socket: pass a console socket (as containerd and conmon do)');
@@ -81,6 +107,7 @@ export function processLines(p: Process, opts: { console: boolean; barrier: bool
     lines.push(['write', '/proc/self/oom_score_adj', num(v)]);
   }
   for (const r of p.rlimits ?? []) lines.push(['rlimit', num(RLIMITS.indexOf(r.type as (typeof RLIMITS)[number])), num(r.soft), num(r.hard)]);
+  lines.push(...attributeLines(p, opts.personality));
   const seccomp: PlanLine[] = opts.seccomp ? [['seccomp', opts.seccomp.program.toString('hex'), num(opts.seccomp.flags)]] : [];
   // As runc: without no_new_privs the filter needs CAP_SYS_ADMIN, so it goes in before the caps drop;
   // with it, as late as possible.
@@ -94,6 +121,11 @@ export function processLines(p: Process, opts: { console: boolean; barrier: bool
   lines.push(['caps', num(masks.effective), num(masks.permitted), num(masks.inheritable)]);
   if (masks.ambient) lines.push(['ambient', num(masks.ambient)]);
   lines.push(['umask', num(p.user.umask ?? 0o022)], ['chdir', p.cwd]);
+  // runtime-spec: execCPUAffinity is for exec'd processes only. Without a final list, one that had
+  // an initial list gets the container's default back (every CPU its cpuset allows), as in runc.
+  const affinity = p.execCPUAffinity;
+  if (!opts.barrier && affinity?.final) lines.push(['affinity', cpuList(affinity.final), 'process.execCPUAffinity.final']);
+  else if (!opts.barrier && affinity?.initial) lines.push(['affinity', 'all', 'process.execCPUAffinity (reset after initial)']);
   if (p.noNewPrivileges) lines.push(['nonewprivs']);
   if (p.noNewPrivileges && !opts.barrier) lines.push(...seccomp);
   lines.push(['clearenv'], ...(p.env ?? []).map((e) => ['env', e]));
@@ -117,6 +149,8 @@ function mountLines(spec: Spec, bundle: string, rootfs: string, ownCgroupNs: boo
     const o = parseMountOptions(m.options, m.type);
     if (m.type === 'cgroup' || m.type === 'cgroup2') {
       lines.push(...cgroupMountLines(dest, o.flags, ownCgroupNs, cgroupsPath));
+    } else if (m.uidMappings || m.options?.includes('idmap') || m.options?.includes('ridmap')) {
+      throw new NotSupportedError(`mounts[${i}] (${m.destination}): idmapped mounts`);
     } else if (o.bind) {
       const src = isAbsolute(m.source!) ? m.source! : join(bundle, m.source!);
       let dir: boolean;
@@ -224,7 +258,7 @@ export function createPlan(input: CreatePlanInput): PlanLine[] {
   for (const p of spec.linux?.readonlyPaths ?? []) lines.push(['readonly', p]);
   if (spec.root.readonly) lines.push(['mount', '', '/', '', num(MS.BIND | MS.REMOUNT | MS.RDONLY), '']);
   if (spec.linux?.rootfsPropagation?.includes('shared')) lines.push(['mount', '', '/', '', num(propagationFlags(spec.linux.rootfsPropagation)), '']);
-  lines.push(...processLines(process, { console: !!input.consoleSocket || proxy, barrier: true, seccomp: input.seccomp }));
+  lines.push(...processLines(process, { console: !!input.consoleSocket || proxy, barrier: true, seccomp: input.seccomp, personality: spec.linux?.personality }));
   return lines;
 }
 
@@ -240,7 +274,7 @@ export function namespacesOf(pid: number): { type: NamespaceType; path: string }
 }
 
 /** The plan of a process started inside a running container (exec, and hooks in its namespaces). */
-export function joinPlan(pid: number, p: Process, opts: { exitDir?: string; consoleSocket?: string; ptyProxy?: boolean; detach: boolean; reparent?: boolean; bare?: { file: string }; seccomp?: CompiledSeccomp }): PlanLine[] {
+export function joinPlan(pid: number, p: Process, opts: { exitDir?: string; consoleSocket?: string; ptyProxy?: boolean; detach: boolean; reparent?: boolean; bare?: { file: string }; seccomp?: CompiledSeccomp; personality?: Personality }): PlanLine[] {
   const { monitor, init } = joinLines(namespacesOf(pid));
   const lines: PlanLine[] = [];
   if (opts.exitDir) lines.push(['exitdir', opts.exitDir]);
@@ -251,12 +285,14 @@ export function joinPlan(pid: number, p: Process, opts: { exitDir?: string; cons
   if (proxy) lines.push(['ptyproxy']);
   // The container's root is opened before joining (its /proc/PID is the host's); it is also what a
   // --no-pivot container's chroot points at.
-  lines.push(['openroot', `/proc/${pid}/root`], ...monitor, ['clone', '0'], ...init, ['enterroot']);
+  lines.push(['openroot', `/proc/${pid}/root`], ...monitor);
+  if (p.execCPUAffinity?.initial && !opts.bare) lines.push(['affinity', cpuList(p.execCPUAffinity.initial), 'process.execCPUAffinity.initial']);
+  lines.push(['clone', '0'], ...init, ['enterroot']);
   if (opts.bare) {
     lines.push(['clearenv'], ...(p.env ?? []).map((e) => ['env', e]), ['exec', opts.bare.file, ...p.args]);
     return lines;
   }
   lines.push(['setsid']);
-  lines.push(...processLines(p, { console: !!opts.consoleSocket || proxy, barrier: false, seccomp: opts.seccomp }));
+  lines.push(...processLines(p, { console: !!opts.consoleSocket || proxy, barrier: false, seccomp: opts.seccomp, personality: opts.personality }));
   return lines;
 }

@@ -33,7 +33,7 @@ test('validation names the field of every kind of mistake', () => {
   bad((s) => (s.linux.uidMappings = [{ containerID: 0, hostID: 1, size: 1 }]), /linux.uidMappings: id mappings need a user namespace/);
   bad((s) => (s.linux.sysctl = { 'bad/../x': '1' }), /linux.sysctl.bad\/..\/x: is not a sysctl name/);
   bad((s) => (s.linux.timeOffsets = { boottime: { secs: 1 } }), /linux.timeOffsets: time offsets need a time namespace/);
-  bad((s) => (s.mounts[0].options = ['idmap']), /not supported yet: mounts\[0\] \(\/proc\): idmapped mounts/);
+  bad((s) => (s.mounts[0].options = ['idmap']), /mounts\[0\].options: an idmapped mount \(idmap, ridmap or uidMappings\) must be a bind mount/);
 });
 
 test('--log --log-format json gets warnings as JSON lines; --pid-file gets the init pid; usage errors exit 1', () => {

@@ -37,3 +37,20 @@ export const MS = {
   SILENT: 0x8000, UNBINDABLE: 0x20000, PRIVATE: 0x40000, SLAVE: 0x80000, SHARED: 0x100000, RELATIME: 0x200000,
   STRICTATIME: 0x1000000, LAZYTIME: 0x2000000,
 } as const;
+
+/** process.ioPriority classes (linux/ioprio.h). */
+export const IOPRIO_CLASSES = { IOPRIO_CLASS_RT: 1, IOPRIO_CLASS_BE: 2, IOPRIO_CLASS_IDLE: 3 } as const;
+
+/** process.scheduler policies (linux/sched.h); SCHED_ISO is in the runtime-spec but not in Linux. */
+export const SCHED_POLICIES = {
+  SCHED_OTHER: 0, SCHED_FIFO: 1, SCHED_RR: 2, SCHED_BATCH: 3, SCHED_ISO: 4, SCHED_IDLE: 5, SCHED_DEADLINE: 6,
+} as const;
+
+/** process.scheduler flags (linux/sched.h). */
+export const SCHED_FLAGS = {
+  SCHED_FLAG_RESET_ON_FORK: 0x01, SCHED_FLAG_RECLAIM: 0x02, SCHED_FLAG_DL_OVERRUN: 0x04, SCHED_FLAG_KEEP_POLICY: 0x08,
+  SCHED_FLAG_KEEP_PARAMS: 0x10, SCHED_FLAG_UTIL_CLAMP_MIN: 0x20, SCHED_FLAG_UTIL_CLAMP_MAX: 0x40,
+} as const;
+
+/** linux.personality domains (linux/personality.h PER_LINUX, PER_LINUX32). */
+export const PERSONALITY_DOMAINS = { LINUX: 0x0000, LINUX32: 0x0008 } as const;

@@ -39,6 +39,35 @@ export interface Process {
   apparmorProfile?: string;
   oomScoreAdj?: number;
   selinuxLabel?: string;
+  ioPriority?: IoPriority;
+  scheduler?: Scheduler;
+  execCPUAffinity?: ExecCpuAffinity;
+}
+
+export interface IoPriority {
+  class: 'IOPRIO_CLASS_RT' | 'IOPRIO_CLASS_BE' | 'IOPRIO_CLASS_IDLE';
+  priority: number;
+}
+
+export interface Scheduler {
+  policy: string;
+  nice?: number;
+  priority?: number;
+  flags?: string[];
+  runtime?: number;
+  deadline?: number;
+  period?: number;
+}
+
+/** CPU lists ("0-3,7") for an exec'd process: before it joins the cgroup, and right before exec. */
+export interface ExecCpuAffinity {
+  initial?: string;
+  final?: string;
+}
+
+export interface Personality {
+  domain: 'LINUX' | 'LINUX32';
+  flags?: string[];
 }
 
 export interface Root {
@@ -110,7 +139,7 @@ export interface Linux {
   readonlyPaths?: string[];
   mountLabel?: string;
   intelRdt?: unknown;
-  personality?: unknown;
+  personality?: Personality;
 }
 
 export interface Spec {

@@ -1,7 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { InvalidConfigError, NotSupportedError } from '../errors.js';
-import { CAPABILITIES, RLIMITS } from './constants.js';
+import { CAPABILITIES, IOPRIO_CLASSES, PERSONALITY_DOMAINS, RLIMITS, SCHED_FLAGS, SCHED_POLICIES } from './constants.js';
+import { cpuListError } from './cpu-list.js';
 import { HOOK_KINDS, NAMESPACE_TYPES, type Process, type Spec } from './types.js';
 
 type Json = Record<string, unknown>;
@@ -36,8 +37,29 @@ export function validateSpec(raw: unknown, file = 'config.json'): Spec {
   const mappings = (v: unknown, field: string): void => {
     arr(v, field).forEach((m, i) => {
       const o = obj(m, `${field}[${i}]`);
-      for (const k of ['containerID', 'hostID', 'size']) int(o[k], `${field}[${i}].${k}`, 0, 2 ** 32 - 1);
+      for (const k of ['containerID', 'hostID']) int(o[k], `${field}[${i}].${k}`, 0, 2 ** 32 - 1);
+      int(o.size, `${field}[${i}].size`, 1, 2 ** 32 - 1);
     });
+  };
+  const scheduler = (s: Json): void => {
+    const policy = str(s.policy, 'process.scheduler.policy');
+    if (!(policy in SCHED_POLICIES)) fail('process.scheduler.policy', `${policy} is not a policy (${Object.keys(SCHED_POLICIES).join(', ')})`);
+    if (policy === 'SCHED_ISO') fail('process.scheduler.policy', 'SCHED_ISO is not implemented by Linux: use SCHED_OTHER, SCHED_BATCH, SCHED_IDLE, SCHED_FIFO, SCHED_RR or SCHED_DEADLINE');
+    if (s.nice !== undefined) int(s.nice, 'process.scheduler.nice', -20, 19);
+    const rt = policy === 'SCHED_FIFO' || policy === 'SCHED_RR';
+    const priority = s.priority === undefined ? 0 : int(s.priority, 'process.scheduler.priority');
+    if (rt && (priority < 1 || priority > 99)) fail('process.scheduler.priority', `${policy} needs a priority from 1 to 99`);
+    if (!rt && priority !== 0) fail('process.scheduler.priority', `only SCHED_FIFO and SCHED_RR have a priority; ${policy} needs 0 or none`);
+    if (s.flags !== undefined) {
+      strs(s.flags, 'process.scheduler.flags').forEach((f, i) => {
+        if (!(f in SCHED_FLAGS)) fail(`process.scheduler.flags[${i}]`, `${f} is not a scheduler flag (${Object.keys(SCHED_FLAGS).join(', ')})`);
+      });
+    }
+    for (const k of ['runtime', 'deadline', 'period']) {
+      if (s[k] === undefined) continue;
+      int(s[k], `process.scheduler.${k}`, 0);
+      if (s[k] !== 0 && policy !== 'SCHED_DEADLINE') fail(`process.scheduler.${k}`, 'only SCHED_DEADLINE has a runtime, deadline and period');
+    }
   };
 
   const spec = obj(raw, '(top level)');
@@ -93,11 +115,24 @@ export function validateSpec(raw: unknown, file = 'config.json'): Spec {
     if (p.oomScoreAdj !== undefined) int(p.oomScoreAdj, 'process.oomScoreAdj', -1000, 1000);
     if (p.apparmorProfile) throw new NotSupportedError(`process.apparmorProfile ${String(p.apparmorProfile)}: this host has no AppArmor; remove the field`);
     if (p.selinuxLabel) throw new NotSupportedError(`process.selinuxLabel ${String(p.selinuxLabel)}: this host has no SELinux; remove the field`);
-    if (p.ioPriority !== undefined) throw new NotSupportedError('process.ioPriority');
-    if (p.scheduler !== undefined) throw new NotSupportedError('process.scheduler');
-    if (p.execCPUAffinity !== undefined) throw new NotSupportedError('process.execCPUAffinity');
+    if (p.ioPriority !== undefined) {
+      const io = obj(p.ioPriority, 'process.ioPriority');
+      const c = str(io.class, 'process.ioPriority.class');
+      if (!(c in IOPRIO_CLASSES)) fail('process.ioPriority.class', `${c} is not an I/O class (${Object.keys(IOPRIO_CLASSES).join(', ')})`);
+      int(io.priority, 'process.ioPriority.priority', 0, 7);
+    }
+    if (p.scheduler !== undefined) scheduler(obj(p.scheduler, 'process.scheduler'));
+    if (p.execCPUAffinity !== undefined) {
+      const a = obj(p.execCPUAffinity, 'process.execCPUAffinity');
+      for (const k of ['initial', 'final']) {
+        if (a[k] === undefined) continue;
+        const why = cpuListError(str(a[k], `process.execCPUAffinity.${k}`));
+        if (why) fail(`process.execCPUAffinity.${k}`, why);
+      }
+    }
   }
 
+  const idmapsWithoutMappings: number[] = [];
   if (spec.mounts !== undefined) {
     arr(spec.mounts, 'mounts').forEach((m, i) => {
       const o = obj(m, `mounts[${i}]`);
@@ -105,10 +140,16 @@ export function validateSpec(raw: unknown, file = 'config.json'): Spec {
       if (o.type !== undefined) str(o.type, `mounts[${i}].type`);
       if (o.source !== undefined) str(o.source, `mounts[${i}].source`);
       const opts = o.options === undefined ? [] : strs(o.options, `mounts[${i}].options`);
-      if (o.uidMappings !== undefined || o.gidMappings !== undefined || opts.includes('idmap') || opts.includes('ridmap')) {
-        throw new NotSupportedError(`mounts[${i}] (${String(o.destination)}): idmapped mounts`);
-      }
       const bind = o.type === 'bind' || opts.includes('bind') || opts.includes('rbind');
+      for (const k of ['uidMappings', 'gidMappings']) if (o[k] !== undefined) mappings(o[k], `mounts[${i}].${k}`);
+      if ((o.uidMappings === undefined) !== (o.gidMappings === undefined)) {
+        fail(`mounts[${i}].${o.uidMappings === undefined ? 'uidMappings' : 'gidMappings'}`, 'uidMappings and gidMappings of a mount go together: give both');
+      }
+      // As runc: mappings without idmap/ridmap imply idmap.
+      if (o.uidMappings !== undefined || opts.includes('idmap') || opts.includes('ridmap')) {
+        if (!bind) fail(`mounts[${i}].options`, 'an idmapped mount (idmap, ridmap or uidMappings) must be a bind mount: add "bind" or "rbind"');
+        if (o.uidMappings === undefined) idmapsWithoutMappings.push(i);
+      }
       if (bind && !o.source) fail(`mounts[${i}].source`, 'a bind mount needs a source');
       if (!bind && !o.type) fail(`mounts[${i}].type`, 'a mount that is not a bind needs a filesystem type');
     });
@@ -128,9 +169,9 @@ export function validateSpec(raw: unknown, file = 'config.json'): Spec {
     }
   }
 
+  const seen = new Set<string>();
   if (spec.linux !== undefined) {
     const l = obj(spec.linux, 'linux');
-    const seen = new Set<string>();
     if (l.namespaces !== undefined) {
       arr(l.namespaces, 'linux.namespaces').forEach((n, i) => {
         const o = obj(n, `linux.namespaces[${i}]`);
@@ -183,7 +224,15 @@ export function validateSpec(raw: unknown, file = 'config.json'): Spec {
     if (l.seccomp !== undefined) obj(l.seccomp, 'linux.seccomp');
     if (l.mountLabel) throw new NotSupportedError(`linux.mountLabel ${String(l.mountLabel)}: this host has no SELinux; remove the field`);
     if (l.intelRdt !== undefined) throw new NotSupportedError('linux.intelRdt');
-    if (l.personality !== undefined) throw new NotSupportedError('linux.personality');
+    if (l.personality !== undefined) {
+      const p = obj(l.personality, 'linux.personality');
+      const d = str(p.domain, 'linux.personality.domain');
+      if (!(d in PERSONALITY_DOMAINS)) fail('linux.personality.domain', `${d} is not an execution domain (${Object.keys(PERSONALITY_DOMAINS).join(', ')})`);
+      if (p.flags !== undefined && strs(p.flags, 'linux.personality.flags').length > 0) fail('linux.personality.flags', 'the runtime-spec defines no personality flags yet: remove them');
+    }
+  }
+  for (const i of idmapsWithoutMappings) {
+    if (!seen.has('user')) fail(`mounts[${i}].uidMappings`, 'an idmapped mount needs uidMappings and gidMappings, or a user namespace in linux.namespaces whose mappings it takes');
   }
   return spec as unknown as Spec;
 }
