@@ -56,6 +56,9 @@ static int report_fd = -1;
 static int root_fd = -1;
 /* The start FIFO's read end (opened by the monitor, inherited by the init). */
 static int start_fd = -1;
+/* Detached idmapped mounts the monitor made ("idmount"), by slot, for the init's "movemount". */
+#define MAX_IDMOUNTS 64
+static int idmount_fd[MAX_IDMOUNTS];
 /* "reparent": the monitor leaves once the container is created, as runc's create does, so the init
  * is left to the caller's subreaper (containerd-shim, conmon), which reaps it and sees its exit. */
 static int reparent;
@@ -410,6 +413,10 @@ static void init_main(int from, int monitor_fd, int console_fd) {
       if (attr_ioprio((int)num(a[0]), (int)num(a[1])) < 0) die("process.ioPriority: ioprio_set %s", a[2]);
     } else if (!strcmp(op, "affinity")) {
       if (attr_affinity(a[0]) < 0) die("%s: sched_setaffinity %s", a[1], a[0]);
+    } else if (!strcmp(op, "movemount")) {
+      int slot = (int)num(a[0]);
+      if (move_mount(idmount_fd[slot], "", AT_FDCWD, a[1], MOVE_MOUNT_F_EMPTY_PATH) < 0) die("move the idmapped mount onto %s", a[1]);
+      close(idmount_fd[slot]);
     } else if (!strcmp(op, "bounding")) {
       do_bounding(num(a[0]));
     } else if (!strcmp(op, "keepcaps")) {
@@ -473,6 +480,23 @@ static void init_main(int from, int monitor_fd, int console_fd) {
     }
   }
   die("the plan has no exec line");
+}
+
+/*
+ * idmount SLOT LABEL SRC RBIND RIDMAP (UIDMAP GIDMAP | USERNS-PATH): a detached idmapped copy of SRC
+ * in SLOT, mapped by a user namespace made for the maps, or by the one the container joins.
+ */
+static void make_idmount(char **a, int n) {
+  int slot = (int)num(a[0]);
+  if (slot < 0 || slot >= MAX_IDMOUNTS) die("%s: more than %d idmapped mounts", a[1], MAX_IDMOUNTS);
+  int userns = n == 7 ? idmap_userns(a[5], a[6]) : open(a[5], O_RDONLY | O_CLOEXEC);
+  if (userns < 0) die("%s: %s", a[1], n == 7 ? "make a user namespace for its uidMappings and gidMappings" : "open the user namespace");
+  const char *step;
+  idmount_fd[slot] = idmap_tree(a[2], (int)num(a[3]), (int)num(a[4]), userns, &step);
+  if (idmount_fd[slot] < 0 && errno == EINVAL && !strcmp(step, "mount_setattr"))
+    die("%s: the filesystem of %s refuses idmapped mounts (mount_setattr MOUNT_ATTR_IDMAP); use a source on one that allows them (ext4, xfs, btrfs, tmpfs...)", a[1], a[2]);
+  if (idmount_fd[slot] < 0) die("%s: %s %s", a[1], step, a[2]);
+  close(userns);
 }
 
 /* Writes "exited CODE" or "signaled SIGNAL" and the time to DIR/exit, atomically. */
@@ -573,6 +597,8 @@ int cmd_container(int argc, char **argv) {
     } else if (!strcmp(op, "affinity")) {
       /* execCPUAffinity.initial: the init inherits it, and has it before it joins its cgroup. */
       if (attr_affinity(a[0]) < 0) die("%s: sched_setaffinity %s", a[1], a[0]);
+    } else if (!strcmp(op, "idmount")) {
+      make_idmount(a, l->n - 1);
     } else if (!strcmp(op, "reparent")) {
       reparent = 1;
     } else if (!strcmp(op, "detach")) {
@@ -592,6 +618,9 @@ int cmd_container(int argc, char **argv) {
   }
   close(sp[1]);
   if (console_fd >= 0) close(console_fd);
+  for (int k = 0; k < MAX_IDMOUNTS; k++) {
+    if (idmount_fd[k] > 0) close(idmount_fd[k]); /* the init has its copies */
+  }
   char path[64];
   if (uidmap) {
     snprintf(path, sizeof path, "/proc/%d/uid_map", init);

@@ -58,4 +58,9 @@ int attr_scheduler(int policy, unsigned long long flags, int nice, unsigned prio
 int attr_ioprio(int class, int priority);
 int attr_affinity(const char *list); /* a CPU list ("0-1,3") or "all" */
 
+/* idmap_mount.c: a user namespace with these maps (an fd), and a detached idmapped copy of a tree
+ * (an fd); -1 with errno set on failure (*step names the system call that failed). */
+int idmap_userns(const char *uidmap, const char *gidmap);
+int idmap_tree(const char *src, int rbind, int ridmap, int userns_fd, const char **step);
+
 #endif

@@ -12,9 +12,9 @@ export function features(): Record<string, unknown> {
     ociVersionMax: '1.2.0',
     hooks: [...HOOK_KINDS],
     mountOptions: [
-      'async', 'atime', 'bind', 'defaults', 'dev', 'diratime', 'dirsync', 'exec', 'lazytime', 'loud', 'mand', 'noatime',
+      'async', 'atime', 'bind', 'defaults', 'dev', 'diratime', 'dirsync', 'exec', 'idmap', 'lazytime', 'loud', 'mand', 'noatime',
       'nodev', 'nodiratime', 'noexec', 'nolazytime', 'nomand', 'norelatime', 'nostrictatime', 'nosuid', 'nosymfollow',
-      'private', 'rbind', 'relatime', 'remount', 'ro', 'rprivate', 'rshared', 'rslave', 'runbindable', 'rw', 'shared',
+      'private', 'rbind', 'relatime', 'remount', 'ridmap', 'ro', 'rprivate', 'rshared', 'rslave', 'runbindable', 'rw', 'shared',
       'silent', 'slave', 'strictatime', 'suid', 'symfollow', 'sync', 'unbindable',
     ],
     linux: {
@@ -30,7 +30,7 @@ export function features(): Record<string, unknown> {
       apparmor: { enabled: false },
       selinux: { enabled: false },
       intelRdt: { enabled: false },
-      mountExtensions: { idmap: { enabled: false } },
+      mountExtensions: { idmap: { enabled: true } },
     },
     annotations: { 'org.opencontainers.runtime-spec.features.runtime': 'sifkube-oci' },
   };

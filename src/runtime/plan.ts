@@ -9,7 +9,7 @@ import type { PlanLine } from './plan-encoding.js';
 import { secureJoin } from './secure-join.js';
 import { CAPABILITIES, IOPRIO_CLASSES, MS, NAMESPACE_FLAGS, PERSONALITY_DOMAINS, RLIMITS, SCHED_FLAGS, SCHED_POLICIES } from './spec/constants.js';
 import { parseMountOptions, propagationFlags } from './spec/mount-options.js';
-import type { Device, Namespace, NamespaceType, Personality, Process, Spec } from './spec/types.js';
+import type { Device, Mount, Namespace, NamespaceType, Personality, Process, Spec } from './spec/types.js';
 
 /** Where create puts things for one container. */
 export interface CreatePlanInput {
@@ -141,16 +141,29 @@ function idMapText(maps: { containerID: number; hostID: number; size: number }[]
   return maps.map((m) => `${m.containerID} ${m.hostID} ${m.size}\n`).join('');
 }
 
-/** The mount lines for config.json's mounts, in order, relative to the root filesystem. */
-function mountLines(spec: Spec, bundle: string, rootfs: string, ownCgroupNs: boolean, cgroupsPath: string): PlanLine[] {
+/**
+ * The user namespace whose mapping an idmapped mount takes: its own mappings, else the container's
+ * (a new user namespace's mappings, or the one it joins), as the helper's "idmount" line wants it.
+ */
+function idmapSource(spec: Spec, m: Mount): string[] {
+  if (m.uidMappings && m.gidMappings) return [idMapText(m.uidMappings), idMapText(m.gidMappings)];
+  const user = spec.linux?.namespaces?.find((n) => n.type === 'user');
+  if (user?.path) return [user.path];
+  return [idMapText(spec.linux?.uidMappings ?? []), idMapText(spec.linux?.gidMappings ?? [])];
+}
+
+/**
+ * The mount lines for config.json's mounts, in order, relative to the root filesystem; idmapped
+ * mounts also need monitor lines (made in the host's user namespace, see native/idmap_mount.c).
+ */
+function mountLines(spec: Spec, bundle: string, rootfs: string, ownCgroupNs: boolean, cgroupsPath: string): { init: PlanLine[]; monitor: PlanLine[] } {
   const lines: PlanLine[] = [];
+  const monitor: PlanLine[] = [];
   (spec.mounts ?? []).forEach((m, i) => {
     const dest = secureJoin(rootfs, m.destination);
-    const o = parseMountOptions(m.options, m.type);
+    const o = parseMountOptions(m.options, m.type, !!m.uidMappings);
     if (m.type === 'cgroup' || m.type === 'cgroup2') {
       lines.push(...cgroupMountLines(dest, o.flags, ownCgroupNs, cgroupsPath));
-    } else if (m.uidMappings || m.options?.includes('idmap') || m.options?.includes('ridmap')) {
-      throw new NotSupportedError(`mounts[${i}] (${m.destination}): idmapped mounts`);
     } else if (o.bind) {
       const src = isAbsolute(m.source!) ? m.source! : join(bundle, m.source!);
       let dir: boolean;
@@ -160,7 +173,13 @@ function mountLines(spec: Spec, bundle: string, rootfs: string, ownCgroupNs: boo
         throw new InvalidConfigError('config.json', `mounts[${i}].source`, `${src} does not exist: create it or remove the mount`);
       }
       lines.push(dir ? ['mkdir', dest, '493'] : ['touch', dest]);
-      lines.push(['mount', src, dest, '', num(MS.BIND | (o.recursive ? MS.REC : 0)), '']);
+      if (o.idmap) {
+        const slot = num(monitor.length);
+        monitor.push(['idmount', slot, `mounts[${i}] (${m.destination})`, src, o.recursive ? '1' : '0', o.recursiveIdmap ? '1' : '0', ...idmapSource(spec, m)]);
+        lines.push(['movemount', slot, dest]);
+      } else {
+        lines.push(['mount', src, dest, '', num(MS.BIND | (o.recursive ? MS.REC : 0)), '']);
+      }
       if (o.remount) lines.push(['mount', '', dest, '', num(MS.BIND | MS.REMOUNT | (o.recursive ? MS.REC : 0) | o.flags), '']);
     } else {
       lines.push(['mkdir', dest, '493']);
@@ -168,7 +187,7 @@ function mountLines(spec: Spec, bundle: string, rootfs: string, ownCgroupNs: boo
     }
     for (const p of o.propagation) lines.push(['mount', '', dest, '', num(p), '']);
   });
-  return lines;
+  return { init: lines, monitor };
 }
 
 /** Default devices and linux.devices: made with mknod, or bound from the host inside a user namespace. */
@@ -225,7 +244,10 @@ export function createPlan(input: CreatePlanInput): PlanLine[] {
   const proxy = !input.consoleSocket && !!input.ptyProxy && !!process.terminal;
   if (input.consoleSocket) lines.push(['console', input.consoleSocket]);
   if (proxy) lines.push(['ptyproxy']);
-  lines.push(...monitor);
+  const mounts = mountLines(spec, input.bundle, rootfs, fresh.some((n) => n.type === 'cgroup'), input.cgroupsPath);
+  // Idmapped mounts are made before the monitor joins a pid or time namespace (their helper child
+  // must stay in the host's).
+  lines.push(...mounts.monitor, ...monitor);
   if (fresh.some((n) => n.type === 'time')) {
     lines.push(['unshare', num(NAMESPACE_FLAGS.time.flag)]);
     const offsets = Object.entries(spec.linux?.timeOffsets ?? {}).map(([clock, o]) => `${clock} ${o.secs ?? 0} ${o.nanosecs ?? 0}\n`).join('');
@@ -248,7 +270,7 @@ export function createPlan(input: CreatePlanInput): PlanLine[] {
   if (spec.domainname !== undefined) lines.push(['domainname', spec.domainname]);
   lines.push(['mount', '', '/', '', num(propagationFlags(spec.linux?.rootfsPropagation ?? 'rslave')), '']);
   lines.push(['mount', rootfs, rootfs, '', num(MS.BIND | MS.REC), '']);
-  lines.push(...mountLines(spec, input.bundle, rootfs, fresh.some((n) => n.type === 'cgroup'), input.cgroupsPath));
+  lines.push(...mounts.init);
   lines.push(...deviceLines(spec, rootfs, userNs));
   const hooks = spec.hooks ?? {};
   if (hooks.prestart?.length || hooks.createRuntime?.length || hooks.createContainer?.length) lines.push(['hooks']);

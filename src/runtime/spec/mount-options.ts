@@ -8,6 +8,10 @@ export interface MountOptions {
   remount: boolean;
   bind: boolean;
   recursive: boolean;
+  /** idmap or ridmap (or mappings, which imply idmap): an idmapped bind mount. */
+  idmap: boolean;
+  /** ridmap: the mapping applies to the submounts of an rbind too. */
+  recursiveIdmap: boolean;
   /** Propagation flags (MS_SHARED...), applied by a separate mount call. */
   propagation: number[];
   /** Filesystem-specific options, passed as mount(2)'s data. */
@@ -34,12 +38,15 @@ export function propagationFlags(name: string): number {
   return PROPAGATION[name];
 }
 
-export function parseMountOptions(options: string[] = [], type?: string): MountOptions {
-  const out: MountOptions = { flags: 0, remount: false, bind: type === 'bind', recursive: false, propagation: [], data: [] };
+export function parseMountOptions(options: string[] = [], type?: string, mapped = false): MountOptions {
+  const out: MountOptions = { flags: 0, remount: false, bind: type === 'bind', recursive: false, idmap: mapped, recursiveIdmap: false, propagation: [], data: [] };
   for (const o of options) {
     if (o === 'bind' || o === 'rbind') {
       out.bind = true;
       out.recursive ||= o === 'rbind';
+    } else if (o === 'idmap' || o === 'ridmap') {
+      out.idmap = true;
+      out.recursiveIdmap ||= o === 'ridmap';
     } else if (o in SET) {
       out.flags |= SET[o];
     } else if (CLEAR.has(o)) {
