@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { baseSpec, busyboxBundle, oci, runc, uniqueId, type SpecJson } from '../helpers/bundle.js';
 import * as rt from '../../src/runtime/index.js';
+import { createPlan } from '../../src/runtime/plan.js';
 
 /*
  * Idmapped mounts (runtime-spec 1.1 mounts[].uidMappings/gidMappings, options idmap and ridmap),
@@ -160,6 +161,26 @@ test('invalid idmapped mounts are refused naming the field', () => {
   } finally {
     b.remove();
   }
+});
+
+test('the plan: a mount without mappings takes a new user namespace\'s mappings, or the joined one by path', () => {
+  const idmountOf = (edit: (s: SpecJson) => void): string[] => {
+    const spec = baseSpec(['true']);
+    spec.mounts.push({ destination: '/m', type: 'bind', source: '/tmp', options: ['bind', 'idmap'] });
+    edit(spec);
+    const plan = createPlan({ spec: rt.validateSpec(spec), bundle: '/b', rootfs: '/b/rootfs', stateDir: '/s', cgroupsPath: '/x' });
+    const clone = plan.findIndex((l) => l[0] === 'clone');
+    const at = plan.findIndex((l) => l[0] === 'idmount');
+    assert.ok(at >= 0 && at < clone, 'made by the monitor, before clone');
+    assert.ok(plan.slice(clone).some((l) => l[0] === 'movemount' && l[1] === '0' && l[2] === '/b/rootfs/m'), 'moved in by the init');
+    return plan[at];
+  };
+  assert.equal(idmountOf((s) => {
+    s.linux.namespaces.push({ type: 'user' });
+    s.linux.uidMappings = [...map(0, 100000, 1000), ...map(1000, 5000, 1)];
+    s.linux.gidMappings = map(0, 100000, 1000);
+  }), ['idmount', '0', 'mounts[7] (/m)', '/tmp', '0', '0', '0 100000 1000\n1000 5000 1\n', '0 100000 1000\n']);
+  assert.equal(idmountOf((s) => s.linux.namespaces.push({ type: 'user', path: '/proc/1/ns/user' })), ['idmount', '0', 'mounts[7] (/m)', '/tmp', '0', '0', '/proc/1/ns/user']);
 });
 
 test('features reports idmapped mounts and their options', () => {
