@@ -133,6 +133,7 @@ test('validation names the field of each bad scheduler, I/O priority, CPU list a
   bad((s) => (s.process.ioPriority = { class: 'IOPRIO_CLASS_FAST', priority: 1 }), /process.ioPriority.class: IOPRIO_CLASS_FAST is not an I\/O class/);
   bad((s) => (s.process.ioPriority = { class: 'IOPRIO_CLASS_BE', priority: 8 }), /process.ioPriority.priority: must be an integer from 0 to 7/);
   bad((s) => (s.process.scheduler = { policy: 'SCHED_FAST' }), /process.scheduler.policy: SCHED_FAST is not a policy/);
+  bad((s) => (s.process.scheduler = { policy: 'toString' }), /process.scheduler.policy: toString is not a policy/);
   bad((s) => (s.process.scheduler = { policy: 'SCHED_ISO' }), /process.scheduler.policy: SCHED_ISO is not implemented by Linux/);
   bad((s) => (s.process.scheduler = { policy: 'SCHED_OTHER', nice: 20 }), /process.scheduler.nice: must be an integer from -20 to 19/);
   bad((s) => (s.process.scheduler = { policy: 'SCHED_FIFO' }), /process.scheduler.priority: SCHED_FIFO needs a priority from 1 to 99/);

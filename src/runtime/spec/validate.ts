@@ -43,7 +43,7 @@ export function validateSpec(raw: unknown, file = 'config.json'): Spec {
   };
   const scheduler = (s: Json): void => {
     const policy = str(s.policy, 'process.scheduler.policy');
-    if (!(policy in SCHED_POLICIES)) fail('process.scheduler.policy', `${policy} is not a policy (${Object.keys(SCHED_POLICIES).join(', ')})`);
+    if (!Object.hasOwn(SCHED_POLICIES, policy)) fail('process.scheduler.policy', `${policy} is not a policy (${Object.keys(SCHED_POLICIES).join(', ')})`);
     if (policy === 'SCHED_ISO') fail('process.scheduler.policy', 'SCHED_ISO is not implemented by Linux: use SCHED_OTHER, SCHED_BATCH, SCHED_IDLE, SCHED_FIFO, SCHED_RR or SCHED_DEADLINE');
     if (s.nice !== undefined) int(s.nice, 'process.scheduler.nice', -20, 19);
     const rt = policy === 'SCHED_FIFO' || policy === 'SCHED_RR';
@@ -52,7 +52,7 @@ export function validateSpec(raw: unknown, file = 'config.json'): Spec {
     if (!rt && priority !== 0) fail('process.scheduler.priority', `only SCHED_FIFO and SCHED_RR have a priority; ${policy} needs 0 or none`);
     if (s.flags !== undefined) {
       strs(s.flags, 'process.scheduler.flags').forEach((f, i) => {
-        if (!(f in SCHED_FLAGS)) fail(`process.scheduler.flags[${i}]`, `${f} is not a scheduler flag (${Object.keys(SCHED_FLAGS).join(', ')})`);
+        if (!Object.hasOwn(SCHED_FLAGS, f)) fail(`process.scheduler.flags[${i}]`, `${f} is not a scheduler flag (${Object.keys(SCHED_FLAGS).join(', ')})`);
       });
     }
     for (const k of ['runtime', 'deadline', 'period']) {
@@ -118,7 +118,7 @@ export function validateSpec(raw: unknown, file = 'config.json'): Spec {
     if (p.ioPriority !== undefined) {
       const io = obj(p.ioPriority, 'process.ioPriority');
       const c = str(io.class, 'process.ioPriority.class');
-      if (!(c in IOPRIO_CLASSES)) fail('process.ioPriority.class', `${c} is not an I/O class (${Object.keys(IOPRIO_CLASSES).join(', ')})`);
+      if (!Object.hasOwn(IOPRIO_CLASSES, c)) fail('process.ioPriority.class', `${c} is not an I/O class (${Object.keys(IOPRIO_CLASSES).join(', ')})`);
       int(io.priority, 'process.ioPriority.priority', 0, 7);
     }
     if (p.scheduler !== undefined) scheduler(obj(p.scheduler, 'process.scheduler'));
@@ -227,7 +227,7 @@ export function validateSpec(raw: unknown, file = 'config.json'): Spec {
     if (l.personality !== undefined) {
       const p = obj(l.personality, 'linux.personality');
       const d = str(p.domain, 'linux.personality.domain');
-      if (!(d in PERSONALITY_DOMAINS)) fail('linux.personality.domain', `${d} is not an execution domain (${Object.keys(PERSONALITY_DOMAINS).join(', ')})`);
+      if (!Object.hasOwn(PERSONALITY_DOMAINS, d)) fail('linux.personality.domain', `${d} is not an execution domain (${Object.keys(PERSONALITY_DOMAINS).join(', ')})`);
       if (p.flags !== undefined && strs(p.flags, 'linux.personality.flags').length > 0) fail('linux.personality.flags', 'the runtime-spec defines no personality flags yet: remove them');
     }
   }
