@@ -11,6 +11,7 @@ import {
   clusterLeftovers,
   clusterLinks,
   clusterNames,
+  cniConfList,
   createClusterState,
   defaultClusterConfig,
   deleteCluster,
@@ -32,6 +33,7 @@ import { criClient } from '../../src/cri/index.js';
 import { buildSif } from '../../src/sif/index.js';
 import { diffSnapshots, hostSnapshot } from '../helpers/leaks.js';
 import { BIN, makeRootfs } from '../helpers/sif.js';
+import { podConfig } from '../helpers/cri.js';
 
 const tag = randomBytes(3).toString('hex');
 const kc = `/tmp/sk-persist-${tag}-kubeconfig`;
@@ -167,6 +169,22 @@ test('--persistent DIR: nodes boot from it; after stop and a simulated reboot, s
       c.close();
     }
     assert.equal(JSON.parse(sifkube('image', 'list', '--name', name, '--json').stdout).map((i: { nodes: unknown }) => i.nodes), [[worker.name]]);
+
+    // A pod on the worker runs that image; its log (as the kubelet's pod logs) is in DIR, on disk.
+    const wl = nodeLayout(plan, worker);
+    mkdirSync(wl.cniConfDir, { recursive: true });
+    writeFileSync(wl.cniConfFile, JSON.stringify(cniConfList(worker, wl)));
+    const w = criClient(wl.criSocket);
+    try {
+      const pod = (await w.runtime.RunPodSandbox({ config: podConfig('persisted', { logDirectory: join(wl.dir, 'pods', 'persisted') }) })).podSandboxId;
+      const config = { metadata: { name: 'c', attempt: 0 }, image: { image: 'example.org/cats:v1' }, command: ['sh', '-c', 'echo on-disk; echo on-disk > /written; exec busybox sleep 300'], logPath: 'c.log' };
+      const { containerId } = await w.runtime.CreateContainer({ podSandboxId: pod, config, sandboxConfig: {} });
+      await w.runtime.StartContainer({ containerId });
+      await until('the container wrote its file', 10_000, 'see cri.log', async () => (await w.runtime.ExecSync({ containerId, cmd: ['cat', '/written'], timeout: 5 })).stdout.toString() === 'on-disk\n');
+      assert.match(readFileSync(join(dir, 'nodes', worker.name, 'pods', 'persisted', 'c.log'), 'utf8'), / stdout F on-disk\n/);
+    } finally {
+      w.close();
+    }
 
     // A mapped host port answers on 127.0.0.1 (OUTPUT DNAT, loopback masquerade, route_localnet on the bridge).
     listener = await listenInNode(name, cp.name, 'from-cp');
