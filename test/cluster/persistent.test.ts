@@ -2,7 +2,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { randomBytes } from 'node:crypto';
 import { spawn, spawnSync } from 'node:child_process';
-import { copyFileSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
@@ -36,6 +36,8 @@ import { BIN, makeRootfs } from '../helpers/sif.js';
 import { podConfig } from '../helpers/cri.js';
 
 const tag = randomBytes(3).toString('hex');
+/** Persistent folders live on disk, not under /tmp (refused: every node mounts its own /tmp). */
+const DISK = '/var/tmp';
 const kc = `/tmp/sk-persist-${tag}-kubeconfig`;
 const sifkube = (...args: string[]) => spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8' });
 const b64 = (s: string) => Buffer.from(s).toString('base64');
@@ -79,7 +81,7 @@ async function listenInNode(cluster: string, node: string, answer: string) {
 const curl = (port: number) => spawnSync('curl', ['-sS', '-m', '5', `http://127.0.0.1:${port}/`], { encoding: 'utf8' });
 
 test('--persistent DIR: bad folders are refused with one line naming DIR and the fix, nothing made', async () => {
-  const work = mkdtempSync(join(tmpdir(), 'sk-persist-bad-'));
+  const work = mkdtempSync(join(DISK, 'sk-persist-bad-'));
   const other = `t-pb-${tag}`;
   const name = `t-pn-${tag}`;
   const overlay = join(work, 'ovl');
@@ -102,6 +104,7 @@ test('--persistent DIR: bad folders are refused with one line naming DIR and the
       [full, /\/full: not empty and not a sifkube state: pass an empty or new folder$/],
       [copied, new RegExp(`/copied: holds the state of sifkube cluster ${other}: start that cluster with \`sifkube start --name ${other}\`, or pass an empty folder$`)],
       [join(work, 'other', 'nodes'), new RegExp(`: overlaps the state of cluster ${other} \\(.*\\): pass a folder outside every cluster's state$`)],
+      [join(tmpdir(), `sk-persist-${tag}`), /: lies under \/tmp, which every node mounts its own of: pass a folder elsewhere, e.g. under \/var\/lib or \/srv$/],
       ['/var/lib/sifkube/mine', /overlaps sifkube's own folder \/var\/lib\/sifkube: pass a folder outside it$/],
       [join(overlay, 'm', 'state'), /\/m\/state: its filesystem \(overlayfs\) cannot hold an overlay upper layer \(.*\): pass a folder on ext4, xfs, btrfs or tmpfs$/],
     ];
@@ -128,7 +131,7 @@ test('--persistent DIR: bad folders are refused with one line naming DIR and the
 test('--persistent DIR: nodes boot from it; after stop and a simulated reboot, start brings back etcd data, images (--nodes) and 127.0.0.1 port maps', async () => {
   const before = hostSnapshot();
   const name = `t-per-${tag}`;
-  const work = mkdtempSync(join(tmpdir(), 'sk-persist-'));
+  const work = mkdtempSync(join(DISK, 'sk-persist-'));
   const dir = join(work, 'state');
   const hostPort = freePort();
   const config = parseClusterConfig(`apiVersion: sifkube.io/v1alpha1\nkind: Cluster\nname: ${name}\nnodes:\n- role: control-plane\n  extraPortMappings: [{containerPort: 8080, hostPort: ${hostPort}}]\n- role: worker\n`, 'test');
@@ -235,9 +238,29 @@ test('--persistent DIR: nodes boot from it; after stop and a simulated reboot, s
   assert.equal(diffSnapshots(before, hostSnapshot()).filter(ours), []);
 });
 
+test('runc as the oracle: it boots a node from a persistent folder reached through links too', async () => {
+  const name = `t-prc-${tag}`;
+  const work = mkdtempSync(join(DISK, 'sk-persist-runc-'));
+  // The folder's own path goes through a link: runc refuses a root path with one, so paths must be real.
+  mkdirSync(join(work, 'real'));
+  symlinkSync(join(work, 'real'), join(work, 'via'));
+  const dir = join(work, 'via', 'state');
+  try {
+    const { state } = await prepareCluster(defaultClusterConfig(name, 1), { persistentDir: dir });
+    await bootNodes(state.plan, state.plan.nodes, () => [], 'runc');
+    assert.match(readFileSync(`${nodeRuntimeRoot(state.plan.names)}/runtime`, 'utf8'), /^runc$/);
+    assert.equal(await imagesOn(state.plan, state.plan.nodes[0]), []);
+    assert.is(sifkube('exec', '--name', name, state.plan.nodes[0].name, '--', 'hostname').stdout.trim(), state.plan.nodes[0].name);
+  } finally {
+    await deleteCluster(name, kc);
+    rmSync(work, { recursive: true, force: true });
+  }
+  assert.equal(clusterLeftovers(name), []);
+});
+
 test('delete of a persistent cluster empties a folder the user made but keeps it', async () => {
   const name = `t-pk-${tag}`;
-  const dir = mkdtempSync(join(tmpdir(), 'sk-persist-own-'));
+  const dir = mkdtempSync(join(DISK, 'sk-persist-own-'));
   try {
     createClusterState(defaultClusterConfig(name, 1), dir);
     assert.ok(existsSync(join(dir, 'state.json')));

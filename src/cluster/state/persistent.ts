@@ -64,6 +64,10 @@ export function checkPersistentDir(dir: string, others: Record<string, string>):
   if (!isAbsolute(dir)) throw new PersistentDirError(dir, 'not an absolute path', 'pass an absolute folder path');
   if (existsSync(dir) && !statSync(dir).isDirectory()) throw new PersistentDirError(dir, 'not a folder', 'pass a folder path (new or empty)');
   const real = resolved(dir);
+  // A node mounts its own /tmp, /run, /dev, /proc and /sys over the host's: the folder would be hidden
+  // there (and /tmp and /run do not survive a reboot).
+  const hidden = ['/tmp', '/run', '/dev', '/proc', '/sys'].find((d) => within(real, d));
+  if (hidden) throw new PersistentDirError(dir, `lies under ${hidden}, which every node mounts its own of`, 'pass a folder elsewhere, e.g. under /var/lib or /srv');
   for (const own of [stateRoot(), '/run/sifkube']) {
     if (within(real, resolved(own)) || within(resolved(own), real)) throw new PersistentDirError(dir, `overlaps sifkube's own folder ${own}`, 'pass a folder outside it');
   }

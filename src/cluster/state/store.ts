@@ -160,7 +160,8 @@ function createUnlocked(config: ClusterConfig, persistentDir?: string): ClusterS
   let persistentDirCreated: boolean | undefined;
   if (persistentDir !== undefined) {
     persistentDirCreated = preparePersistentDir(persistentDir, otherStateDirs(others));
-    symlinkSync(persistentDir, names.stateDir);
+    // To the real path: a node binds the folder there, and the link must lead to that bind inside it.
+    symlinkSync(realpathSync(persistentDir), names.stateDir);
   } else {
     mkdirSync(names.stateDir, { mode: 0o700 });
     sh('mount', ['-t', 'tmpfs', '-o', 'mode=0700', `sifkube-${config.name}`, names.stateDir]);
@@ -223,7 +224,8 @@ export function removeClusterDir(name: string, keepPersistentDir = false): void 
   const dir = clusterNames(name).stateDir;
   if (!lstatExists(dir)) return;
   const link = lstatSync(dir).isSymbolicLink();
-  const real = link ? readlinkSync(dir) : dir;
+  // Mounts are listed by real path: a persistent folder's own path may hold links too.
+  const real = link ? realPath(readlinkSync(dir)) : dir;
   // Mounts under the state folder (node root overlays, a kubelet's bind mounts) go first, deepest first.
   const inside = readFileSync('/proc/self/mountinfo', 'utf8')
     .split('\n')
