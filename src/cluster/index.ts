@@ -8,7 +8,7 @@ export { clusterNames, clustersDir, stateRoot, kindNodeName } from './names.js';
 export type { ClusterNames } from './names.js';
 export { planCluster, API_SERVER_PORT, CONTROL_PLANE_TAINT } from './plan.js';
 export type { ClusterPlan, NodePlan, TakenSubnet } from './plan.js';
-export { createClusterState, clusterDirNames, clusterEntries, readClusterState, writeClusterState, listClusters, removeClusterDir, hostRoutes, STATE_VERSION } from './state/store.js';
+export { createClusterState, adoptPersistentDir, clusterDirNames, clusterEntries, readClusterState, writeClusterState, listClusters, removeClusterDir, hostRoutes, STATE_VERSION } from './state/store.js';
 export type { ClusterState, ClusterPhase } from './state/store.js';
 export { generateClusterPki, pkiPaths, contextName, apiServerSans } from './pki/cluster-pki.js';
 export type { PkiPaths } from './pki/cluster-pki.js';

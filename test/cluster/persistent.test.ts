@@ -102,7 +102,7 @@ test('--persistent DIR: bad folders are refused with one line naming DIR and the
       ['relative/dir', /^--persistent relative\/dir: not an absolute path: pass an absolute folder path$/],
       [file, /: not a folder: pass a folder path/],
       [full, /\/full: not empty and not a sifkube state: pass an empty or new folder$/],
-      [copied, new RegExp(`/copied: holds the state of sifkube cluster ${other}: start that cluster with \`sifkube start --name ${other}\`, or pass an empty folder$`)],
+      [copied, new RegExp(`/copied: holds the state of sifkube cluster ${other}: start that cluster from it with \`sifkube start --name ${other} --persistent .*/copied\`, or pass an empty folder$`)],
       [join(work, 'other', 'nodes'), new RegExp(`: overlaps the state of cluster ${other} \\(.*\\): pass a folder outside every cluster's state$`)],
       [join(tmpdir(), `sk-persist-${tag}`), /: lies under \/tmp, which every node mounts its own of: pass a folder elsewhere, e.g. under \/var\/lib or \/srv$/],
       ['/var/lib/sifkube/mine', /overlaps sifkube's own folder \/var\/lib\/sifkube: pass a folder outside it$/],
@@ -211,7 +211,13 @@ test('--persistent DIR: nodes boot from it; after stop and a simulated reboot, s
     assert.equal(clusterChains(plan.names), []);
     assert.not.ok(existsSync(nodeRuntimeRoot(plan.names)));
 
-    const started = sifkube('start', '--name', name);
+    // …and even /var/lib/sifkube lost track of it: `start --persistent DIR` takes it back.
+    rmSync(plan.names.stateDir);
+    assert.is(sifkube('status', '--name', name).status, 82);
+    const wrong = sifkube('start', '--name', `${name}x`, '--persistent', dir);
+    assert.is(wrong.status, 98);
+    assert.match(wrong.stderr, new RegExp(`^sifkube: --persistent ${dir}: holds the state of cluster ${name}, not ${name}x: pass --name ${name}$`, 'm'));
+    const started = sifkube('start', '--name', name, '--persistent', dir);
     assert.is(started.status, 0, started.stderr);
     await until('etcd healthy again', 30_000, 'see etcd.log', () => status()?.healthy === true);
     const get = etcdCall(plan, 'range', { key: b64('persist') });

@@ -48,7 +48,7 @@ function overlayUpperProblem(dir: string): string | undefined {
 }
 
 /** The cluster whose state a folder holds (its state.json), if any. */
-function stateIn(dir: string): string | undefined {
+export function stateIn(dir: string): string | undefined {
   try {
     return (JSON.parse(readFileSync(join(dir, 'state.json'), 'utf8')) as { plan?: { name?: string } }).plan?.name;
   } catch {
@@ -76,7 +76,7 @@ export function checkPersistentDir(dir: string, others: Record<string, string>):
   }
   if (existsSync(dir) && readdirSync(dir).length > 0) {
     const owner = stateIn(dir);
-    if (owner) throw new PersistentDirError(dir, `holds the state of sifkube cluster ${owner}`, `start that cluster with \`sifkube start --name ${owner}\`, or pass an empty folder`);
+    if (owner) throw new PersistentDirError(dir, `holds the state of sifkube cluster ${owner}`, `start that cluster from it with \`sifkube start --name ${owner} --persistent ${dir}\`, or pass an empty folder`);
     throw new PersistentDirError(dir, 'not empty and not a sifkube state', 'pass an empty or new folder');
   }
 }

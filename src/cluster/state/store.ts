@@ -1,7 +1,7 @@
 import { closeSync, existsSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, readlinkSync, realpathSync, renameSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { checkPersistentDir, preparePersistentDir } from './persistent.js';
-import { ClusterExistsError, ClusterNotFoundError, ClusterStateError, ClusterConfigError, HostPortInUseError } from '../errors.js';
+import { isAbsolute, join } from 'node:path';
+import { checkPersistentDir, preparePersistentDir, stateIn } from './persistent.js';
+import { ClusterExistsError, ClusterNotFoundError, ClusterStateError, ClusterConfigError, HostPortInUseError, PersistentDirError } from '../errors.js';
 import { portsInUse } from '../network/host-ports.js';
 import { sh, trySh } from '../host.js';
 import { clusterNames, clustersDir, stateRoot } from '../names.js';
@@ -187,6 +187,27 @@ function checkHostPorts(config: ClusterConfig, others: ClusterState[]): void {
       if (listening[p.protocol].has(p.hostPort)) throw new HostPortInUseError(`${p.protocol}/${p.hostPort}`, field);
     }),
   );
+}
+
+/**
+ * Takes back a cluster whose --persistent folder this host lost track of (its link in the clusters
+ * folder is gone: /var/lib/sifkube wiped, or the folder moved to this host): links it again, stopped.
+ */
+export function adoptPersistentDir(name: string, dir: string): ClusterState {
+  return withClustersLock(() => {
+    const names = clusterNames(name);
+    if (lstatExists(names.stateDir)) throw new ClusterExistsError(name);
+    const owner = isAbsolute(dir) ? stateIn(dir) : undefined;
+    if (owner !== name) {
+      throw new PersistentDirError(dir, owner ? `holds the state of cluster ${owner}, not ${name}` : 'holds no sifkube cluster state (no readable state.json)', owner ? `pass --name ${owner}` : 'pass the absolute folder that `sifkube init --persistent` was given');
+    }
+    mkdirSync(clustersDir(), { recursive: true, mode: 0o700 });
+    symlinkSync(realpathSync(dir), names.stateDir);
+    const state = readClusterState(name);
+    Object.assign(state, { persistentDir: dir, phase: 'stopped' });
+    writeClusterState(state);
+    return state;
+  });
 }
 
 function otherStateDirs(others: ClusterState[]): Record<string, string> {
