@@ -99,7 +99,7 @@ test('a pod container survives the node supervisor and CRI server being killed; 
 test('init --persistent refuses a bad folder before resolving binaries or touching the host', () => {
   const pname = `t-per-${tag}`;
   const before = hostSnapshot();
-  const full = mkdtempSync(join(tmpdir(), 'sk-per-full-'));
+  const full = mkdtempSync('/var/tmp/sk-per-full-');
   writeFileSync(join(full, 'mine'), '');
   try {
     for (const [dir, re] of [
