@@ -103,7 +103,8 @@ export async function deleteCluster(name: string, kubeconfigPath = defaultKubeco
   };
   const before = clusterCgroups(names).length;
   report.cgroups = before - removeClusterCgroups(names).length;
-  removeClusterDir(name);
+  // A persistent folder the user made stays (emptied); unknown (no state): kept too, the safe side.
+  removeClusterDir(name, state ? state.persistentDirCreated === false : true);
   removeEmptyFolders([clustersDir(), stateRoot(), '/run/sifkube/clusters', '/run/sifkube']);
   const left = clusterLeftovers(name);
   if (left.length > 0) throw new CleanupIncompleteError(name, left);

@@ -124,3 +124,17 @@ export class ImageLoadError extends SifkubeError {
     super(`${file}: ${problem}: ${fix}`, 96);
   }
 }
+
+/** A mapped host port that a process of the host already holds. */
+export class HostPortInUseError extends SifkubeError {
+  constructor(port: string, field: string) {
+    super(`host port ${port} (${field}) is already in use on the host (a process listens there): stop that process or pick another hostPort (--port HOST:NODEPORT)`, 97);
+  }
+}
+
+/** A --persistent folder that cannot hold a cluster's state. */
+export class PersistentDirError extends SifkubeError {
+  constructor(dir: string, problem: string, fix: string) {
+    super(`--persistent ${dir}: ${problem}: ${fix}`, 98);
+  }
+}

@@ -3,7 +3,7 @@ import { copyFileSync, createReadStream, existsSync, renameSync, rmSync, statSyn
 import { basename } from 'node:path';
 import { CriRequestError, ImageStore, parseReference, taggedName, type ImageRecord } from '../cri/index.js';
 import { readImageConfig, readSif } from '../sif/index.js';
-import { ImageLoadError } from './errors.js';
+import { ImageLoadError, UnknownNodeError } from './errors.js';
 import { clusterImageDir } from './node/cri.js';
 import type { ClusterState } from './state/store.js';
 
@@ -34,11 +34,20 @@ function imageName(file: string, tag: string | undefined): string {
   }
 }
 
+/** Checks `--nodes` names against the cluster's nodes (before anything is loaded). */
+export function checkImageNodes(state: ClusterState, nodes: string[]): void {
+  const known = state.plan.nodes.map((n) => n.name);
+  const unknown = nodes.find((n) => !known.includes(n));
+  if (unknown !== undefined) throw new UnknownNodeError(state.plan.name, unknown, known);
+}
+
 /**
  * `sifkube image load`: copies a SIF once into the cluster's content-addressed store (sif/<sha256>.sif)
- * and tags it there; every node's CRI server sees it at once, with no copy per node.
+ * and tags it there; every node's CRI server sees it at once, with no copy per node. With `nodes`,
+ * only those nodes' CRI servers see it (the store records it; still one copy).
  */
-export async function loadImage(state: ClusterState, file: string, tag?: string): Promise<ImageRecord> {
+export async function loadImage(state: ClusterState, file: string, tag?: string, nodes?: string[]): Promise<ImageRecord> {
+  if (nodes) checkImageNodes(state, nodes);
   if (!existsSync(file) || !statSync(file).isFile()) throw new ImageLoadError(file, 'no such file', 'pass the path of a .sif file');
   try {
     readSif(file);
@@ -56,7 +65,7 @@ export async function loadImage(state: ClusterState, file: string, tag?: string)
       renameSync(tmp, dest);
     }
     const config = { architecture: 'amd64', os: 'linux', config: { Entrypoint: c?.entrypoint, Cmd: c?.cmd, Env: c?.env, User: c?.user, WorkingDir: c?.workingDir } };
-    return store.put(store.byId(id) ?? { id, repoTags: [], repoDigests: [], size: statSync(dest).size, sif: dest, config, external: false }, [name], []);
+    return store.put(store.byId(id) ?? { id, repoTags: [], repoDigests: [], size: statSync(dest).size, sif: dest, config, external: false }, [name], [], nodes);
   });
 }
 

@@ -1,7 +1,8 @@
+import { existsSync } from 'node:fs';
 import { createNodeCgroups } from './cgroups.js';
 import { deleteCluster } from './cleanup.js';
 import type { ClusterConfig } from './config/types.js';
-import { addBridge, addClusterRules, defaultRouteDevices, enableUplinkForwarding, recordHostSysctls } from './network/index.js';
+import { addBridge, addClusterRules, clusterChains, clusterLinks, defaultRouteDevices, enableUplinkForwarding, recordHostSysctls } from './network/index.js';
 import { generateClusterPki, type PkiPaths } from './pki/cluster-pki.js';
 import { createClusterState, listClusters, writeClusterState, type ClusterState } from './state/store.js';
 
@@ -42,4 +43,17 @@ export async function prepareCluster(config: ClusterConfig, opts: { persistentDi
     await deleteCluster(config.name).catch(() => undefined);
     throw err;
   }
+}
+
+/**
+ * What `start` needs of the host side that a host reboot took away (a --persistent cluster's state
+ * survives it; /run, links, iptables rules, cgroups and sysctls do not): the node cgroups, the bridge,
+ * the iptables chains, forwarding on the uplinks. Whatever is still there is left as it is.
+ */
+export function restoreHostSide(state: ClusterState): void {
+  const plan = state.plan;
+  createNodeCgroups(plan);
+  if (!clusterLinks(plan.names).includes(plan.bridge.name)) addBridge(plan);
+  if (clusterChains(plan.names).length === 0) addClusterRules(plan);
+  enableUplinkForwarding(Object.keys(state.uplinks ?? {}).filter((d) => existsSync(`/proc/sys/net/ipv4/conf/${d}`)), {});
 }

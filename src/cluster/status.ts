@@ -26,6 +26,8 @@ export interface ClusterStatus {
   phase: ClusterPhase;
   kubernetesVersion: string;
   apiServer: string;
+  /** the --persistent folder holding the state; undefined: a tmpfs */
+  persistentDir?: string;
   bridge: { name: string; present: boolean };
   nodes: NodeStatus[];
 }
@@ -64,6 +66,7 @@ export function clusterStatus(name: string, only?: string): ClusterStatus {
     phase: state.phase,
     kubernetesVersion: plan.kubernetesVersion,
     apiServer: plan.apiServer.url,
+    persistentDir: state.persistentDir,
     bridge: { name: plan.bridge.name, present: links.has(plan.bridge.name) },
     nodes: plan.nodes
       .filter((n) => only === undefined || n.name === only)

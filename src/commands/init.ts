@@ -8,7 +8,7 @@ import { requireRoot, UsageError } from '../errors.js';
 
 const TITLES: Record<InitStep, string> = {
   kubernetes: 'Find the Kubernetes, etcd and kubectl binaries',
-  state: 'Create the cluster folder (tmpfs)',
+  state: 'Create the cluster folder (tmpfs, or the --persistent folder)',
   sysctls: 'Record the host sysctls',
   pki: 'Generate the PKI and kubeconfigs',
   cgroups: 'Create the node cgroups',
@@ -28,7 +28,7 @@ export default class Init extends SifkubeCommand {
     config: Flags.string({ description: 'cluster config file (apiVersion sifkube.io/v1alpha1, kind Cluster)' }),
     'kubernetes-version': Flags.string({ description: 'Kubernetes release (vMAJOR.MINOR.PATCH)' }),
     'kube-bin-dir': Flags.string({ description: 'folder with the Kubernetes binaries (else the cache, else a verified download)' }),
-    persistent: Flags.string({ description: 'keep the cluster state in this folder on disk (not supported yet: refused)' }),
+    persistent: Flags.string({ description: 'keep the cluster state in this folder on disk (new or empty): it survives stop/start and a host reboot' }),
     port: Flags.string({ description: 'map HOST port to NODEPORT on the control-plane node (HOST:NODEPORT[/udp])', multiple: true }),
     kubeconfig: Flags.string({ description: 'kubeconfig to merge the admin context into (default: first of $KUBECONFIG, else ~/.kube/config)' }),
     wait: Flags.string({ description: 'how long to wait for every node Ready (0: do not wait)', default: '2m' }),

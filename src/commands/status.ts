@@ -16,7 +16,7 @@ export default class Status extends SifkubeCommand {
     requireRoot('sifkube status');
     const s = clusterStatus(checkClusterName(flags.name), flags.node);
     if (flags.json) return this.printJson(s);
-    this.log(`cluster ${s.name}: ${s.phase}, Kubernetes ${s.kubernetesVersion}, API ${s.apiServer}, bridge ${s.bridge.name} ${s.bridge.present ? 'up' : 'MISSING'}`);
+    this.log(`cluster ${s.name}: ${s.phase}, Kubernetes ${s.kubernetesVersion}, API ${s.apiServer}, bridge ${s.bridge.name} ${s.bridge.present ? 'up' : 'MISSING'}, state ${s.persistentDir ? `persistent in ${s.persistentDir}` : 'on tmpfs'}`);
     for (const n of s.nodes) {
       const sup = n.supervisor ? `supervisor ${n.supervisor.running ? `pid ${n.supervisor.pid}` : 'NOT RUNNING'}` : 'not started';
       this.log(`  ${n.name} (${n.role}) ${n.address} pods ${n.podCIDR} ${n.attached ? 'attached' : 'detached'}, ${sup}`);

@@ -20,6 +20,8 @@ export interface CriConfig {
   runDir: string;
   /** The image store: SIF files by digest and the tag index. */
   imageDir: string;
+  /** Set when several servers share imageDir (a cluster's nodes): this one sees the images of this scope. */
+  imageScope?: string;
   cni: {
     binDir: string;
     confDir: string;

@@ -25,13 +25,13 @@ test('list, kubeconfig (print and --merge), delete on a prepared cluster', async
     const list = await sifkube('list', '--json');
     assert.is(list.exitCode, 0, list.stderr);
     const row = JSON.parse(list.stdout).find((r: { name: string }) => r.name === name);
-    assert.equal({ ...row, nodeSubnet: undefined, api: undefined }, { name, phase: 'creating', nodes: 2, kubernetes: 'v1.31.4', nodeSubnet: undefined, api: undefined });
+    assert.equal({ ...row, nodeSubnet: undefined, api: undefined }, { name, phase: 'creating', nodes: 2, kubernetes: 'v1.31.4', nodeSubnet: undefined, state: 'tmpfs', api: undefined });
     const broken = `t-broken-${randomBytes(3).toString('hex')}`;
     mkdirSync(join(clusterNames(broken).stateDir), { recursive: true });
     try {
       const withBroken = await sifkube('list');
       assert.is(withBroken.exitCode, 0, withBroken.stderr);
-      assert.match(withBroken.stdout, new RegExp(`^${broken} +unreadable +0 +- +- +no state file \\(a failed init\\?\\): sifkube delete --name ${broken}$`, 'm'));
+      assert.match(withBroken.stdout, new RegExp(`^${broken} +unreadable +0 +- +- +- +no state file \\(a failed init\\?\\): sifkube delete --name ${broken}$`, 'm'));
     } finally {
       await deleteCluster(broken, kc);
     }

@@ -4,6 +4,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { createServer, type AddressInfo } from 'node:net';
 import {
   attachNode,
   addNodeNetns,
@@ -17,6 +18,7 @@ import {
   readSysctl,
   ClusterExistsError,
   HostSetupError,
+  HostPortInUseError,
   clusterDirNames,
   defaultRouteDevices,
   type PreparedCluster,
@@ -83,6 +85,9 @@ test('prepare + 3 node namespaces: ping across nodes and pod CIDRs, port mapping
     await new Promise((r) => server!.stdout!.once('data', r));
     const body = await (await fetch(`http://${plan.bridge.address}:38080/`)).text();
     assert.is(body, 'node0');
+    // …and on 127.0.0.1: OUTPUT DNAT, the loopback source masqueraded onto the bridge.
+    assert.is(await (await fetch('http://127.0.0.1:38080/')).text(), 'node0');
+    assert.match(iptablesDump(), new RegExp(`-A SIFKUBE-${plan.names.id}-NAT -s 127.0.0.0/8 -d ${plan.nodes[0].address}/32 -o ${plan.bridge.name} -p tcp -m tcp --dport 8080 -j MASQUERADE`));
     assert.match(iptablesDump(), new RegExp(`-A POSTROUTING -m comment --comment "sifkube cluster ${name}" -j SIFKUBE-${plan.names.id}-NAT`));
     // delete must also restore the sysctls the kubelets would have changed
     const state = readClusterState(name);
@@ -141,6 +146,25 @@ test('delete removes a half-made cluster with no state file (failed init)', asyn
   assert.equal(clusterLeftovers(name), []);
   assert.equal(ours(diffSnapshots(before, hostSnapshot())), []);
   assert.is(iptablesDump(), ipt);
+});
+
+test('a host port a host process listens on is refused before anything is made', async () => {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const port = (server.address() as AddressInfo).port;
+  const busy = `${name}p`;
+  try {
+    await prepareCluster({ ...config, name: busy, nodes: [{ ...config.nodes[0], extraPortMappings: [{ containerPort: 80, hostPort: port, protocol: 'TCP' }] }] });
+    assert.unreachable('a busy host port was mapped');
+  } catch (err) {
+    assert.instance(err, HostPortInUseError);
+    assert.is((err as HostPortInUseError).exitCode, 97);
+    assert.is((err as Error).message, `host port TCP/${port} (nodes[0].extraPortMappings[0].hostPort) is already in use on the host (a process listens there): stop that process or pick another hostPort (--port HOST:NODEPORT)`);
+  } finally {
+    server.close();
+  }
+  assert.not.ok(existsSync(clusterNames(busy).stateDir));
+  assert.equal(clusterLeftovers(busy), []);
 });
 
 test('delete of cluster "x" leaves cluster "x2" (and its processes) alone', async () => {

@@ -96,13 +96,23 @@ test('a pod container survives the node supervisor and CRI server being killed; 
   assert.equal(diffSnapshots(before, hostSnapshot()).filter((l) => l.includes(name) || l.includes(clusterNames(name).id) || l.includes(tag)), []);
 });
 
-test('init --persistent is refused as not supported yet, before touching the host', () => {
+test('init --persistent refuses a bad folder before resolving binaries or touching the host', () => {
   const pname = `t-per-${tag}`;
   const before = hostSnapshot();
-  const r = spawnSync(process.execPath, [BIN, 'init', '--name', pname, '--persistent', `/var/tmp/sk-per-${tag}`], { encoding: 'utf8' });
-  assert.is(r.status, 89);
-  assert.match(r.stderr, /^sifkube: not supported yet: --persistent \/var\/tmp\/sk-per-.* leave --persistent out/m);
-  assert.not.ok(existsSync(`/var/tmp/sk-per-${tag}`));
+  const full = mkdtempSync('/var/tmp/sk-per-full-');
+  writeFileSync(join(full, 'mine'), '');
+  try {
+    for (const [dir, re] of [
+      ['var/tmp/x', /^sifkube: --persistent var\/tmp\/x: not an absolute path: pass an absolute folder path$/m],
+      [full, /^sifkube: --persistent .*: not empty and not a sifkube state: pass an empty or new folder$/m],
+    ] as const) {
+      const r = spawnSync(process.execPath, [BIN, 'init', '--name', pname, '--persistent', dir, '--kube-bin-dir', full], { encoding: 'utf8' });
+      assert.is(r.status, 98, r.stderr);
+      assert.match(r.stderr, re);
+    }
+  } finally {
+    rmSync(full, { recursive: true, force: true });
+  }
   assert.equal(clusterLeftovers(pname), []);
   assert.equal(diffSnapshots(before, hostSnapshot()).filter((l) => l.includes(pname) || l.includes(clusterNames(pname).id)), []);
 });

@@ -59,14 +59,15 @@ test('clusters created at the same moment by two processes get distinct subnets'
 
 test('--persistent DIR keeps the state on disk; delete removes it', async () => {
   const name = `t-p-${tag}`;
-  const dir = join(work, 'persist');
+  // On disk: /tmp is refused (every node mounts its own /tmp).
+  const dir = `/var/tmp/sk-state-persist-${tag}`;
   try {
     createClusterState(defaultClusterConfig(name, 1), dir);
     assert.ok(lstatSync(clusterNames(name).stateDir).isSymbolicLink());
     assert.ok(existsSync(join(dir, 'state.json')));
     assert.is(readClusterState(name).persistentDir, dir);
-    assert.throws(() => createClusterState(defaultClusterConfig(`t-q-${tag}`, 1), dir), /--persistent: persistent: .* is not empty: pass an empty or new folder/);
-    assert.throws(() => createClusterState(defaultClusterConfig(`t-q-${tag}`, 1), 'relative/dir'), /relative\/dir is not an absolute path/);
+    assert.throws(() => createClusterState(defaultClusterConfig(`t-q-${tag}`, 1), dir), new RegExp(`--persistent .*: overlaps the state of cluster ${name} `));
+    assert.throws(() => createClusterState(defaultClusterConfig(`t-q-${tag}`, 1), 'relative/dir'), /--persistent relative\/dir: not an absolute path/);
   } finally {
     await deleteCluster(name, kc);
   }

@@ -5,6 +5,7 @@ import type { ClusterPlan, NodePlan } from '../plan.js';
 export function nodeLayout(plan: ClusterPlan, node: NodePlan) {
   const dir = join(plan.names.stateDir, 'nodes', node.name);
   return {
+    name: node.name,
     dir,
     logs: join(dir, 'logs'),
     kubeletConfig: join(dir, 'kubelet.yaml'),

@@ -1,13 +1,13 @@
 import type { ClusterConfig } from '../config/types.js';
 import { deleteCluster } from '../cleanup.js';
 import { writeNodeFiles } from '../components/node-files.js';
-import { DownloadError, KubeBinaryMissingError, NotSupportedYetError } from '../errors.js';
+import { DownloadError, KubeBinaryMissingError } from '../errors.js';
 import { resolveEtcd, resolveKubernetes, type KubeDistribution } from '../kube/resolve.js';
 import { KUBE_BINARIES, versionCacheDir } from '../kube/release.js';
 import { findKubectl } from '../kubectl.js';
 import { defaultKubeconfigPath, mergeKubeconfig } from '../pki/kubeconfig.js';
 import { prepareCluster, type PrepareStep } from '../prepare.js';
-import { writeClusterState, type ClusterState } from '../state/store.js';
+import { checkNewPersistentDir, writeClusterState, type ClusterState } from '../state/store.js';
 import { readFileSync } from 'node:fs';
 import { parse } from 'yaml';
 import { pkiPaths, type PkiPaths } from '../pki/cluster-pki.js';
@@ -83,9 +83,7 @@ export async function joinNodes(state: ClusterState, nodes: NodePlan[], waitMs: 
  */
 export async function initCluster(opts: InitOptions): Promise<ClusterState> {
   const step = opts.onStep ?? (() => undefined);
-  // The node's root overlay and bind mounts misbehave when the state folder is on the host's root
-  // filesystem instead of its own tmpfs: refused until that is fixed, before anything is made.
-  if (opts.persistentDir !== undefined) throw new NotSupportedYetError(`--persistent ${opts.persistentDir} (nodes do not boot from a state folder on disk yet): leave --persistent out; stop/start keep a tmpfs cluster's state until the host reboots`);
+  if (opts.persistentDir !== undefined) checkNewPersistentDir(opts.persistentDir);
   step('kubernetes');
   const { dist, etcd } = await resolveBinaries(opts.config, opts.kubeBinDir);
   const { state, pki } = await prepareCluster(opts.config, { persistentDir: opts.persistentDir, onStep: (s: PrepareStep) => step(s) });

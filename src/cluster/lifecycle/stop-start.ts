@@ -10,6 +10,7 @@ import { nodeRootfsPaths } from '../node/rootfs.js';
 import { killAndWait } from '../processes.js';
 import { writeClusterState, type ClusterState } from '../state/store.js';
 import type { ComponentSpec } from '../supervisor/index.js';
+import { restoreHostSide } from '../prepare.js';
 import { bootNodes } from './nodes.js';
 import { joinNodes } from './init.js';
 
@@ -49,9 +50,13 @@ export async function stopCluster(state: ClusterState): Promise<void> {
   writeClusterState(state);
 }
 
-/** `sifkube start`: starts every node again with the components it had, then waits as init does. */
+/**
+ * `sifkube start`: brings back what a host reboot removed (cgroups, bridge, iptables rules), starts
+ * every node again with the components it had, then waits as init does.
+ */
 export async function startCluster(state: ClusterState, waitMs: number): Promise<void> {
   const plan = state.plan;
+  restoreHostSide(state);
   const components = (n: (typeof plan.nodes)[number]) => JSON.parse(readFileSync(join(nodeLayout(plan, n).dir, 'components.json'), 'utf8')) as ComponentSpec[];
   await bootNodes(plan, plan.nodes, components);
   // A cluster without Kubernetes components (tests, benchmarks) has no API server to wait for.

@@ -2,3 +2,4 @@ export { addBridge, attachNode, addNodeNetns, clusterLinks, clusterNetns, remove
 export { addClusterRules, removeClusterRules, clusterChains } from './iptables.js';
 export { KUBELET_SYSCTLS, readSysctl, recordHostSysctls, restoreHostSysctls } from './sysctl.js';
 export { defaultRouteDevices, enableUplinkForwarding, restoreUplinkForwarding } from './uplink.js';
+export { portsInUse } from './host-ports.js';

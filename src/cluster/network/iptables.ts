@@ -36,7 +36,8 @@ const quote = (s: string) => `"${s}"`;
 
 /**
  * Egress NAT for the node subnet, forwarding to and from the bridge, and DNAT of each node's
- * extraPortMappings from the host's own addresses, in chains named SIFKUBE-<id>-…, each reached by
+ * extraPortMappings from the host's own addresses (127.0.0.1 included: the OUTPUT jump, and the
+ * loopback masquerade), in chains named SIFKUBE-<id>-…, each reached by
  * one jump carrying the cluster's comment. Fails (changing nothing) if a chain already exists.
  */
 export function addClusterRules(plan: ClusterPlan): void {
@@ -47,11 +48,17 @@ export function addClusterRules(plan: ClusterPlan): void {
   const mappings = plan.nodes.flatMap((node) =>
     node.extraPortMappings.map((p) => `-A ${dnat} -p ${p.protocol.toLowerCase()} --dport ${p.hostPort} -j DNAT --to-destination ${node.address}:${p.containerPort}`),
   );
+  // A connection to 127.0.0.1:HOSTPORT keeps its loopback source after the OUTPUT DNAT: the node could
+  // not answer it, so it leaves on the bridge from the bridge's address (only the mapped ports).
+  const loopback = plan.nodes.flatMap((node) =>
+    node.extraPortMappings.map((p) => `-A ${n.natChain} -s 127.0.0.0/8 -o ${br} -d ${node.address} -p ${p.protocol.toLowerCase()} --dport ${p.containerPort} -j MASQUERADE`),
+  );
   restore(`adding iptables chains ${n.natChain}, ${dnat}, ${n.forwardChain}`, {
     nat: [
       `-N ${n.natChain}`,
       `-N ${dnat}`,
       `-A ${n.natChain} -s ${plan.bridge.subnet} ! -o ${br} -j MASQUERADE`,
+      ...loopback,
       ...mappings,
       `-A POSTROUTING ${comment} -j ${n.natChain}`,
       `-A PREROUTING -m addrtype --dst-type LOCAL ${comment} -j ${dnat}`,

@@ -5,11 +5,16 @@ import type { ClusterNames } from '../names.js';
 import type { ClusterPlan, NodePlan } from '../plan.js';
 import { writeSysctl } from './sysctl.js';
 
-/** The cluster's bridge with the host's address on it; forwarding on for this interface only. */
+/**
+ * The cluster's bridge with the host's address on it; forwarding on for this interface only, and
+ * route_localnet so that a mapped port answers on 127.0.0.1 (a packet from 127.0.0.1 may leave, and
+ * its reply come back, through this bridge only). Both settings go with the bridge: nothing to restore.
+ */
 export function addBridge(plan: ClusterPlan): void {
   const br = plan.bridge.name;
   sh('ip', ['-batch', '-'], [`link add ${br} type bridge`, `addr add ${plan.bridge.address}/${plan.bridge.prefix} dev ${br}`, `link set ${br} up`, ''].join('\n'));
   writeSysctl(`net.ipv4.conf.${br}.forwarding`, '1');
+  if (plan.nodes.some((n) => n.extraPortMappings.length > 0)) writeSysctl(`net.ipv4.conf.${br}.route_localnet`, '1');
 }
 
 /** Runs an `ip -batch` script inside the network namespace at `netns` (a bind-mounted nsfs file). */

@@ -19,7 +19,7 @@ function cniBinDir(): string {
 /**
  * A node's CRI configuration: its records and runtime objects in the node's folder on the cluster's
  * tmpfs (so pods and containers survive a restart of the supervisor and the CRI server), the node's
- * own CNI folder, the cluster's shared image store.
+ * own CNI folder, the cluster's shared image store (seen through the node's scope).
  */
 export function nodeCriConfig(plan: ClusterPlan, layout: NodeLayout): CriConfig {
   return {
@@ -27,6 +27,8 @@ export function nodeCriConfig(plan: ClusterPlan, layout: NodeLayout): CriConfig 
     stateDir: join(layout.dir, 'cri'),
     runDir: join(layout.dir, 'cri-run'),
     imageDir: clusterImageDir(plan),
+    // `image load --nodes` restricts an image to some nodes: each node's CRI sees its own scope.
+    imageScope: layout.name,
     cni: { binDir: cniBinDir(), confDir: layout.cniConfDir },
   };
 }

@@ -1,4 +1,4 @@
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, realpathSync } from 'node:fs';
 import { join } from 'node:path';
 import { sh } from '../host.js';
 import { isMountPoint } from '../state/store.js';
@@ -16,6 +16,7 @@ export function nodeRootfsPaths(layout: NodeLayout) {
 export function mountNodeRootfs(layout: NodeLayout): string {
   const p = nodeRootfsPaths(layout);
   for (const d of [p.upper, p.work, p.merged]) mkdirSync(d, { recursive: true, mode: 0o755 });
-  if (!isMountPoint(p.merged)) sh('mount', ['-t', 'overlay', 'overlay', '-o', `lowerdir=/,upperdir=${p.upper},workdir=${p.work}`, p.merged]);
-  return p.merged;
+  if (!isMountPoint(realpathSync(p.merged))) sh('mount', ['-t', 'overlay', 'overlay', '-o', `lowerdir=/,upperdir=${p.upper},workdir=${p.work}`, p.merged]);
+  // A --persistent state folder is reached through a link; runc refuses a root path with one.
+  return realpathSync(p.merged);
 }

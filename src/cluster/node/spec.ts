@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, realpathSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { NodeLayout } from '../components/layout.js';
@@ -57,7 +57,11 @@ export function nodeSpec(plan: ClusterPlan, node: NodePlan, layout: NodeLayout, 
     // The host root is the node's lower layer, but an installation under /tmp or /run would be hidden
     // by the tmpfs mounts above: bind it in at its own path.
     bind(SIFKUBE_HOME, SIFKUBE_HOME, true),
-    bind(plan.names.stateDir, plan.names.stateDir),
+    // The state folder. A --persistent one is a link on the host to a real path with no link in it,
+    // bound at that path: inside the node the link then leads to the bind, never to the overlay's view
+    // of the folder from below (where the node's own upper layer is an ELOOP trap, and writes would be
+    // copied up into the node instead of reaching the folder).
+    bind(realpathSync(plan.names.stateDir), realpathSync(plan.names.stateDir)),
     ...(existsSync('/lib/modules') ? [bind('/lib/modules', '/lib/modules', true)] : []),
     ...node.extraMounts.map((m) => bind(m.hostPath, m.containerPath, m.readOnly)),
   ];

@@ -1,6 +1,8 @@
-import { closeSync, existsSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, readlinkSync, renameSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, readlinkSync, realpathSync, renameSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { isAbsolute, join } from 'node:path';
-import { ClusterExistsError, ClusterNotFoundError, ClusterStateError, ClusterConfigError } from '../errors.js';
+import { checkPersistentDir, preparePersistentDir, stateIn } from './persistent.js';
+import { ClusterExistsError, ClusterNotFoundError, ClusterStateError, ClusterConfigError, HostPortInUseError, PersistentDirError } from '../errors.js';
+import { portsInUse } from '../network/host-ports.js';
 import { sh, trySh } from '../host.js';
 import { clusterNames, clustersDir, stateRoot } from '../names.js';
 import { planCluster, type ClusterPlan, type TakenSubnet } from '../plan.js';
@@ -24,6 +26,8 @@ export interface ClusterState {
   uplinks?: Record<string, string>;
   /** set when the state lives on disk (--persistent DIR) instead of a tmpfs */
   persistentDir?: string;
+  /** sifkube created persistentDir (delete removes it; a folder the user made is only emptied) */
+  persistentDirCreated?: boolean;
   /** --kube-bin-dir of init: nodes added later take their binaries from it too */
   kubeBinDir?: string;
 }
@@ -140,9 +144,6 @@ function statOrUndefined(path: string) {
 function createUnlocked(config: ClusterConfig, persistentDir?: string): ClusterState {
   const names = clusterNames(config.name);
   if (existsSync(names.stateDir) || lstatExists(names.stateDir)) throw new ClusterExistsError(config.name);
-  if (persistentDir !== undefined && !isAbsolute(persistentDir)) {
-    throw new ClusterConfigError('--persistent', 'persistent', `${persistentDir} is not an absolute path`, 'pass an absolute folder path');
-  }
   const others = listClusters();
   const clash = others.find((c) => c.plan.names.id === names.id);
   if (clash) throw new ClusterConfigError('--name', 'name', `${config.name} shares its short id ${names.id} with cluster ${clash.plan.name}`, 'choose another name');
@@ -156,33 +157,75 @@ function createUnlocked(config: ClusterConfig, persistentDir?: string): ClusterS
   ];
   const plan = planCluster(config, taken);
   mkdirSync(clustersDir(), { recursive: true, mode: 0o700 });
+  let persistentDirCreated: boolean | undefined;
   if (persistentDir !== undefined) {
-    if (existsSync(persistentDir) && readdirSync(persistentDir).length > 0) {
-      throw new ClusterConfigError('--persistent', 'persistent', `${persistentDir} is not empty`, 'pass an empty or new folder');
-    }
-    mkdirSync(persistentDir, { recursive: true, mode: 0o700 });
-    symlinkSync(persistentDir, names.stateDir);
+    persistentDirCreated = preparePersistentDir(persistentDir, otherStateDirs(others));
+    // To the real path: a node binds the folder there, and the link must lead to that bind inside it.
+    symlinkSync(realpathSync(persistentDir), names.stateDir);
   } else {
     mkdirSync(names.stateDir, { mode: 0o700 });
     sh('mount', ['-t', 'tmpfs', '-o', 'mode=0700', `sifkube-${config.name}`, names.stateDir]);
   }
-  const state: ClusterState = { stateVersion: STATE_VERSION, createdAt: new Date().toISOString(), phase: 'creating', config, plan, persistentDir };
+  const state: ClusterState = { stateVersion: STATE_VERSION, createdAt: new Date().toISOString(), phase: 'creating', config, plan, persistentDir, persistentDirCreated };
   writeClusterState(state);
   return state;
 }
 
-/** A host port can be mapped by one cluster only (its DNAT rule would shadow the other's). */
+/**
+ * A host port can be mapped by one cluster only (its DNAT rule would shadow the other's), and not
+ * while a host process listens on it (the DNAT would take its connections away).
+ */
 function checkHostPorts(config: ClusterConfig, others: ClusterState[]): void {
   const used = new Map<string, string>();
   for (const c of others) for (const n of c.plan.nodes) for (const p of n.extraPortMappings) used.set(`${p.protocol}/${p.hostPort}`, c.plan.name);
+  const listening = { TCP: portsInUse('TCP'), UDP: portsInUse('UDP') };
   config.nodes.forEach((n, i) =>
     n.extraPortMappings.forEach((p, j) => {
+      const field = `nodes[${i}].extraPortMappings[${j}].hostPort`;
       const owner = used.get(`${p.protocol}/${p.hostPort}`);
-      if (owner) {
-        throw new ClusterConfigError('cluster config', `nodes[${i}].extraPortMappings[${j}].hostPort`, `host port ${p.protocol}/${p.hostPort} is already mapped by cluster ${owner}`, 'pick another hostPort');
-      }
+      if (owner) throw new ClusterConfigError('cluster config', field, `host port ${p.protocol}/${p.hostPort} is already mapped by cluster ${owner}`, 'pick another hostPort');
+      if (listening[p.protocol].has(p.hostPort)) throw new HostPortInUseError(`${p.protocol}/${p.hostPort}`, field);
     }),
   );
+}
+
+/**
+ * Takes back a cluster whose --persistent folder this host lost track of (its link in the clusters
+ * folder is gone: /var/lib/sifkube wiped, or the folder moved to this host): links it again, stopped.
+ */
+export function adoptPersistentDir(name: string, dir: string): ClusterState {
+  return withClustersLock(() => {
+    const names = clusterNames(name);
+    if (lstatExists(names.stateDir)) throw new ClusterExistsError(name);
+    const owner = isAbsolute(dir) ? stateIn(dir) : undefined;
+    if (owner !== name) {
+      throw new PersistentDirError(dir, owner ? `holds the state of cluster ${owner}, not ${name}` : 'holds no sifkube cluster state (no readable state.json)', owner ? `pass --name ${owner}` : 'pass the absolute folder that `sifkube init --persistent` was given');
+    }
+    mkdirSync(clustersDir(), { recursive: true, mode: 0o700 });
+    symlinkSync(realpathSync(dir), names.stateDir);
+    const state = readClusterState(name);
+    Object.assign(state, { persistentDir: dir, phase: 'stopped' });
+    writeClusterState(state);
+    return state;
+  });
+}
+
+function otherStateDirs(others: ClusterState[]): Record<string, string> {
+  return Object.fromEntries(others.map((c) => [c.plan.name, realPath(c.plan.names.stateDir)]));
+}
+
+/** Refuses a bad --persistent folder early (init, before binaries are resolved); changes nothing. */
+export function checkNewPersistentDir(dir: string): void {
+  checkPersistentDir(dir, otherStateDirs(listClusters()));
+}
+
+/** A path with its links resolved; as it is when it cannot be (a persistent folder removed by hand). */
+function realPath(path: string): string {
+  try {
+    return realpathSync(path);
+  } catch {
+    return path;
+  }
 }
 
 function lstatExists(path: string): boolean {
@@ -194,12 +237,16 @@ function lstatExists(path: string): boolean {
   }
 }
 
-/** Removes the cluster's folder: unmounts its tmpfs (lazily if busy), removes a persistent folder. */
-export function removeClusterDir(name: string): void {
+/**
+ * Removes the cluster's folder: unmounts its tmpfs (lazily if busy); of a persistent folder, removes
+ * everything sifkube wrote there, and the folder itself unless `keepPersistentDir` (the user made it).
+ */
+export function removeClusterDir(name: string, keepPersistentDir = false): void {
   const dir = clusterNames(name).stateDir;
   if (!lstatExists(dir)) return;
   const link = lstatSync(dir).isSymbolicLink();
-  const real = link ? readlinkSync(dir) : dir;
+  // Mounts are listed by real path: a persistent folder's own path may hold links too.
+  const real = link ? realPath(readlinkSync(dir)) : dir;
   // Mounts under the state folder (node root overlays, a kubelet's bind mounts) go first, deepest first.
   const inside = readFileSync('/proc/self/mountinfo', 'utf8')
     .split('\n')
@@ -207,6 +254,7 @@ export function removeClusterDir(name: string): void {
     .filter((m): m is string => !!m && (m === real || m.startsWith(`${real}/`)))
     .sort((a, b) => b.length - a.length);
   for (const m of inside) if (!trySh('umount', [m])) sh('umount', ['-l', m]);
-  rmSync(real, { recursive: true, force: true });
+  if (link && keepPersistentDir && existsSync(real)) for (const e of readdirSync(real)) rmSync(join(real, e), { recursive: true, force: true });
+  else rmSync(real, { recursive: true, force: true });
   if (link) rmSync(dir, { force: true });
 }

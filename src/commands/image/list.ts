@@ -13,9 +13,9 @@ export default class ImageList extends SifkubeCommand {
   async run(): Promise<void> {
     const { flags } = await this.parse(ImageList);
     requireRoot('sifkube image list');
-    const images = listImages(readClusterState(checkClusterName(flags.name))).map((i) => ({ id: i.id, tags: i.repoTags, size: i.size }));
+    const images = listImages(readClusterState(checkClusterName(flags.name))).map((i) => ({ id: i.id, tags: i.repoTags, size: i.size, nodes: i.scopes ?? 'all' }));
     if (flags.json) return this.printJson(images);
-    this.log(['IMAGE ID', 'SIZE', 'TAGS'].join('\t'));
-    for (const i of images) this.log([i.id.slice(7, 19), String(i.size), i.tags.join(',')].join('\t'));
+    this.log(['IMAGE ID', 'SIZE', 'NODES', 'TAGS'].join('\t'));
+    for (const i of images) this.log([i.id.slice(7, 19), String(i.size), String(i.nodes), i.tags.join(',')].join('\t'));
   }
 }

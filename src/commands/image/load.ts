@@ -1,6 +1,6 @@
 import { Args, Flags } from '@oclif/core';
 import { SifkubeCommand } from '../../cli/command.js';
-import { checkClusterName, loadImage, readClusterState } from '../../cluster/index.js';
+import { checkClusterName, checkImageNodes, loadImage, readClusterState } from '../../cluster/index.js';
 import { requireRoot, UsageError } from '../../errors.js';
 
 export default class ImageLoad extends SifkubeCommand {
@@ -10,6 +10,7 @@ export default class ImageLoad extends SifkubeCommand {
   static flags = {
     name: Flags.string({ description: 'cluster name', default: 'sifkube' }),
     tag: Flags.string({ description: 'image name pods use (default: FILE:latest); one file only' }),
+    nodes: Flags.string({ description: 'only these nodes (comma-separated names) see the image (default: every node)' }),
   };
 
   async run(): Promise<void> {
@@ -17,10 +18,13 @@ export default class ImageLoad extends SifkubeCommand {
     const files = argv as string[];
     if (flags.tag && files.length > 1) throw new UsageError(`--tag names one image, but ${files.length} files were given: load them one by one`);
     requireRoot('sifkube image load');
+    const nodes = flags.nodes?.split(',').map((n) => n.trim());
+    if (nodes?.some((n) => n === '')) throw new UsageError(`--nodes ${JSON.stringify(flags.nodes)} has an empty node name: write N1,N2 (see \`sifkube node list\`)`);
     const state = readClusterState(checkClusterName(flags.name));
+    if (nodes) checkImageNodes(state, nodes);
     for (const file of files) {
-      const img = await loadImage(state, file, flags.tag);
-      this.log(`loaded ${file} as ${img.repoTags.join(', ')} (${img.id.slice(0, 19)})`);
+      const img = await loadImage(state, file, flags.tag, nodes);
+      this.log(`loaded ${file} as ${img.repoTags.join(', ')} (${img.id.slice(0, 19)}) for ${img.scopes ? `nodes ${img.scopes.join(', ')}` : 'every node'}`);
     }
   }
 }

@@ -66,7 +66,7 @@ export class Puller {
       const id = resolved.manifest.config.digest;
       const tags = [taggedName(src.ref)].filter((t): t is string => !!t);
       const digests = [`${repository(src.ref)}@${resolved.indexDigest ?? resolved.manifestDigest}`];
-      const have = this.store.byId(id);
+      const have = this.store.known(id);
       if (have) return this.store.put(have, tags, digests);
       let conversion = this.byId.get(id);
       if (!conversion) {

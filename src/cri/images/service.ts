@@ -56,7 +56,7 @@ export class ImageService {
     private readonly config: CriConfig,
     private readonly log: Logger,
   ) {
-    this.store = new ImageStore(config.imageDir);
+    this.store = new ImageStore(config.imageDir, config.imageScope);
     this.puller = new Puller(this.store, log);
   }
 
@@ -110,7 +110,7 @@ export class ImageService {
       id = `sha256:${hash.digest('hex')}`;
       this.fileDigests.set(file, { key, id });
     }
-    const existing = this.store.byId(id);
+    const existing = this.store.known(id);
     // The OCI config a SIF built by sifkube carries, back in the image-config form.
     const c = readImageConfig(file);
     const config = existing?.config ?? {

@@ -33,6 +33,11 @@ export interface ImageRecord {
   config: OciImageConfig;
   /** A `local.file/…` image: the store does not own the file and never deletes it. */
   external: boolean;
+  /**
+   * The scopes (in a cluster: node names) whose CRI servers see this image; absent: every one. One
+   * store serves every node of a cluster, so `image load --nodes` restricts without copying.
+   */
+  scopes?: string[];
 }
 
 /** A pull folder untouched this long belongs to a process that died. */
@@ -51,12 +56,16 @@ interface IndexFile {
 export class ImageStore {
   private readonly images = new Map<string, ImageRecord>();
   private readonly indexFile: string;
-  /** mtime and inode of the index as last read or written: a change means another writer */
+  /** mtime, inode and size of the index as last read or written: a change means another writer */
   private indexStamp = '';
   readonly sifDir: string;
   readonly tmpDir: string;
 
-  constructor(readonly dir: string) {
+  /** `scope`: this process sees only the images visible to it (a node's CRI); none: every image. */
+  constructor(
+    readonly dir: string,
+    readonly scope?: string,
+  ) {
     this.indexFile = join(dir, 'index.json');
     this.sifDir = join(dir, 'sif');
     // Each process pulls in a folder of its own: another one sharing the store may be pulling now.
@@ -74,8 +83,9 @@ export class ImageStore {
 
   private stamp(): string {
     try {
-      const st = statSync(this.indexFile);
-      return `${st.mtimeMs}:${st.ino}`;
+      // Two rewrites within one clock tick can reuse the inode: the size tells most of them apart.
+      const st = statSync(this.indexFile, { bigint: true });
+      return `${st.mtimeNs}:${st.ino}:${st.size}`;
     } catch {
       return '';
     }
@@ -93,7 +103,8 @@ export class ImageStore {
   }
 
   private flush(): void {
-    const idx: IndexFile = { version: 1, images: this.list() };
+    // Every image, not only those this scope sees.
+    const idx: IndexFile = { version: 1, images: [...this.images.values()].sort((a, b) => a.id.localeCompare(b.id)) };
     // A temporary name of this process's own: several processes share one store.
     const tmp = `${this.indexFile}.${process.pid}.tmp`;
     writeFileSync(tmp, JSON.stringify(idx, null, 1));
@@ -101,12 +112,22 @@ export class ImageStore {
     this.indexStamp = this.stamp();
   }
 
+  private visible(rec: ImageRecord): boolean {
+    return this.scope === undefined || rec.scopes === undefined || rec.scopes.includes(this.scope);
+  }
+
   list(): ImageRecord[] {
     this.refresh();
-    return [...this.images.values()].sort((a, b) => a.id.localeCompare(b.id));
+    return [...this.images.values()].filter((i) => this.visible(i)).sort((a, b) => a.id.localeCompare(b.id));
   }
 
   byId(id: string): ImageRecord | undefined {
+    const rec = this.known(id);
+    return rec && this.visible(rec) ? rec : undefined;
+  }
+
+  /** An image by ID whether or not this scope sees it (a pull of it then needs no conversion). */
+  known(id: string): ImageRecord | undefined {
     this.refresh();
     return this.images.get(id);
   }
@@ -124,8 +145,12 @@ export class ImageStore {
     return this.list().find((i) => i.repoDigests.includes(name));
   }
 
-  /** Adds or updates an image; a tag moves from any other image to this one (as docker tag does). */
-  put(rec: ImageRecord, tags: string[], digests: string[]): ImageRecord {
+  /**
+   * Adds or updates an image; a tag moves from any other image to this one (as docker tag does).
+   * Visibility only widens: a scoped store (a node pulling) adds its scope to a restricted image; an
+   * unscoped put makes the image visible to `scopes` more (undefined: to every scope).
+   */
+  put(rec: ImageRecord, tags: string[], digests: string[], scopes?: string[]): ImageRecord {
     this.refresh();
     for (const other of this.images.values()) {
       if (other.id !== rec.id) other.repoTags = other.repoTags.filter((t) => !tags.includes(t));
@@ -134,16 +159,32 @@ export class ImageStore {
     const merged: ImageRecord = existing ?? rec;
     merged.repoTags = [...new Set([...(existing?.repoTags ?? []), ...tags])].sort();
     merged.repoDigests = [...new Set([...(existing?.repoDigests ?? []), ...digests])].sort();
+    merged.scopes = this.widened(existing, scopes);
+    if (merged.scopes === undefined) delete merged.scopes;
     this.images.set(rec.id, merged);
     this.flush();
     return merged;
   }
 
-  /** Forgets the image and deletes its SIF when the store owns it. */
+  private widened(existing: ImageRecord | undefined, scopes: string[] | undefined): string[] | undefined {
+    if (this.scope !== undefined) return existing?.scopes && [...new Set([...existing.scopes, this.scope])].sort();
+    if (existing && existing.scopes === undefined) return undefined;
+    if (scopes === undefined) return undefined;
+    return [...new Set([...(existing?.scopes ?? []), ...scopes])].sort();
+  }
+
+  /**
+   * Forgets the image and deletes its SIF when the store owns it; for a scope that shares a restricted
+   * image with others, only hides it from this scope.
+   */
   delete(id: string): void {
-    this.refresh();
-    const rec = this.images.get(id);
+    const rec = this.byId(id);
     if (!rec) return;
+    if (this.scope !== undefined && rec.scopes && rec.scopes.length > 1) {
+      rec.scopes = rec.scopes.filter((s) => s !== this.scope);
+      this.flush();
+      return;
+    }
     this.images.delete(id);
     this.flush();
     if (!rec.external) rmSync(rec.sif, { force: true });
