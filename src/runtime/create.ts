@@ -67,15 +67,15 @@ export async function createContainer(id: string, opts: CreateOptions): Promise<
   try {
     writeSpec(root, id, spec);
     writeRecord(root, record);
-    const plan = createPlan({ spec, bundle, rootfs, stateDir: dir, consoleSocket: opts.consoleSocket, noPivot: opts.noPivot, cgroupsPath: record.cgroupsPath!, seccomp: await compiledSeccomp(spec), reparent: opts.reparent, ptyProxy: opts.ptyProxy });
+    // Made before the helper starts: the init joins it itself (see createPlan).
+    cgroup = await setUpCgroup(record.cgroupsPath!, spec);
+    const plan = createPlan({ spec, bundle, rootfs, stateDir: dir, consoleSocket: opts.consoleSocket, noPivot: opts.noPivot, cgroupsPath: record.cgroupsPath!, cgroupDirs: cgroup.joinDirs(), seccomp: await compiledSeccomp(spec), reparent: opts.reparent, ptyProxy: opts.ptyProxy });
     const { monitor } = await runPlan(plan, {
       stdio: opts.stdio ?? ['ignore', 'ignore', 'ignore'],
       detached: true,
-      onPid: async (pid, monitorPid) => {
+      onPid: (pid, monitorPid) => {
         Object.assign(record, { initPid: pid, initStartTime: processStartTime(pid), monitorPid });
         writeRecord(root, record);
-        cgroup = await setUpCgroup(record.cgroupsPath!, spec);
-        cgroup.addPid(pid);
       },
       onHooks: async (pid) => {
         await runHooks(spec, 'prestart', state('creating', pid));

@@ -40,12 +40,11 @@ export async function execInContainer(id: string, opts: ExecOptions): Promise<Ex
   const status = statusOf(root, rec);
   if (status !== 'running' && status !== 'created') throw new InvalidStatusError(id, status, 'a process can only be executed in a created or running container');
   const seccomp = await compiledSeccomp(readSpec(root, id));
-  const plan = joinPlan(rec.initPid!, opts.process, { exitDir: opts.exitDir, consoleSocket: opts.consoleSocket, ptyProxy: !opts.detach, detach: !!opts.detach, reparent: !!opts.detach && !!opts.reparent, seccomp });
-  const cgroup = cgroupOf(rec);
+  const cgroupDirs = cgroupOf(rec)?.joinDirs();
+  const plan = joinPlan(rec.initPid!, opts.process, { exitDir: opts.exitDir, consoleSocket: opts.consoleSocket, ptyProxy: !opts.detach, detach: !!opts.detach, reparent: !!opts.detach && !!opts.reparent, seccomp, cgroupDirs });
   const { monitor, pid } = await runPlan(plan, {
     stdio: opts.stdio ?? ['ignore', 'ignore', 'ignore'],
     detached: !!opts.detach,
-    onPid: (p) => cgroup?.addPid(p),
   }).catch((err: Error) => {
     throw err instanceof PlanFailure ? new ContainerSetupError(id, `exec: ${err.message}`) : err;
   });

@@ -2,6 +2,7 @@ import { existsSync, readFileSync, readlinkSync, statSync } from 'node:fs';
 import { isAbsolute, join, posix } from 'node:path';
 import { capabilityMasks, runtimeBoundingSet } from './capabilities.js';
 import { cgroupMountLines } from './cgroup-mount.js';
+import type { CgroupDirs } from './cgroups/index.js';
 import type { CompiledSeccomp, LinuxSeccomp } from './seccomp/index.js';
 import { InvalidConfigError, NotSupportedError } from './errors.js';
 import { log } from './log.js';
@@ -21,6 +22,8 @@ export interface CreatePlanInput {
   noPivot?: boolean;
   /** The container's cgroup (linux.cgroupsPath or the runtime's default). */
   cgroupsPath: string;
+  /** Its directories, created already: the init joins them before anything else. */
+  cgroupDirs: CgroupDirs;
   seccomp?: CompiledSeccomp;
   /** The monitor leaves once created; the init goes to the caller's subreaper (see CreateOptions). */
   reparent?: boolean;
@@ -60,6 +63,19 @@ function joinLines(namespaces: { type: NamespaceType; path: string }[]): { monit
   const monitor = namespaces.filter((n) => JOINED_BY_MONITOR.includes(n.type)).map((n) => ['setns', n.path]);
   const init = order.flatMap((t) => namespaces.filter((n) => n.type === t).map((n) => ['setns', n.path]));
   return { monitor, init };
+}
+
+/**
+ * How a new process joins its cgroup without the runtime writing its pid to cgroup.procs (which
+ * waits for an RCU grace period per create): the monitor clones it into the v2 directory, and it
+ * moves itself into the v1 ones. Inside a new user namespace it may not write the host's cgroup
+ * files, so there the monitor writes its pid.
+ */
+function cgroupLines(dirs: CgroupDirs, freshUserNs: boolean): { monitor: PlanLine[]; init: PlanLine[] } {
+  const monitor: PlanLine[] = dirs.v2 ? [['cgroup2', dirs.v2]] : [];
+  if (dirs.v1.length === 0) return { monitor, init: [] };
+  if (freshUserNs) return { monitor: [...monitor, ['cgprocs', ...dirs.v1]], init: [] };
+  return { monitor, init: [['cgjoin', ...dirs.v1]] };
 }
 
 /** The process part of a plan: limits, credentials, capabilities, then exec. */
@@ -185,13 +201,14 @@ export function createPlan(input: CreatePlanInput): PlanLine[] {
   if (!has('mount')) throw new InvalidConfigError('config.json', 'linux.namespaces', 'a mount namespace is required (the root filesystem is set up in it)');
   const userNs = has('user');
   const { monitor, init } = joinLines(joined);
+  const cgroup = cgroupLines(input.cgroupDirs, fresh.some((n) => n.type === 'user'));
 
   const lines: PlanLine[] = [['exitdir', stateDir], ['fifo', join(stateDir, 'exec.fifo')], ['detach']];
   if (input.reparent) lines.push(['reparent']);
   const proxy = !input.consoleSocket && !!input.ptyProxy && !!process.terminal;
   if (input.consoleSocket) lines.push(['console', input.consoleSocket]);
   if (proxy) lines.push(['ptyproxy']);
-  lines.push(...monitor);
+  lines.push(...monitor, ...cgroup.monitor);
   if (fresh.some((n) => n.type === 'time')) {
     lines.push(['unshare', num(NAMESPACE_FLAGS.time.flag)]);
     const offsets = Object.entries(spec.linux?.timeOffsets ?? {}).map(([clock, o]) => `${clock} ${o.secs ?? 0} ${o.nanosecs ?? 0}\n`).join('');
@@ -206,7 +223,7 @@ export function createPlan(input: CreatePlanInput): PlanLine[] {
   const flags = fresh.filter((n) => n.type !== 'time' && n.type !== 'cgroup').reduce((f, n) => f | NAMESPACE_FLAGS[n.type].flag, 0);
   lines.push(['clone', num(flags)]);
 
-  lines.push(...init);
+  lines.push(...cgroup.init, ...init);
   if (fresh.some((n) => n.type === 'cgroup')) lines.push(['unshare', num(NAMESPACE_FLAGS.cgroup.flag)]);
   lines.push(['setsid']);
   if (userNs) lines.push(['root-ids']);
@@ -240,8 +257,10 @@ export function namespacesOf(pid: number): { type: NamespaceType; path: string }
 }
 
 /** The plan of a process started inside a running container (exec, and hooks in its namespaces). */
-export function joinPlan(pid: number, p: Process, opts: { exitDir?: string; consoleSocket?: string; ptyProxy?: boolean; detach: boolean; reparent?: boolean; bare?: { file: string }; seccomp?: CompiledSeccomp }): PlanLine[] {
+export function joinPlan(pid: number, p: Process, opts: { exitDir?: string; consoleSocket?: string; ptyProxy?: boolean; detach: boolean; reparent?: boolean; bare?: { file: string }; seccomp?: CompiledSeccomp; cgroupDirs?: CgroupDirs }): PlanLine[] {
   const { monitor, init } = joinLines(namespacesOf(pid));
+  // The process joins the user namespace after its cgroup, so it moves itself while still host root.
+  const cgroup = cgroupLines(opts.cgroupDirs ?? { v1: [] }, false);
   const lines: PlanLine[] = [];
   if (opts.exitDir) lines.push(['exitdir', opts.exitDir]);
   if (opts.detach) lines.push(['detach']);
@@ -251,7 +270,7 @@ export function joinPlan(pid: number, p: Process, opts: { exitDir?: string; cons
   if (proxy) lines.push(['ptyproxy']);
   // The container's root is opened before joining (its /proc/PID is the host's); it is also what a
   // --no-pivot container's chroot points at.
-  lines.push(['openroot', `/proc/${pid}/root`], ...monitor, ['clone', '0'], ...init, ['enterroot']);
+  lines.push(['openroot', `/proc/${pid}/root`], ...monitor, ...cgroup.monitor, ['clone', '0'], ...cgroup.init, ...init, ['enterroot']);
   if (opts.bare) {
     lines.push(['clearenv'], ...(p.env ?? []).map((e) => ['env', e]), ['exec', opts.bare.file, ...p.args]);
     return lines;

@@ -9,7 +9,7 @@ import { CgroupConfigError, CgroupOperationError, CgroupUnsupportedError } from 
 import { readControl, readKeyed, readNumber, writeControl } from './files.js';
 import { detectLayout } from './layout.js';
 import { readStats } from './stats.js';
-import type { CgroupLayout, CgroupStats, LinuxDeviceCgroup, LinuxResources, OomEvents } from './types.js';
+import type { CgroupDirs, CgroupLayout, CgroupStats, LinuxDeviceCgroup, LinuxResources, OomEvents } from './types.js';
 
 /** The v1 controllers a container joins (the named, controller-less hierarchies are left alone). */
 const V1_CONTROLLERS = ['cpu', 'cpuacct', 'cpuset', 'memory', 'devices', 'freezer', 'blkio', 'pids', 'hugetlb', 'net_cls', 'net_prio', 'perf_event', 'rdma', 'misc'];
@@ -63,6 +63,11 @@ export class CgroupManager {
       if (mount) v1.set(c, join(mount, inner(c)));
     }
     this.paths = { v1, v2: layout.unified ? join(layout.unified, inner('')) : undefined };
+  }
+
+  /** The directories a process joins: one per v1 hierarchy, and the v2 one. */
+  joinDirs(): CgroupDirs {
+    return { v1: [...new Set(this.paths.v1.values())], v2: this.paths.v2 };
   }
 
   /** Every directory of this cgroup, one per hierarchy. */
