@@ -129,6 +129,8 @@ static unsigned long long num(const char *s) { return strtoull(s, NULL, 0); }
 static char *nul(char *s) { return s && *s ? s : NULL; }
 
 static void mkdir_p(char *path, mode_t mode) {
+  /* Most mount points exist or only lack their last component: one call, not one per component. */
+  if (mkdir(path, mode) == 0 || errno == EEXIST) return;
   for (char *p = path + 1; *p; p++) {
     if (*p != '/') continue;
     *p = 0;

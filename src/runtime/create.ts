@@ -1,4 +1,4 @@
-import { mkdirSync, realpathSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { realpathSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { ChildProcess } from 'node:child_process';
 import { ContainerExistsError, ContainerSetupError, InvalidConfigError } from './errors.js';
@@ -9,7 +9,7 @@ import { cgroupsPathOf, setUpCgroup } from './container-cgroup.js';
 import { compiledSeccomp, createPlan } from './plan.js';
 import { signal } from './processes.js';
 import { loadConfig } from './spec/validate.js';
-import { DEFAULT_ROOT, containerDir, rfc3339Nano, ensureRoot, processStartTime, writeRecord, writeSpec, type ContainerRecord } from './state.js';
+import { DEFAULT_ROOT, containerDir, makeContainerDir, rfc3339Nano, processStartTime, writeRecord, writeSpec, type ContainerRecord } from './state.js';
 import { OCI_VERSION } from './version.js';
 
 export interface CreateOptions {
@@ -54,13 +54,7 @@ export async function createContainer(id: string, opts: CreateOptions): Promise<
     // reported below
   }
   if (!isDir) throw new InvalidConfigError(resolve(bundle, 'config.json'), 'root.path', `${rootfs} is not a directory: create the root filesystem there or fix the path`);
-  ensureRoot(root);
-  try {
-    mkdirSync(dir, { mode: 0o711 });
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'EEXIST') throw new ContainerExistsError(id, root);
-    throw err;
-  }
+  if (!makeContainerDir(root, id)) throw new ContainerExistsError(id, root);
   const record: ContainerRecord = { id, bundle, rootfs, created: rfc3339Nano(), owner: '', annotations: spec.annotations, cgroupsPath: cgroupsPathOf(spec, id) };
   let cgroup: CgroupManager | undefined;
   const state = (status: string, pid?: number): HookState => ({ ociVersion: OCI_VERSION, id, status, pid, bundle, annotations: spec.annotations });

@@ -125,11 +125,14 @@ function idMapText(maps: { containerID: number; hostID: number; size: number }[]
   return maps.map((m) => `${m.containerID} ${m.hostID} ${m.size}\n`).join('');
 }
 
+/** A path inside the root filesystem, resolved there (see secureJoin). */
+type InRoot = (path: string) => string;
+
 /** The mount lines for config.json's mounts, in order, relative to the root filesystem. */
-function mountLines(spec: Spec, bundle: string, rootfs: string, ownCgroupNs: boolean, cgroupsPath: string): PlanLine[] {
+function mountLines(spec: Spec, bundle: string, inRoot: InRoot, ownCgroupNs: boolean, cgroupsPath: string): PlanLine[] {
   const lines: PlanLine[] = [];
   (spec.mounts ?? []).forEach((m, i) => {
-    const dest = secureJoin(rootfs, m.destination);
+    const dest = inRoot(m.destination);
     const o = parseMountOptions(m.options, m.type);
     if (m.type === 'cgroup' || m.type === 'cgroup2') {
       lines.push(...cgroupMountLines(dest, o.flags, ownCgroupNs, cgroupsPath));
@@ -154,12 +157,12 @@ function mountLines(spec: Spec, bundle: string, rootfs: string, ownCgroupNs: boo
 }
 
 /** Default devices and linux.devices: made with mknod, or bound from the host inside a user namespace. */
-function deviceLines(spec: Spec, rootfs: string, userNs: boolean): PlanLine[] {
-  const dev = secureJoin(rootfs, '/dev');
+function deviceLines(spec: Spec, inRoot: InRoot, userNs: boolean): PlanLine[] {
+  const dev = inRoot('/dev');
   const lines: PlanLine[] = [['mkdir', dev, '493']];
   const devices = [...DEFAULT_DEVICES.filter((d) => !(spec.linux?.devices ?? []).some((x) => x.path === d.path)), ...(spec.linux?.devices ?? [])];
   for (const d of devices) {
-    const at = secureJoin(rootfs, d.path);
+    const at = inRoot(d.path);
     if (userNs) {
       // A user namespace may not mknod: bind the host's node of the same path, as runc does.
       if (!existsSync(d.path)) throw new NotSupportedError(`linux.devices ${d.path} in a user namespace when the host has no such device node`);
@@ -171,7 +174,7 @@ function deviceLines(spec: Spec, rootfs: string, userNs: boolean): PlanLine[] {
     }
   }
   // A link is made in its (resolved) folder, never through an existing link of the same name.
-  const linkAt = (path: string) => posix.join(secureJoin(rootfs, posix.dirname(path)), posix.basename(path));
+  const linkAt = (path: string) => posix.join(inRoot(posix.dirname(path)), posix.basename(path));
   for (const [target, path] of DEV_LINKS) lines.push(['symlink', target, linkAt(path)]);
   // As runc: /dev/core only where the kernel has /proc/kcore.
   if (existsSync('/proc/kcore')) lines.push(['symlink', '/proc/kcore', linkAt('/dev/core')]);
@@ -231,8 +234,10 @@ export function createPlan(input: CreatePlanInput): PlanLine[] {
   if (spec.domainname !== undefined) lines.push(['domainname', spec.domainname]);
   lines.push(['mount', '', '/', '', num(propagationFlags(spec.linux?.rootfsPropagation ?? 'rslave')), '']);
   lines.push(['mount', rootfs, rootfs, '', num(MS.BIND | MS.REC), '']);
-  lines.push(...mountLines(spec, input.bundle, rootfs, fresh.some((n) => n.type === 'cgroup'), input.cgroupsPath));
-  lines.push(...deviceLines(spec, rootfs, userNs));
+  const seen = new Map<string, string | undefined>();
+  const inRoot: InRoot = (path) => secureJoin(rootfs, path, seen);
+  lines.push(...mountLines(spec, input.bundle, inRoot, fresh.some((n) => n.type === 'cgroup'), input.cgroupsPath));
+  lines.push(...deviceLines(spec, inRoot, userNs));
   const hooks = spec.hooks ?? {};
   if (hooks.prestart?.length || hooks.createRuntime?.length || hooks.createContainer?.length) lines.push(['hooks']);
   lines.push(input.noPivot ? ['chroot', rootfs] : ['pivot', rootfs]);

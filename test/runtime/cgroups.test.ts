@@ -1,6 +1,6 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
@@ -126,7 +126,10 @@ function inEveryDir(cgroupsPath: string, pid: number): string[] {
 }
 
 test('a container\'s init (with and without a user namespace) and an exec\'d process join the container\'s cgroup in every hierarchy', async () => {
-  for (const userNs of [false, true]) {
+  // The pure v2 VM runs its tests chrooted, where the kernel refuses new user namespaces.
+  const userNsWorks = spawnSync('unshare', ['--user', 'true']).status === 0;
+  if (!userNsWorks) console.log('cgroups: a container with a user namespace: skipped, this host cannot make user namespaces');
+  for (const userNs of userNsWorks ? [false, true] : [false]) {
     const spec = baseSpec(['sleep', '30']);
     if (userNs) {
       spec.linux.namespaces.push({ type: 'user' });
