@@ -4,12 +4,22 @@
 // program without its ES module loader. It runs the one-file bundle of the command line that
 // `npm run build` makes (scripts/bundle-oci.mjs), with the V8 code cache made beside it, or else the
 // compiled modules.
-const { existsSync, readFileSync } = require('node:fs');
+const { readFileSync, statSync } = require('node:fs');
 const { createRequire } = require('node:module');
 const { dirname, join } = require('node:path');
 const { Script } = require('node:vm');
 
 const bundle = join(__dirname, '../dist/src/runtime/cli/sifkube-oci.cjs');
+const modules = '../dist/src/runtime/cli/main.js';
+
+/** The bundle is used only when it is newer than the compiled modules (a `tsc` alone leaves it stale). */
+function bundleIsCurrent() {
+  try {
+    return statSync(bundle).mtimeMs >= statSync(join(__dirname, modules)).mtimeMs;
+  } catch {
+    return false;
+  }
+}
 
 /** Runs the bundle as a CommonJS module; V8 takes its compiled code from the cache when it fits. */
 function loadBundle() {
@@ -26,7 +36,7 @@ function loadBundle() {
   return module.exports;
 }
 
-const cli = existsSync(bundle) ? Promise.resolve(loadBundle()) : import('../dist/src/runtime/cli/main.js');
+const cli = bundleIsCurrent() ? Promise.resolve(loadBundle()) : import(modules);
 cli.then(({ main }) => main(process.argv.slice(2))).then((code) => {
   process.exitCode = code;
 });
