@@ -5,6 +5,7 @@
  * ended by "end". Lines before "clone" run in this process (the monitor); the rest run in the
  * container's init after clone(2), in order. The monitor reports on fd 3 ("pid N", "created",
  * "error MSG"); the init asks the runtime to run hooks on fd 3 ("hooks", answered "go" or "abort").
+ * The container's cgroup is joined without the runtime writing the pid (see join_cgroups).
  * After "created" the monitor waits for the start barrier (a FIFO the runtime writes one byte to),
  * lets the init exec, waits for it and records its exit status in the state directory.
  */
@@ -132,6 +133,8 @@ static unsigned long long num(const char *s) { return strtoull(s, NULL, 0); }
 static char *nul(char *s) { return s && *s ? s : NULL; }
 
 static void mkdir_p(char *path, mode_t mode) {
+  /* Most mount points exist or only lack their last component: one call, not one per component. */
+  if (mkdir(path, mode) == 0 || errno == EEXIST) return;
   for (char *p = path + 1; *p; p++) {
     if (*p != '/') continue;
     *p = 0;
@@ -213,6 +216,15 @@ static void write_file(const char *path, const char *value) {
   if (fd < 0) die("open %s", path);
   if (write(fd, value, strlen(value)) < 0) die("write %s to %s", value, path);
   close(fd);
+}
+
+/* Writes VALUE to FILE in each of the directories DIRS. */
+static void write_each(char **dirs, int n, const char *file, const char *value) {
+  char path[4096];
+  for (int k = 0; k < n; k++) {
+    snprintf(path, sizeof path, "%s/%s", dirs[k], file);
+    write_file(path, value);
+  }
 }
 
 static void do_caps(unsigned long long eff, unsigned long long prm, unsigned long long inh) {
@@ -352,6 +364,10 @@ static void init_main(int from, int monitor_fd, int console_fd) {
       close(fd);
     } else if (!strcmp(op, "unshare")) {
       if (unshare((int)num(a[0])) < 0) die("unshare %s", a[0]);
+    } else if (!strcmp(op, "cgjoin")) {
+      /* v1 hierarchies: a single-threaded process writing "0" to `tasks` moves itself without the
+       * threadgroup lock (and its RCU grace period) that writing a pid to cgroup.procs takes. */
+      write_each(a, n, "tasks", "0");
     } else if (!strcmp(op, "setsid")) {
       if (setsid() < 0) die("setsid");
     } else if (!strcmp(op, "root-ids")) {
@@ -550,9 +566,10 @@ int cmd_container(int argc, char **argv) {
   }
   signal(SIGPIPE, SIG_IGN);
   read_plan();
-  int exit_dir = -1, console_fd = -1, proxy_fd = -1, detach = 0, i = 0;
+  int exit_dir = -1, console_fd = -1, proxy_fd = -1, detach = 0, i = 0, cgroup2_fd = -1;
   unsigned long clone_flags = 0;
-  char *uidmap = NULL, *gidmap = NULL;
+  char *uidmap = NULL, *gidmap = NULL, *cgroup2 = NULL;
+  struct line *cgprocs = NULL;
   /* The monitor's part of the plan, up to "clone". */
   for (; i < plan_len; i++) {
     struct line *l = &plan[i];
@@ -599,6 +616,12 @@ int cmd_container(int argc, char **argv) {
       if (attr_affinity(a[0]) < 0) die("%s: sched_setaffinity %s", a[1], a[0]);
     } else if (!strcmp(op, "idmount")) {
       make_idmount(a, l->n - 1);
+    } else if (!strcmp(op, "cgroup2")) {
+      cgroup2 = a[0];
+      cgroup2_fd = open(a[0], O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+      if (cgroup2_fd < 0) die("open the cgroup %s", a[0]);
+    } else if (!strcmp(op, "cgprocs")) {
+      cgprocs = l; /* the init cannot join itself (a new user namespace): written after clone */
     } else if (!strcmp(op, "reparent")) {
       reparent = 1;
     } else if (!strcmp(op, "detach")) {
@@ -609,7 +632,8 @@ int cmd_container(int argc, char **argv) {
   }
   int sp[2];
   if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp) < 0) die("socketpair");
-  pid_t init = (pid_t)syscall(SYS_clone, (clone_flags & ~0xffUL) | SIGCHLD, NULL, NULL, NULL, 0);
+  int in_cgroup2 = 0;
+  pid_t init = clone_process(clone_flags & ~0xffUL, cgroup2_fd, &in_cgroup2);
   if (init < 0) die("clone with flags 0x%lx", clone_flags);
   if (init == 0) {
     close(sp[0]);
@@ -621,7 +645,11 @@ int cmd_container(int argc, char **argv) {
   for (int k = 0; k < MAX_IDMOUNTS; k++) {
     if (idmount_fd[k] > 0) close(idmount_fd[k]); /* the init has its copies */
   }
-  char path[64];
+  if (cgroup2_fd >= 0) close(cgroup2_fd);
+  char path[64], pid_text[16];
+  snprintf(pid_text, sizeof pid_text, "%d", init);
+  if (cgroup2 && !in_cgroup2) write_each(&cgroup2, 1, "cgroup.procs", pid_text);
+  if (cgprocs) write_each(cgprocs->f + 1, cgprocs->n - 1, "cgroup.procs", pid_text);
   if (uidmap) {
     snprintf(path, sizeof path, "/proc/%d/uid_map", init);
     write_file(path, uidmap);
@@ -630,7 +658,7 @@ int cmd_container(int argc, char **argv) {
     snprintf(path, sizeof path, "/proc/%d/gid_map", init);
     write_file(path, gidmap);
   }
-  /* The runtime puts the process in its cgroup before it goes on. */
+  /* The runtime records the pid before the init goes on. */
   dprintf(RUNTIME_FD, "pid %d\n", init);
   char answer[16];
   if (!read_line(RUNTIME_FD, answer, sizeof answer) || strcmp(answer, "go") != 0) {

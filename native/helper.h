@@ -43,6 +43,11 @@ int cmd_console_relay(int argc, char **argv);
 /* pod_init.c: PID 1 of a pod-wide PID namespace. */
 int cmd_pod_init(int argc, char **argv);
 
+/* clone_cgroup.c: clone(2) with namespace FLAGS; into the cgroup v2 directory CGROUP_FD when it is
+ * not -1 and the kernel can (then *into_cgroup is 1). Returns 0 in the child, -1 with errno set. */
+#include <sys/types.h>
+pid_t clone_process(unsigned long flags, int cgroup_fd, int *into_cgroup);
+
 /* relay.c: pieces shared by the terminal relays. */
 #include <sys/types.h>
 int relay_write_all(int fd, const char *p, ssize_t n);    /* all of p, retrying short writes; -1 on error */

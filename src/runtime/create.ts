@@ -1,4 +1,4 @@
-import { mkdirSync, realpathSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { realpathSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { ChildProcess } from 'node:child_process';
 import { ContainerExistsError, ContainerSetupError, InvalidConfigError } from './errors.js';
@@ -9,7 +9,7 @@ import { cgroupsPathOf, setUpCgroup } from './container-cgroup.js';
 import { compiledSeccomp, createPlan } from './plan.js';
 import { signal } from './processes.js';
 import { loadConfig } from './spec/validate.js';
-import { DEFAULT_ROOT, containerDir, rfc3339Nano, ensureRoot, processStartTime, writeRecord, writeSpec, type ContainerRecord } from './state.js';
+import { DEFAULT_ROOT, containerDir, makeContainerDir, rfc3339Nano, processStartTime, writeRecord, writeSpec, type ContainerRecord } from './state.js';
 import { OCI_VERSION } from './version.js';
 
 export interface CreateOptions {
@@ -54,28 +54,22 @@ export async function createContainer(id: string, opts: CreateOptions): Promise<
     // reported below
   }
   if (!isDir) throw new InvalidConfigError(resolve(bundle, 'config.json'), 'root.path', `${rootfs} is not a directory: create the root filesystem there or fix the path`);
-  ensureRoot(root);
-  try {
-    mkdirSync(dir, { mode: 0o711 });
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'EEXIST') throw new ContainerExistsError(id, root);
-    throw err;
-  }
+  if (!makeContainerDir(root, id)) throw new ContainerExistsError(id, root);
   const record: ContainerRecord = { id, bundle, rootfs, created: rfc3339Nano(), owner: '', annotations: spec.annotations, cgroupsPath: cgroupsPathOf(spec, id) };
   let cgroup: CgroupManager | undefined;
   const state = (status: string, pid?: number): HookState => ({ ociVersion: OCI_VERSION, id, status, pid, bundle, annotations: spec.annotations });
   try {
     writeSpec(root, id, spec);
     writeRecord(root, record);
-    const plan = createPlan({ spec, bundle, rootfs, stateDir: dir, consoleSocket: opts.consoleSocket, noPivot: opts.noPivot, cgroupsPath: record.cgroupsPath!, seccomp: await compiledSeccomp(spec), reparent: opts.reparent, ptyProxy: opts.ptyProxy });
+    // Made before the helper starts: the init joins it itself (see createPlan).
+    cgroup = await setUpCgroup(record.cgroupsPath!, spec);
+    const plan = createPlan({ spec, bundle, rootfs, stateDir: dir, consoleSocket: opts.consoleSocket, noPivot: opts.noPivot, cgroupsPath: record.cgroupsPath!, cgroupDirs: cgroup.joinDirs(), seccomp: await compiledSeccomp(spec), reparent: opts.reparent, ptyProxy: opts.ptyProxy });
     const { monitor } = await runPlan(plan, {
       stdio: opts.stdio ?? ['ignore', 'ignore', 'ignore'],
       detached: true,
-      onPid: async (pid, monitorPid) => {
+      onPid: (pid, monitorPid) => {
         Object.assign(record, { initPid: pid, initStartTime: processStartTime(pid), monitorPid });
         writeRecord(root, record);
-        cgroup = await setUpCgroup(record.cgroupsPath!, spec);
-        cgroup.addPid(pid);
       },
       onHooks: async (pid) => {
         await runHooks(spec, 'prestart', state('creating', pid));

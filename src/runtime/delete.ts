@@ -1,10 +1,9 @@
-import { rmSync } from 'node:fs';
 import { cgroupOf } from './container-cgroup.js';
 import { InvalidStatusError } from './errors.js';
 import { runHooks } from './hooks.js';
 import { log } from './log.js';
 import { containerProcesses, signal, waitFor } from './processes.js';
-import { DEFAULT_ROOT, containerDir, initAlive, monitorAlive, readRecord, readSpec, statusOf } from './state.js';
+import { DEFAULT_ROOT, initAlive, monitorAlive, readRecord, readSpec, removeContainerDir, statusOf } from './state.js';
 import { OCI_VERSION } from './version.js';
 
 /**
@@ -33,7 +32,7 @@ export async function deleteContainer(id: string, opts: { root?: string; force?:
   } catch {
     spec = undefined;
   }
-  rmSync(containerDir(root, id), { recursive: true, force: true });
+  removeContainerDir(root, id);
   if (spec) {
     try {
       await runHooks(spec, 'poststop', { ociVersion: OCI_VERSION, id, status: 'stopped', bundle: rec.bundle, annotations: spec.annotations });

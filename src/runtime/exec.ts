@@ -41,12 +41,11 @@ export async function execInContainer(id: string, opts: ExecOptions): Promise<Ex
   if (status !== 'running' && status !== 'created') throw new InvalidStatusError(id, status, 'a process can only be executed in a created or running container');
   const spec = readSpec(root, id);
   const seccomp = await compiledSeccomp(spec);
-  const plan = joinPlan(rec.initPid!, opts.process, { exitDir: opts.exitDir, consoleSocket: opts.consoleSocket, ptyProxy: !opts.detach, detach: !!opts.detach, reparent: !!opts.detach && !!opts.reparent, seccomp, personality: spec.linux?.personality });
-  const cgroup = cgroupOf(rec);
+  const cgroupDirs = cgroupOf(rec)?.joinDirs();
+  const plan = joinPlan(rec.initPid!, opts.process, { exitDir: opts.exitDir, consoleSocket: opts.consoleSocket, ptyProxy: !opts.detach, detach: !!opts.detach, reparent: !!opts.detach && !!opts.reparent, seccomp, cgroupDirs, personality: spec.linux?.personality });
   const { monitor, pid } = await runPlan(plan, {
     stdio: opts.stdio ?? ['ignore', 'ignore', 'ignore'],
     detached: !!opts.detach,
-    onPid: (p) => cgroup?.addPid(p),
   }).catch((err: Error) => {
     throw err instanceof PlanFailure ? new ContainerSetupError(id, `exec: ${err.message}`) : err;
   });

@@ -20,7 +20,7 @@ export interface RunPlanOptions {
   stdio: [Stdio, Stdio, Stdio];
   /** The monitor outlives the caller (create, detached exec). */
   detached: boolean;
-  /** Called once the process's pid is known, before it goes on: to record it, to put it in its cgroup. */
+  /** Called once the process's pid is known, before it goes on: to record it. */
   onPid?: (pid: number, monitorPid: number) => void | Promise<void>;
   /** Called when the init stops to let the create-time hooks run; a throw aborts the create. */
   onHooks?: (pid: number) => Promise<void>;

@@ -2,6 +2,7 @@ import { existsSync, readFileSync, readlinkSync, statSync } from 'node:fs';
 import { isAbsolute, join, posix } from 'node:path';
 import { capabilityMasks, runtimeBoundingSet } from './capabilities.js';
 import { cgroupMountLines } from './cgroup-mount.js';
+import type { CgroupDirs } from './cgroups/index.js';
 import type { CompiledSeccomp, LinuxSeccomp } from './seccomp/index.js';
 import { InvalidConfigError, NotSupportedError } from './errors.js';
 import { log } from './log.js';
@@ -21,6 +22,8 @@ export interface CreatePlanInput {
   noPivot?: boolean;
   /** The container's cgroup (linux.cgroupsPath or the runtime's default). */
   cgroupsPath: string;
+  /** Its directories, created already: the init joins them before anything else. */
+  cgroupDirs: CgroupDirs;
   seccomp?: CompiledSeccomp;
   /** The monitor leaves once created; the init goes to the caller's subreaper (see CreateOptions). */
   reparent?: boolean;
@@ -60,6 +63,19 @@ function joinLines(namespaces: { type: NamespaceType; path: string }[]): { monit
   const monitor = namespaces.filter((n) => JOINED_BY_MONITOR.includes(n.type)).map((n) => ['setns', n.path]);
   const init = order.flatMap((t) => namespaces.filter((n) => n.type === t).map((n) => ['setns', n.path]));
   return { monitor, init };
+}
+
+/**
+ * How a new process joins its cgroup without the runtime writing its pid to cgroup.procs (which
+ * waits for an RCU grace period per create): the monitor clones it into the v2 directory, and it
+ * moves itself into the v1 ones. Inside a new user namespace it may not write the host's cgroup
+ * files, so there the monitor writes its pid.
+ */
+function cgroupLines(dirs: CgroupDirs, freshUserNs: boolean): { monitor: PlanLine[]; init: PlanLine[] } {
+  const monitor: PlanLine[] = dirs.v2 ? [['cgroup2', dirs.v2]] : [];
+  if (dirs.v1.length === 0) return { monitor, init: [] };
+  if (freshUserNs) return { monitor: [...monitor, ['cgprocs', ...dirs.v1]], init: [] };
+  return { monitor, init: [['cgjoin', ...dirs.v1]] };
 }
 
 /** Scheduler, I/O priority and personality: set while the process still has every capability. */
@@ -141,6 +157,9 @@ function idMapText(maps: { containerID: number; hostID: number; size: number }[]
   return maps.map((m) => `${m.containerID} ${m.hostID} ${m.size}\n`).join('');
 }
 
+/** A path inside the root filesystem, resolved there (see secureJoin). */
+type InRoot = (path: string) => string;
+
 /**
  * The user namespace whose mapping an idmapped mount takes: its own mappings, else the container's
  * (a new user namespace's mappings, or the one it joins), as the helper's "idmount" line wants it.
@@ -156,11 +175,11 @@ function idmapSource(spec: Spec, m: Mount): string[] {
  * The mount lines for config.json's mounts, in order, relative to the root filesystem; idmapped
  * mounts also need monitor lines (made in the host's user namespace, see native/idmap_mount.c).
  */
-function mountLines(spec: Spec, bundle: string, rootfs: string, ownCgroupNs: boolean, cgroupsPath: string): { init: PlanLine[]; monitor: PlanLine[] } {
+function mountLines(spec: Spec, bundle: string, inRoot: InRoot, ownCgroupNs: boolean, cgroupsPath: string): { init: PlanLine[]; monitor: PlanLine[] } {
   const lines: PlanLine[] = [];
   const monitor: PlanLine[] = [];
   (spec.mounts ?? []).forEach((m, i) => {
-    const dest = secureJoin(rootfs, m.destination);
+    const dest = inRoot(m.destination);
     const o = parseMountOptions(m.options, m.type, !!m.uidMappings);
     if (m.type === 'cgroup' || m.type === 'cgroup2') {
       lines.push(...cgroupMountLines(dest, o.flags, ownCgroupNs, cgroupsPath));
@@ -191,12 +210,12 @@ function mountLines(spec: Spec, bundle: string, rootfs: string, ownCgroupNs: boo
 }
 
 /** Default devices and linux.devices: made with mknod, or bound from the host inside a user namespace. */
-function deviceLines(spec: Spec, rootfs: string, userNs: boolean): PlanLine[] {
-  const dev = secureJoin(rootfs, '/dev');
+function deviceLines(spec: Spec, inRoot: InRoot, userNs: boolean): PlanLine[] {
+  const dev = inRoot('/dev');
   const lines: PlanLine[] = [['mkdir', dev, '493']];
   const devices = [...DEFAULT_DEVICES.filter((d) => !(spec.linux?.devices ?? []).some((x) => x.path === d.path)), ...(spec.linux?.devices ?? [])];
   for (const d of devices) {
-    const at = secureJoin(rootfs, d.path);
+    const at = inRoot(d.path);
     if (userNs) {
       // A user namespace may not mknod: bind the host's node of the same path, as runc does.
       if (!existsSync(d.path)) throw new NotSupportedError(`linux.devices ${d.path} in a user namespace when the host has no such device node`);
@@ -208,7 +227,7 @@ function deviceLines(spec: Spec, rootfs: string, userNs: boolean): PlanLine[] {
     }
   }
   // A link is made in its (resolved) folder, never through an existing link of the same name.
-  const linkAt = (path: string) => posix.join(secureJoin(rootfs, posix.dirname(path)), posix.basename(path));
+  const linkAt = (path: string) => posix.join(inRoot(posix.dirname(path)), posix.basename(path));
   for (const [target, path] of DEV_LINKS) lines.push(['symlink', target, linkAt(path)]);
   // As runc: /dev/core only where the kernel has /proc/kcore.
   if (existsSync('/proc/kcore')) lines.push(['symlink', '/proc/kcore', linkAt('/dev/core')]);
@@ -238,16 +257,19 @@ export function createPlan(input: CreatePlanInput): PlanLine[] {
   if (!has('mount')) throw new InvalidConfigError('config.json', 'linux.namespaces', 'a mount namespace is required (the root filesystem is set up in it)');
   const userNs = has('user');
   const { monitor, init } = joinLines(joined);
+  const cgroup = cgroupLines(input.cgroupDirs, fresh.some((n) => n.type === 'user'));
 
   const lines: PlanLine[] = [['exitdir', stateDir], ['fifo', join(stateDir, 'exec.fifo')], ['detach']];
   if (input.reparent) lines.push(['reparent']);
   const proxy = !input.consoleSocket && !!input.ptyProxy && !!process.terminal;
   if (input.consoleSocket) lines.push(['console', input.consoleSocket]);
   if (proxy) lines.push(['ptyproxy']);
-  const mounts = mountLines(spec, input.bundle, rootfs, fresh.some((n) => n.type === 'cgroup'), input.cgroupsPath);
+  const seen = new Map<string, string | undefined>();
+  const inRoot: InRoot = (path) => secureJoin(rootfs, path, seen);
+  const mounts = mountLines(spec, input.bundle, inRoot, fresh.some((n) => n.type === 'cgroup'), input.cgroupsPath);
   // Idmapped mounts are made before the monitor joins a pid or time namespace (their helper child
   // must stay in the host's).
-  lines.push(...mounts.monitor, ...monitor);
+  lines.push(...mounts.monitor, ...monitor, ...cgroup.monitor);
   if (fresh.some((n) => n.type === 'time')) {
     lines.push(['unshare', num(NAMESPACE_FLAGS.time.flag)]);
     const offsets = Object.entries(spec.linux?.timeOffsets ?? {}).map(([clock, o]) => `${clock} ${o.secs ?? 0} ${o.nanosecs ?? 0}\n`).join('');
@@ -262,7 +284,7 @@ export function createPlan(input: CreatePlanInput): PlanLine[] {
   const flags = fresh.filter((n) => n.type !== 'time' && n.type !== 'cgroup').reduce((f, n) => f | NAMESPACE_FLAGS[n.type].flag, 0);
   lines.push(['clone', num(flags)]);
 
-  lines.push(...init);
+  lines.push(...cgroup.init, ...init);
   if (fresh.some((n) => n.type === 'cgroup')) lines.push(['unshare', num(NAMESPACE_FLAGS.cgroup.flag)]);
   lines.push(['setsid']);
   if (userNs) lines.push(['root-ids']);
@@ -271,7 +293,7 @@ export function createPlan(input: CreatePlanInput): PlanLine[] {
   lines.push(['mount', '', '/', '', num(propagationFlags(spec.linux?.rootfsPropagation ?? 'rslave')), '']);
   lines.push(['mount', rootfs, rootfs, '', num(MS.BIND | MS.REC), '']);
   lines.push(...mounts.init);
-  lines.push(...deviceLines(spec, rootfs, userNs));
+  lines.push(...deviceLines(spec, inRoot, userNs));
   const hooks = spec.hooks ?? {};
   if (hooks.prestart?.length || hooks.createRuntime?.length || hooks.createContainer?.length) lines.push(['hooks']);
   lines.push(input.noPivot ? ['chroot', rootfs] : ['pivot', rootfs]);
@@ -296,8 +318,10 @@ export function namespacesOf(pid: number): { type: NamespaceType; path: string }
 }
 
 /** The plan of a process started inside a running container (exec, and hooks in its namespaces). */
-export function joinPlan(pid: number, p: Process, opts: { exitDir?: string; consoleSocket?: string; ptyProxy?: boolean; detach: boolean; reparent?: boolean; bare?: { file: string }; seccomp?: CompiledSeccomp; personality?: Personality }): PlanLine[] {
+export function joinPlan(pid: number, p: Process, opts: { exitDir?: string; consoleSocket?: string; ptyProxy?: boolean; detach: boolean; reparent?: boolean; bare?: { file: string }; seccomp?: CompiledSeccomp; cgroupDirs?: CgroupDirs; personality?: Personality }): PlanLine[] {
   const { monitor, init } = joinLines(namespacesOf(pid));
+  // The process joins the user namespace after its cgroup, so it moves itself while still host root.
+  const cgroup = cgroupLines(opts.cgroupDirs ?? { v1: [] }, false);
   const lines: PlanLine[] = [];
   if (opts.exitDir) lines.push(['exitdir', opts.exitDir]);
   if (opts.detach) lines.push(['detach']);
@@ -307,9 +331,9 @@ export function joinPlan(pid: number, p: Process, opts: { exitDir?: string; cons
   if (proxy) lines.push(['ptyproxy']);
   // The container's root is opened before joining (its /proc/PID is the host's); it is also what a
   // --no-pivot container's chroot points at.
-  lines.push(['openroot', `/proc/${pid}/root`], ...monitor);
+  lines.push(['openroot', `/proc/${pid}/root`], ...monitor, ...cgroup.monitor);
   if (p.execCPUAffinity?.initial && !opts.bare) lines.push(['affinity', cpuList(p.execCPUAffinity.initial), 'process.execCPUAffinity.initial']);
-  lines.push(['clone', '0'], ...init, ['enterroot']);
+  lines.push(['clone', '0'], ...cgroup.init, ...init, ['enterroot']);
   if (opts.bare) {
     lines.push(['clearenv'], ...(p.env ?? []).map((e) => ['env', e]), ['exec', opts.bare.file, ...p.args]);
     return lines;

@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmdirSync, rmSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CgroupManager } from './cgroups/index.js';
 import { ContainerNotFoundError, InvalidIdError } from './errors.js';
@@ -72,8 +72,43 @@ export function listIds(root: string): string[] {
   return readdirSync(root).filter((d) => existsSync(join(root, d, 'state.json'))).sort();
 }
 
-export function ensureRoot(root: string): void {
+function ensureRoot(root: string): void {
   mkdirSync(root, { recursive: true, mode: 0o700 });
+}
+
+/** Makes ROOT/ID (and ROOT, the first time); false when it exists already. */
+export function makeContainerDir(root: string, id: string): boolean {
+  const dir = containerDir(root, id);
+  for (let first = true; ; first = false) {
+    try {
+      mkdirSync(dir, { mode: 0o711 });
+      return true;
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code === 'EEXIST') return false;
+      if (code !== 'ENOENT' || !first) throw err;
+      ensureRoot(root);
+    }
+  }
+}
+
+/** Removes ROOT/ID: its files one by one (cheaper than a recursive removal's probing), then itself. */
+export function removeContainerDir(root: string, id: string): void {
+  const dir = containerDir(root, id);
+  let names: string[];
+  try {
+    names = readdirSync(dir);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
+    throw err;
+  }
+  try {
+    for (const name of names) unlinkSync(join(dir, name));
+    rmdirSync(dir);
+  } catch {
+    // a folder inside, or a file written meanwhile
+    rmSync(dir, { recursive: true, force: true });
+  }
 }
 
 /** The start time field of /proc/PID/stat, or undefined when the process is gone or a zombie. */

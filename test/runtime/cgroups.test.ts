@@ -1,6 +1,6 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
@@ -15,7 +15,9 @@ import {
   swapToV2,
   type LinuxResources,
 } from '../../src/runtime/cgroups/index.js';
+import { baseSpec, busyboxBundle, uniqueId } from '../helpers/bundle.js';
 import { runcCreated } from '../helpers/runc-oracle.js';
+import { createContainer, deleteContainer, execInContainer } from '../../src/runtime/index.js';
 
 // Runs on whatever the machine has: hybrid on the dev host, pure v2 in the VM (test/runtime/cgroups-v2-vm.test.ts).
 const layout = detectLayout();
@@ -116,6 +118,41 @@ test('create puts the cgroup in every hierarchy; addPid moves a process there; p
     assert.ok(own.split('\n').filter(Boolean).every((l) => l.includes('name=systemd') || l.endsWith(`/${name}`)), own);
     g.go();
   });
+});
+
+/** Whether `pid` is listed in the cgroup.procs of every directory of the container's cgroup. */
+function inEveryDir(cgroupsPath: string, pid: number): string[] {
+  return new CgroupManager(cgroupsPath).dirs().filter((d) => !readFileSync(join(d, 'cgroup.procs'), 'utf8').split('\n').includes(String(pid)));
+}
+
+test('a container\'s init (with and without a user namespace) and an exec\'d process join the container\'s cgroup in every hierarchy', async () => {
+  // The pure v2 VM runs its tests chrooted, where the kernel refuses new user namespaces.
+  const userNsWorks = spawnSync('unshare', ['--user', 'true']).status === 0;
+  if (!userNsWorks) console.log('cgroups: a container with a user namespace: skipped, this host cannot make user namespaces');
+  for (const userNs of userNsWorks ? [false, true] : [false]) {
+    const spec = baseSpec(['sleep', '30']);
+    if (userNs) {
+      spec.linux.namespaces.push({ type: 'user' });
+      spec.linux.uidMappings = [{ containerID: 0, hostID: 200000, size: 65536 }];
+      spec.linux.gidMappings = [{ containerID: 0, hostID: 200000, size: 65536 }];
+      spec.mounts = spec.mounts.filter((m: { type: string }) => m.type !== 'cgroup');
+    }
+    const b = busyboxBundle(spec);
+    const id = uniqueId('skcg');
+    try {
+      const { record } = await createContainer(id, { root: b.root, bundle: b.dir });
+      assert.equal(inEveryDir(record.cgroupsPath!, record.initPid!), [], `init, user namespace: ${userNs}`);
+      // exec into a container with its own user namespace fails on its own (joining its ipc namespace).
+      const e = userNs ? undefined : await execInContainer(id, { root: b.root, process: { args: ['sleep', '30'], cwd: '/', user: { uid: 0, gid: 0 } } });
+      if (e) assert.equal(inEveryDir(record.cgroupsPath!, e.pid), [], 'exec');
+      await deleteContainer(id, { root: b.root, force: true });
+      if (e) assert.is(await e.exited, 137);
+      for (const d of new CgroupManager(record.cgroupsPath!).dirs()) assert.not.ok(existsSync(d), d);
+    } finally {
+      await deleteContainer(id, { root: b.root, force: true }).catch(() => {});
+      b.remove();
+    }
+  }
 });
 
 test('resources are written to the right files (with v2 conversions)', async () => {

@@ -168,7 +168,7 @@ test('the plan: a mount without mappings takes a new user namespace\'s mappings,
     const spec = baseSpec(['true']);
     spec.mounts.push({ destination: '/m', type: 'bind', source: '/tmp', options: ['bind', 'idmap'] });
     edit(spec);
-    const plan = createPlan({ spec: rt.validateSpec(spec), bundle: '/b', rootfs: '/b/rootfs', stateDir: '/s', cgroupsPath: '/x' });
+    const plan = createPlan({ spec: rt.validateSpec(spec), bundle: '/b', rootfs: '/b/rootfs', stateDir: '/s', cgroupsPath: '/x', cgroupDirs: { v1: [] } });
     const clone = plan.findIndex((l) => l[0] === 'clone');
     const at = plan.findIndex((l) => l[0] === 'idmount');
     assert.ok(at >= 0 && at < clone, 'made by the monitor, before clone');

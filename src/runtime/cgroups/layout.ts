@@ -4,6 +4,13 @@ import type { CgroupLayout } from './types.js';
 
 const MOUNT_OPTIONS = new Set(['rw', 'ro', 'relatime', 'noatime', 'nosuid', 'nodev', 'noexec', 'nsdelegate', 'memory_recursiveprot', 'memory_localevents', 'favordynmods']);
 
+let hostLayout: CgroupLayout | undefined;
+
+/** The host's cgroup layout, detected once per process: the hierarchies are mounted at boot. */
+export function hostCgroupLayout(): CgroupLayout {
+  return (hostLayout ??= detectLayout());
+}
+
 /** The host's cgroup layout, from /proc/self/mountinfo (the first mount of each hierarchy wins). */
 export function detectLayout(mountinfo = readFileSync('/proc/self/mountinfo', 'utf8')): CgroupLayout {
   const v1 = new Map<string, string>();

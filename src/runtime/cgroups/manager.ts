@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmdirSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, posix } from 'node:path';
 import { helperPath } from '../native.js';
 import { applyV1, type V1Dirs } from './apply-v1.js';
@@ -7,14 +7,27 @@ import { applyV2 } from './apply-v2.js';
 import { deviceFilterProgram, normalizeDeviceRules } from './devices.js';
 import { CgroupConfigError, CgroupOperationError, CgroupUnsupportedError } from './errors.js';
 import { readControl, readKeyed, readNumber, writeControl } from './files.js';
-import { detectLayout } from './layout.js';
+import { hostCgroupLayout } from './layout.js';
 import { readStats } from './stats.js';
-import type { CgroupLayout, CgroupStats, LinuxDeviceCgroup, LinuxResources, OomEvents } from './types.js';
+import type { CgroupDirs, CgroupLayout, CgroupStats, LinuxDeviceCgroup, LinuxResources, OomEvents } from './types.js';
 
 /** The v1 controllers a container joins (the named, controller-less hierarchies are left alone). */
 const V1_CONTROLLERS = ['cpu', 'cpuacct', 'cpuset', 'memory', 'devices', 'freezer', 'blkio', 'pids', 'hugetlb', 'net_cls', 'net_prio', 'perf_event', 'rdma', 'misc'];
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * The child cgroups of a directory. cgroupfs counts subdirectories in a directory's link count, so a
+ * leaf (nearly always) costs one stat rather than a listing of its dozens of control files.
+ */
+function childCgroups(dir: string): string[] {
+  try {
+    if (statSync(dir).nlink <= 2) return [];
+    return readdirSync(dir, { withFileTypes: true }).filter((e) => e.isDirectory()).map((e) => join(dir, e.name));
+  } catch {
+    return [];
+  }
+}
 
 /** A process's own cgroup in one hierarchy, from /proc/self/cgroup ("" selects the v2 line). */
 function ownCgroup(controller: string): string {
@@ -47,7 +60,7 @@ export class CgroupManager {
   /** The container's path inside each hierarchy, e.g. /sifkube/pod/c1. */
   readonly paths: { v2?: string; v1: Map<string, string> };
 
-  constructor(cgroupsPath: string, layout: CgroupLayout = detectLayout()) {
+  constructor(cgroupsPath: string, layout: CgroupLayout = hostCgroupLayout()) {
     this.layout = layout;
     const path = checkPath(cgroupsPath);
     const inner = (controller: string) => {
@@ -63,6 +76,11 @@ export class CgroupManager {
       if (mount) v1.set(c, join(mount, inner(c)));
     }
     this.paths = { v1, v2: layout.unified ? join(layout.unified, inner('')) : undefined };
+  }
+
+  /** The directories a process joins: one per v1 hierarchy, and the v2 one. */
+  joinDirs(): CgroupDirs {
+    return { v1: [...new Set(this.paths.v1.values())], v2: this.paths.v2 };
   }
 
   /** Every directory of this cgroup, one per hierarchy. */
@@ -95,9 +113,9 @@ export class CgroupManager {
         const parent = cur;
         cur = join(cur, part);
         try {
-          if (!existsSync(cur)) mkdirSync(cur);
+          mkdirSync(cur);
         } catch (e) {
-          throw new CgroupOperationError(`creating cgroup ${cur}`, e);
+          if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw new CgroupOperationError(`creating cgroup ${cur}`, e);
         }
         // A new v1 cpuset is empty, and a process cannot join it until cpus and mems are set.
         if (dir === this.paths.v1.get('cpuset')) {
@@ -157,13 +175,7 @@ export class CgroupManager {
     const out = new Set<number>();
     const walk = (dir: string) => {
       for (const l of (readControl(dir, 'cgroup.procs') ?? '').split('\n')) if (l.trim()) out.add(Number(l));
-      let entries: string[] = [];
-      try {
-        entries = readdirSync(dir, { withFileTypes: true }).filter((e) => e.isDirectory()).map((e) => e.name);
-      } catch {
-        return;
-      }
-      for (const e of entries) walk(join(dir, e));
+      for (const child of childCgroups(dir)) walk(child);
     };
     for (const dir of this.dirs()) walk(dir);
     return [...out].sort((a, b) => a - b);
@@ -252,10 +264,9 @@ export class CgroupManager {
   /** Removes the cgroup (descendants first) from every hierarchy, retrying while exiting processes drain. */
   async remove(): Promise<void> {
     for (const dir of this.dirs()) {
-      if (!existsSync(dir)) continue;
       const order: string[] = [];
       const walk = (d: string) => {
-        for (const e of readdirSync(d, { withFileTypes: true })) if (e.isDirectory()) walk(join(d, e.name));
+        for (const child of childCgroups(d)) walk(child);
         order.push(d);
       };
       walk(dir);

@@ -11,6 +11,12 @@ export interface LinuxResources {
   unified?: Record<string, string>;
 }
 
+/** A cgroup's directories: one per v1 hierarchy, and the cgroup2 one (v2 or hybrid hosts). */
+export interface CgroupDirs {
+  v1: string[];
+  v2?: string;
+}
+
 export interface LinuxDeviceCgroup {
   allow: boolean;
   type?: string;
