@@ -110,13 +110,13 @@ function idMapText(maps: { containerID: number; hostID: number; size: number }[]
 }
 
 /** The mount lines for config.json's mounts, in order, relative to the root filesystem. */
-function mountLines(spec: Spec, bundle: string, rootfs: string, ownCgroupNs: boolean, cgroupsPath: string): PlanLine[] {
+function mountLines(spec: Spec, bundle: string, rootfs: string, ownCgroupNs: boolean, cgroupsPath: string, userNs: boolean): PlanLine[] {
   const lines: PlanLine[] = [];
   (spec.mounts ?? []).forEach((m, i) => {
     const dest = secureJoin(rootfs, m.destination);
     const o = parseMountOptions(m.options, m.type);
     if (m.type === 'cgroup' || m.type === 'cgroup2') {
-      lines.push(...cgroupMountLines(dest, o.flags, ownCgroupNs, cgroupsPath));
+      lines.push(...cgroupMountLines(dest, o.flags, ownCgroupNs, cgroupsPath, userNs));
     } else if (o.bind) {
       const src = isAbsolute(m.source!) ? m.source! : join(bundle, m.source!);
       let dir: boolean;
@@ -214,7 +214,7 @@ export function createPlan(input: CreatePlanInput): PlanLine[] {
   if (spec.domainname !== undefined) lines.push(['domainname', spec.domainname]);
   lines.push(['mount', '', '/', '', num(propagationFlags(spec.linux?.rootfsPropagation ?? 'rslave')), '']);
   lines.push(['mount', rootfs, rootfs, '', num(MS.BIND | MS.REC), '']);
-  lines.push(...mountLines(spec, input.bundle, rootfs, fresh.some((n) => n.type === 'cgroup'), input.cgroupsPath));
+  lines.push(...mountLines(spec, input.bundle, rootfs, fresh.some((n) => n.type === 'cgroup'), input.cgroupsPath, userNs));
   lines.push(...deviceLines(spec, rootfs, userNs));
   const hooks = spec.hooks ?? {};
   if (hooks.prestart?.length || hooks.createRuntime?.length || hooks.createContainer?.length) lines.push(['hooks']);
