@@ -3,6 +3,7 @@ import * as assert from 'uvu/assert';
 import { spawnSync } from 'node:child_process';
 import { closeSync, existsSync, openSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { cgroupStats } from '../../src/cri/containers/stats.js';
 import { detectLayout } from '../../src/runtime/cgroups/index.js';
 import { containerState, deleteContainer, execInContainer, killContainer, pauseContainer, resumeContainer, runContainer, updateContainer } from '../../src/runtime/index.js';
 import { baseSpec, busyboxBundle, oci, uniqueId, type Bundle, type SpecJson } from '../helpers/bundle.js';
@@ -142,6 +143,10 @@ test('pause, resume, update and kill --all drive the cgroup; delete removes it',
     const procs = () => readFileSync(`${dir}/cgroup.procs`, 'utf8').trim().split('\n').filter(Boolean).length;
     for (let i = 0; i < 200 && procs() < 3; i++) await sleep(25);
     assert.is(procs(), 3, 'sh and its two sleeps');
+    // The CRI's ContainerStats and OOMKilled read the same cgroup (here, not in a CRI test: the VM runs this file).
+    const stats = cgroupStats(spec.linux.cgroupsPath);
+    assert.ok(stats.memUsage! > 0 && Number(stats.cpuNs) > 0 && stats.workingSet! <= stats.memUsage! && stats.rss! > 0, JSON.stringify(stats));
+    assert.is(stats.oomKills, 0);
     killContainer(id, 9, { root, all: true });
     for (let i = 0; i < 200 && status() !== 'stopped'; i++) await sleep(25);
     assert.is(status(), 'stopped');
