@@ -4,8 +4,8 @@
  * The plan arrives on fd 3 (a socket to the runtime; with --preserve-fds N the caller's fds sit at
  * 3..3+N-1 and the socket at the fd the first argument names) as lines of tab-separated, %-escaped
  * fields, ended by "end". Lines before "clone" run in this process (the monitor); the rest run in the
- * container's init after clone(2), in order. The monitor reports on fd 3 ("pid N", "created",
- * "error MSG"); the init asks the runtime to run hooks on fd 3 ("hooks", answered "go" or "abort").
+ * container's init after clone(2), in order. The monitor reports on the socket ("pid N", "created",
+ * "error MSG"); the init asks the runtime to run hooks on it ("hooks", answered "go" or "abort").
  * After "created" the monitor waits for the start barrier (a FIFO the runtime writes one byte to),
  * lets the init exec, waits for it and records its exit status in the state directory.
  */
