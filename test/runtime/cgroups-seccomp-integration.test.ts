@@ -116,6 +116,23 @@ test('a container over its memory limit is OOM-killed, and the cgroup counts the
   assert.is(ours, theirs);
 });
 
+test('the CRI sees the OOM kill of a stopped container in its cgroup (its OOMKilled reason)', async () => {
+  const spec = baseSpec(['sh', '-c', 'head -c 67108864 /dev/zero | sort >/dev/null']);
+  spec.linux.cgroupsPath = `/sifkube-test-${uniqueId('cg')}`;
+  spec.linux.resources = { memory: { limit: 16 * 1024 * 1024, swap: 16 * 1024 * 1024 } };
+  const b = busyboxBundle(spec);
+  const id = uniqueId('cg');
+  try {
+    await runContainer(id, { root: b.root, bundle: b.dir, detach: true });
+    for (let i = 0; i < 400 && containerState(id, { root: b.root }).status !== 'stopped'; i++) await sleep(25);
+    assert.is(containerState(id, { root: b.root }).status, 'stopped');
+    assert.ok(cgroupStats(spec.linux.cgroupsPath).oomKills! >= 1, JSON.stringify(cgroupStats(spec.linux.cgroupsPath)));
+  } finally {
+    await deleteContainer(id, { root: b.root, force: true }).catch(() => {});
+    b.remove();
+  }
+});
+
 // The lifecycle through the library, in this process: each CLI call costs a Node start, seconds in the VM.
 test('pause, resume, update and kill --all drive the cgroup; delete removes it', async () => {
   const spec = baseSpec(['sh', '-c', 'sleep 600 & sleep 600; true']);
