@@ -67,7 +67,7 @@ const FILES = ['dist/test/runtime/cgroups.test.js', 'dist/test/runtime/cgroups-s
 test('run.sh refuses to run without a command', () => {
   const r = spawnSync(runVm, [], { encoding: 'utf8' });
   assert.is(r.status, 2);
-  assert.match(r.stderr, /usage: scripts\/vm\/run.sh \[--timeout SECONDS\] -- COMMAND/);
+  assert.match(r.stderr, /usage: scripts\/vm\/run.sh \[--timeout SECONDS\] \[--modules "MODULE..."\] -- COMMAND/);
 });
 
 test.run();
