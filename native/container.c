@@ -1,10 +1,11 @@
 /*
  * `sifkube-helper container`: carries out a container plan written by src/runtime/plan.ts.
  *
- * The plan arrives on fd 3 (a socket to the runtime) as lines of tab-separated, %-escaped fields,
- * ended by "end". Lines before "clone" run in this process (the monitor); the rest run in the
- * container's init after clone(2), in order. The monitor reports on fd 3 ("pid N", "created",
- * "error MSG"); the init asks the runtime to run hooks on fd 3 ("hooks", answered "go" or "abort").
+ * The plan arrives on fd 3 (a socket to the runtime; with --preserve-fds N the caller's fds sit at
+ * 3..3+N-1 and the socket at the fd the first argument names) as lines of tab-separated, %-escaped
+ * fields, ended by "end". Lines before "clone" run in this process (the monitor); the rest run in the
+ * container's init after clone(2), in order. The monitor reports on the socket ("pid N", "created",
+ * "error MSG"); the init asks the runtime to run hooks on it ("hooks", answered "go" or "abort").
  * The container's cgroup is joined without the runtime writing the pid (see join_cgroups).
  * After "created" the monitor waits for the start barrier (a FIFO the runtime writes one byte to),
  * lets the init exec, waits for it and records its exit status in the state directory.
@@ -42,7 +43,6 @@
 
 #define MAX_LINES 4096
 #define MAX_FIELDS 256 /* one more slot stays NULL: exec's argv terminator */
-#define RUNTIME_FD 3
 
 struct line {
   int n;
@@ -63,6 +63,10 @@ static int idmount_fd[MAX_IDMOUNTS];
 /* "reparent": the monitor leaves once the container is created, as runc's create does, so the init
  * is left to the caller's subreaper (containerd-shim, conmon), which reaps it and sees its exit. */
 static int reparent;
+/* The socket to the runtime: 3, or above the preserved fds. */
+static int runtime_fd = 3;
+/* How many fds from 3 on the container process keeps (--preserve-fds): inherited open, not CLOEXEC. */
+static int preserve_fds;
 
 /* Reports a failure of the init to the monitor (which forwards it to the runtime) and exits. */
 static void die(const char *fmt, ...) {
@@ -78,7 +82,7 @@ static void die(const char *fmt, ...) {
   } else if (report_fd >= 0) {
     dprintf(report_fd, "error %s\n", msg);
   } else {
-    dprintf(RUNTIME_FD, "error %s\n", msg);
+    dprintf(runtime_fd, "error %s\n", msg);
   }
   _exit(1);
 }
@@ -98,14 +102,14 @@ static void unescape(char *s) {
   *o = 0;
 }
 
-/* Reads the plan from fd 3 up to the "end" line. */
+/* Reads the plan from the runtime's socket up to the "end" line. */
 static void read_plan(void) {
   size_t cap = 1 << 16, len = 0;
   char *buf = malloc(cap);
   for (;;) {
     if (len + 4096 > cap) buf = realloc(buf, cap *= 2);
     if (!buf) die("out of memory reading the plan");
-    ssize_t r = read(RUNTIME_FD, buf + len, cap - len - 1);
+    ssize_t r = read(runtime_fd, buf + len, cap - len - 1);
     if (r < 0 && errno == EINTR) continue;
     if (r <= 0) die("the plan ended before its end line");
     len += r;
@@ -306,8 +310,8 @@ static int read_line(int fd, char *buf, size_t cap) {
 /* Asks the runtime to run the hooks that belong to this point of create, and waits for its answer. */
 static void sync_hooks(void) {
   char buf[64];
-  dprintf(RUNTIME_FD, "hooks\n");
-  if (!read_line(RUNTIME_FD, buf, sizeof buf) || strcmp(buf, "go") != 0) die("a hook failed; create aborted");
+  dprintf(runtime_fd, "hooks\n");
+  if (!read_line(runtime_fd, buf, sizeof buf) || strcmp(buf, "go") != 0) die("a hook failed; create aborted");
 }
 
 /* Loads the seccomp program the runtime compiled (hex-encoded struct sock_filter array). */
@@ -466,7 +470,7 @@ static void init_main(int from, int monitor_fd, int console_fd) {
     } else if (!strcmp(op, "wait") && reparent) {
       /* The start barrier without a monitor: survive its exit, then wait at the FIFO ourselves. */
       if (prctl(PR_SET_PDEATHSIG, 0, 0, 0, 0) < 0) die("clear the parent death signal");
-      close(RUNTIME_FD);
+      close(runtime_fd);
       if (write(monitor_fd, "ready\n", 6) != 6) _exit(1);
       close(monitor_fd);
       report_fd = 2;
@@ -478,13 +482,13 @@ static void init_main(int from, int monitor_fd, int console_fd) {
       waited = 1;
     } else if (!strcmp(op, "wait")) {
       /* The start barrier: tell the monitor we are ready, then wait for its go. */
-      close(RUNTIME_FD);
+      close(runtime_fd);
       if (write(monitor_fd, "ready\n", 6) != 6) _exit(1);
       if (read(monitor_fd, buf, 1) != 1) _exit(1);
       waited = 1;
     } else if (!strcmp(op, "exec")) {
       if (prctl(PR_SET_PDEATHSIG, 0, 0, 0, 0) < 0) die("clear the parent death signal");
-      close(RUNTIME_FD);
+      close(runtime_fd);
       if (!waited && write(monitor_fd, "exec\n", 5) != 5) _exit(1);
       /* exec FILE ARGV0 ARGS...; after the barrier the runtime is gone: failures go to stderr. */
       execv(resolved[0] && strcmp(a[0], lookup_name) == 0 ? resolved : a[0], a + 1);
@@ -558,10 +562,15 @@ static void detach_stdio(void) {
 }
 
 int cmd_container(int argc, char **argv) {
-  (void)argc;
-  (void)argv;
-  if (fcntl(RUNTIME_FD, F_SETFD, FD_CLOEXEC) < 0) {
-    helper_fail("fd 3 must be the runtime's socket");
+  if (argc > 1) runtime_fd = atoi(argv[1]);
+  if (runtime_fd < 3 || fcntl(runtime_fd, F_SETFD, FD_CLOEXEC) < 0) {
+    helper_fail("fd %d must be the runtime's socket", runtime_fd);
+    return 2;
+  }
+  /* Whatever else the caller left open (not close-on-exec) must reach neither the container nor
+   * this monitor, which may outlive the caller holding a pipe open: runc closes them too. */
+  if (syscall(SYS_close_range, runtime_fd + 1, ~0U, 0) < 0) {
+    helper_fail("close the inherited fds above %d", runtime_fd);
     return 2;
   }
   signal(SIGPIPE, SIG_IGN);
@@ -624,6 +633,9 @@ int cmd_container(int argc, char **argv) {
       cgprocs = l; /* the init cannot join itself (a new user namespace): written after clone */
     } else if (!strcmp(op, "reparent")) {
       reparent = 1;
+    } else if (!strcmp(op, "preservefds")) {
+      preserve_fds = (int)num(a[0]);
+      if (3 + preserve_fds > runtime_fd) die("preservefds %d: the runtime's socket is fd %d", preserve_fds, runtime_fd);
     } else if (!strcmp(op, "detach")) {
       detach = 1;
     } else {
@@ -650,6 +662,8 @@ int cmd_container(int argc, char **argv) {
   snprintf(pid_text, sizeof pid_text, "%d", init);
   if (cgroup2 && !in_cgroup2) write_each(&cgroup2, 1, "cgroup.procs", pid_text);
   if (cgprocs) write_each(cgprocs->f + 1, cgprocs->n - 1, "cgroup.procs", pid_text);
+  /* The preserved fds belong to the container process: a pipe's reader must see its end when it exits. */
+  for (int fd = 3; fd < 3 + preserve_fds; fd++) close(fd);
   if (uidmap) {
     snprintf(path, sizeof path, "/proc/%d/uid_map", init);
     write_file(path, uidmap);
@@ -659,9 +673,9 @@ int cmd_container(int argc, char **argv) {
     write_file(path, gidmap);
   }
   /* The runtime records the pid before the init goes on. */
-  dprintf(RUNTIME_FD, "pid %d\n", init);
+  dprintf(runtime_fd, "pid %d\n", init);
   char answer[16];
-  if (!read_line(RUNTIME_FD, answer, sizeof answer) || strcmp(answer, "go") != 0) {
+  if (!read_line(runtime_fd, answer, sizeof answer) || strcmp(answer, "go") != 0) {
     kill(init, SIGKILL);
     waitpid(init, NULL, 0);
     return 1;
@@ -672,15 +686,15 @@ int cmd_container(int argc, char **argv) {
   /* The init reports "ready" (blocked at the start barrier), "exec" (no barrier), or an error. */
   if (read_line(sp[0], msg, sizeof msg) && (!strcmp(msg, "ready") || !strcmp(msg, "exec"))) {
     /* A runtime that died during create leaves a container nobody asked for: end it. */
-    if (dprintf(RUNTIME_FD, "created\n") < 0) kill(init, SIGKILL);
-    close(RUNTIME_FD);
+    if (dprintf(runtime_fd, "created\n") < 0) kill(init, SIGKILL);
+    close(runtime_fd);
     if (reparent) return 0; /* the init (or exec'd process) goes to the caller's subreaper */
     int master = proxy_fd >= 0 ? pty_proxy_receive(proxy_fd) : -1;
     if (detach && master < 0) detach_stdio();
     if (!strcmp(msg, "ready") && wait_start(start_fd, init) && write(sp[0], "s", 1) != 1) kill(init, SIGKILL);
     if (master >= 0) pty_proxy_run(master);
   } else {
-    dprintf(RUNTIME_FD, "%s\n", msg[0] ? msg : "error the container init died during create");
+    dprintf(runtime_fd, "%s\n", msg[0] ? msg : "error the container init died during create");
     kill(init, SIGKILL);
   }
   close(sp[0]);

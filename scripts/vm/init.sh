@@ -21,7 +21,7 @@ mount -t devtmpfs dev /newroot/dev
 mount -t cgroup2 -o nsdelegate cgroup2 /newroot/sys/fs/cgroup
 # The project is shared on its own: it may live under /tmp, which the tmpfs above hides.
 mkdir -p "/newroot$project"
-mount -t 9p -o "$opts,ro" project "/newroot$project"
+mount -t 9p -o "$opts,ro,cache=loose" project "/newroot$project"
 mkdir -p "/newroot$job"
 mount -t 9p -o "$opts" job "/newroot$job"
 chroot /newroot /bin/sh -c "cd '$job' && exec /bin/sh ./cmd.sh"

@@ -1,15 +1,19 @@
 #!/usr/bin/env bash
 # Runs a command inside a throwaway pure cgroup v2 VM and exits with its status:
-#   scripts/vm/run.sh [--timeout SECONDS] -- COMMAND [ARGS...]
+#   scripts/vm/run.sh [--timeout SECONDS] [--modules "MODULE..."] -- COMMAND [ARGS...]
+# --modules loads more kernel modules (with their dependencies), e.g. "bridge veth overlay squashfs loop"
+# for pods through the CRI (CNI bridge, overlay root filesystems, SIF images on loop devices).
 # COMMAND runs as root in this project's folder. The VM is QEMU (KVM when /dev/kvm is usable, else
 # software emulation) booting the host's Debian kernel with a tiny initrd (busybox + the virtio-9p
 # modules, built on each run in a scratch folder); its root filesystem is the host's, read-only.
 # Needs: qemu-system-x86, linux-image-amd64, busybox-static, cpio (scripts/install-system-deps.sh).
 set -euo pipefail
 timeout=120
+extra_modules=
 if [[ "${1:-}" == --timeout ]]; then timeout=$2; shift 2; fi
+if [[ "${1:-}" == --modules ]]; then extra_modules=$2; shift 2; fi
 [[ "${1:-}" == -- ]] && shift
-if [[ $# -eq 0 ]]; then echo "usage: scripts/vm/run.sh [--timeout SECONDS] -- COMMAND [ARGS...]" >&2; exit 2; fi
+if [[ $# -eq 0 ]]; then echo "usage: scripts/vm/run.sh [--timeout SECONDS] [--modules \"MODULE...\"] -- COMMAND [ARGS...]" >&2; exit 2; fi
 
 project=$(cd "$(dirname "$0")/../.." && pwd)
 kernel=$(ls -1 /boot/vmlinuz-* 2>/dev/null | sort -V | tail -1 || true)
@@ -64,7 +68,8 @@ add_module() {
   cp "$moddir/$path" "$root/modules/"
   order+=("$(basename "$path")")
 }
-for m in virtio_pci 9pnet_virtio 9p; do add_module "$m"; done
+# shellcheck disable=SC2086 # a list of names
+for m in virtio_pci 9pnet_virtio 9p $extra_modules; do add_module "$m"; done
 printf '%s\n' "${order[@]}" > "$root/modules.order"
 (cd "$root" && find . | cpio -o -H newc --quiet | gzip -1) > "$job/initrd.img"
 rm -rf "$root"

@@ -37,16 +37,18 @@ function hierarchies(): Hierarchy[] {
  * The plan lines for a `cgroup` mount. On a cgroup v1 (or hybrid) host, as runc lays it out: a tmpfs
  * with one directory per hierarchy. With a cgroup namespace each hierarchy is mounted afresh (the
  * kernel shows the namespace's root); without one, the container's cgroup directory (cgroupsPath,
- * relative to ours when relative) is bind-mounted. On a pure cgroup v2 host, the unified hierarchy.
+ * relative to ours when relative) is bind-mounted. On a pure cgroup v2 host, as runc: cgroup2 mounted
+ * afresh (without a cgroup namespace it shows the whole hierarchy), except in a user namespace of
+ * its own, where the kernel refuses that mount and the container's cgroup is bind-mounted instead.
  */
-export function cgroupMountLines(dest: string, flags: number, ownNamespace: boolean, cgroupsPath: string): PlanLine[] {
+export function cgroupMountLines(dest: string, flags: number, ownNamespace: boolean, cgroupsPath: string, userNs: boolean): PlanLine[] {
   const inner = (own: string) => (cgroupsPath.startsWith('/') ? cgroupsPath : posix.join(own, cgroupsPath));
   const readonly = (flags & MS.RDONLY) !== 0;
   const base = flags & ~MS.RDONLY;
   const all = hierarchies();
   if (all.length === 0) {
     const v2own = inner(readFileSync('/proc/self/cgroup', 'utf8').match(/^0::(.*)$/m)?.[1] ?? '/');
-    return ownNamespace
+    return ownNamespace || !userNs
       ? [['mkdir', dest, '493'], ['mount', 'cgroup2', dest, 'cgroup2', String(flags), '']]
       : [['mkdir', dest, '493'], ['mount', `/sys/fs/cgroup${v2own === '/' ? '' : v2own}`, dest, '', String(MS.BIND | MS.REC), ''],
          ...(readonly ? [['mount', '', dest, '', String(MS.BIND | MS.REMOUNT | MS.RDONLY | base), '']] : [])];

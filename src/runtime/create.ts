@@ -28,6 +28,8 @@ export interface CreateOptions {
   reparent?: boolean;
   /** A terminal without a console socket: the monitor runs this process's stdio through the pty. */
   ptyProxy?: boolean;
+  /** runc's --preserve-fds: the caller's fds 3..3+N-1 are the container process's fds 3..3+N-1. */
+  preserveFds?: number;
 }
 
 export interface Created {
@@ -67,6 +69,7 @@ export async function createContainer(id: string, opts: CreateOptions): Promise<
     const { monitor } = await runPlan(plan, {
       stdio: opts.stdio ?? ['ignore', 'ignore', 'ignore'],
       detached: true,
+      preserveFds: opts.preserveFds,
       onPid: (pid, monitorPid) => {
         Object.assign(record, { initPid: pid, initStartTime: processStartTime(pid), monitorPid });
         writeRecord(root, record);

@@ -21,6 +21,8 @@ export interface ExecOptions {
   exitDir?: string;
   /** Detached: leave the process to the caller's subreaper (a shim waits for it), as runc does. */
   reparent?: boolean;
+  /** runc's --preserve-fds: the caller's fds 3..3+N-1 are the process's fds 3..3+N-1. */
+  preserveFds?: number;
 }
 
 export interface Executed {
@@ -46,6 +48,7 @@ export async function execInContainer(id: string, opts: ExecOptions): Promise<Ex
   const { monitor, pid } = await runPlan(plan, {
     stdio: opts.stdio ?? ['ignore', 'ignore', 'ignore'],
     detached: !!opts.detach,
+    preserveFds: opts.preserveFds,
   }).catch((err: Error) => {
     throw err instanceof PlanFailure ? new ContainerSetupError(id, `exec: ${err.message}`) : err;
   });

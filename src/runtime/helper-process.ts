@@ -1,4 +1,6 @@
 import { spawn, type ChildProcess, type IOType } from 'node:child_process';
+import { fstatSync } from 'node:fs';
+import { InvalidInputError } from './errors.js';
 import type { Stream } from 'node:stream';
 import type { Duplex } from 'node:stream';
 import { log } from './log.js';
@@ -24,6 +26,30 @@ export interface RunPlanOptions {
   onPid?: (pid: number, monitorPid: number) => void | Promise<void>;
   /** Called when the init stops to let the create-time hooks run; a throw aborts the create. */
   onHooks?: (pid: number) => Promise<void>;
+  /** --preserve-fds: this process's fds 3..3+N-1 become the container process's fds 3..3+N-1. */
+  preserveFds?: number;
+}
+
+const isOpen = (fd: number): boolean => {
+  try {
+    fstatSync(fd);
+    return true;
+  } catch {
+    return false;
+  }
+};
+
+/**
+ * Checks --preserve-fds N: a count, and every fd it names open. As with runc, a gap the caller left
+ * that Node's own startup fds filled cannot be told apart (Node marks inherited fds close-on-exec too).
+ */
+export function checkPreserveFds(n: number): void {
+  if (!Number.isSafeInteger(n) || n < 0) throw new InvalidInputError(`--preserve-fds ${n}: use a count of fds (0 or more) after fd 2`);
+  for (let fd = 3; fd < 3 + n; fd++) {
+    if (!isOpen(fd)) {
+      throw new InvalidInputError(`--preserve-fds ${n}: fd ${fd} is not open: open fds 3..${2 + n} before running (e.g. exec ${fd}<FILE) or pass a smaller count`);
+    }
+  }
 }
 
 /** Why a plan failed: the helper's own message (the init's or the monitor's). */
@@ -34,10 +60,15 @@ export class PlanFailure extends Error {}
  * created (blocked at the start barrier, or exec'd). Resolves with the monitor and the pid.
  */
 export function runPlan(lines: PlanLine[], opts: RunPlanOptions): Promise<StartedPlan> {
-  log('debug', `helper plan:\n${lines.map((l) => l.join(' | ')).join('\n')}`);
-  const monitor = spawn(helperPath(), ['container'], { stdio: [...opts.stdio, 'pipe'], detached: opts.detached });
-  const sock = monitor.stdio[3] as Duplex;
-  sock.write(encodePlan(lines));
+  const preserve = opts.preserveFds ?? 0;
+  checkPreserveFds(preserve);
+  // The preserved fds keep their numbers in the helper; its socket to us goes right above them.
+  const kept = Array.from({ length: preserve }, (_, i) => 3 + i);
+  const plan: PlanLine[] = preserve > 0 ? [['preservefds', String(preserve)], ...lines] : lines;
+  log('debug', `helper plan:\n${plan.map((l) => l.join(' | ')).join('\n')}`);
+  const monitor = spawn(helperPath(), ['container', String(3 + preserve)], { stdio: [...opts.stdio, ...kept, 'pipe'], detached: opts.detached });
+  const sock = monitor.stdio[3 + preserve] as Duplex;
+  sock.write(encodePlan(plan));
   return new Promise<StartedPlan>((resolve, reject) => {
     let pid = 0;
     let buf = '';

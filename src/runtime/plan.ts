@@ -175,14 +175,14 @@ function idmapSource(spec: Spec, m: Mount): string[] {
  * The mount lines for config.json's mounts, in order, relative to the root filesystem; idmapped
  * mounts also need monitor lines (made in the host's user namespace, see native/idmap_mount.c).
  */
-function mountLines(spec: Spec, bundle: string, inRoot: InRoot, ownCgroupNs: boolean, cgroupsPath: string): { init: PlanLine[]; monitor: PlanLine[] } {
+function mountLines(spec: Spec, bundle: string, inRoot: InRoot, ownCgroupNs: boolean, cgroupsPath: string, userNs: boolean): { init: PlanLine[]; monitor: PlanLine[] } {
   const lines: PlanLine[] = [];
   const monitor: PlanLine[] = [];
   (spec.mounts ?? []).forEach((m, i) => {
     const dest = inRoot(m.destination);
     const o = parseMountOptions(m.options, m.type, !!m.uidMappings);
     if (m.type === 'cgroup' || m.type === 'cgroup2') {
-      lines.push(...cgroupMountLines(dest, o.flags, ownCgroupNs, cgroupsPath));
+      lines.push(...cgroupMountLines(dest, o.flags, ownCgroupNs, cgroupsPath, userNs));
     } else if (o.bind) {
       const src = isAbsolute(m.source!) ? m.source! : join(bundle, m.source!);
       let dir: boolean;
@@ -266,7 +266,7 @@ export function createPlan(input: CreatePlanInput): PlanLine[] {
   if (proxy) lines.push(['ptyproxy']);
   const seen = new Map<string, string | undefined>();
   const inRoot: InRoot = (path) => secureJoin(rootfs, path, seen);
-  const mounts = mountLines(spec, input.bundle, inRoot, fresh.some((n) => n.type === 'cgroup'), input.cgroupsPath);
+  const mounts = mountLines(spec, input.bundle, inRoot, fresh.some((n) => n.type === 'cgroup'), input.cgroupsPath, userNs);
   // Idmapped mounts are made before the monitor joins a pid or time namespace (their helper child
   // must stay in the host's).
   lines.push(...mounts.monitor, ...monitor, ...cgroup.monitor);

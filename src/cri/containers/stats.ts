@@ -1,29 +1,24 @@
-import { readFileSync, statfsSync } from 'node:fs';
+import { existsSync, statfsSync } from 'node:fs';
+import { CgroupManager } from '../../runtime/index.js';
 
-function read(path: string): string | undefined {
-  try {
-    return readFileSync(path, 'utf8');
-  } catch {
-    return undefined;
-  }
-}
-
-/** CPU and memory of a cgroup (v1 hierarchies), when the container has one. */
+/**
+ * CPU and memory of a container's cgroup, when it has one: read through the runtime's cgroup manager,
+ * so from the v1 hierarchies on a v1 or hybrid host and from the one directory on pure cgroup v2.
+ */
 export function cgroupStats(cgroupsPath: string | undefined): { cpuNs?: string; memUsage?: number; workingSet?: number; rss?: number; oomKills?: number } {
   if (!cgroupsPath) return {};
-  const cpu = read(`/sys/fs/cgroup/cpuacct${cgroupsPath}/cpuacct.usage`)?.trim();
-  const usage = read(`/sys/fs/cgroup/memory${cgroupsPath}/memory.usage_in_bytes`);
-  const stat = read(`/sys/fs/cgroup/memory${cgroupsPath}/memory.stat`) ?? '';
-  const field = (k: string) => Number(new RegExp(`^${k} (\\d+)$`, 'm').exec(stat)?.[1] ?? 0);
-  const oom = read(`/sys/fs/cgroup/memory${cgroupsPath}/memory.oom_control`);
-  const mem = usage === undefined ? undefined : Number(usage);
+  const mgr = new CgroupManager(cgroupsPath);
+  const v2 = mgr.layout.mode === 'v2';
+  const memory = v2 ? mgr.paths.v2 : mgr.paths.v1.get('memory');
+  if (!memory || !existsSync(memory)) return {};
+  const { cpu, memory: mem } = mgr.stats();
   return {
-    cpuNs: cpu,
-    memUsage: mem,
-    // The kubelet's working set: usage minus the inactive file cache.
-    workingSet: mem === undefined ? undefined : Math.max(0, mem - field('total_inactive_file')),
-    rss: usage === undefined ? undefined : field('total_rss'),
-    oomKills: oom === undefined ? undefined : Number(/^oom_kill (\d+)$/m.exec(oom)?.[1] ?? 0),
+    cpuNs: String(cpu.usageTotal),
+    memUsage: mem.usage,
+    // The kubelet's working set: usage minus the inactive file cache (v1 counts the subtree as total_*).
+    workingSet: Math.max(0, mem.usage - (mem.stat[v2 ? 'inactive_file' : 'total_inactive_file'] ?? 0)),
+    rss: mem.stat[v2 ? 'anon' : 'total_rss'] ?? 0,
+    oomKills: mem.oomKills,
   };
 }
 

@@ -42,14 +42,21 @@ const CREATE_FLAGS: FlagSpecs = {
 
 const str = (f: Flags, k: string) => f[k] as string | undefined;
 
+/** --preserve-fds N: a count (the library checks that the fds are open). */
+function preserveFds(f: Flags): number {
+  const n = str(f, 'preserve-fds') ?? '0';
+  if (!/^\d+$/.test(n)) throw new UsageError(`--preserve-fds ${n}: use a count of fds (0 or more) after fd 2`);
+  return Number(n);
+}
+
 function createOptions(inv: Invocation): CreateOptions {
-  if (str(inv.flags, 'preserve-fds') && str(inv.flags, 'preserve-fds') !== '0') throw new NotSupportedError('--preserve-fds');
   return {
     root: inv.root,
     bundle: str(inv.flags, 'bundle') ?? '.',
     pidFile: str(inv.flags, 'pid-file'),
     consoleSocket: str(inv.flags, 'console-socket'),
     noPivot: !!inv.flags['no-pivot'],
+    preserveFds: preserveFds(inv.flags),
     stdio: ['inherit', 'inherit', 'inherit'],
   };
 }
@@ -106,7 +113,7 @@ function execProcess(inv: Invocation, id: string): Process {
 
 export const COMMANDS: Record<string, Command> = {
   create: {
-    usage: 'create [--bundle DIR] [--console-socket SOCK] [--pid-file FILE] [--no-pivot] ID',
+    usage: 'create [--bundle DIR] [--console-socket SOCK] [--pid-file FILE] [--no-pivot] [--preserve-fds N] ID',
     minArgs: 1,
     flags: CREATE_FLAGS,
     run: async (inv) => {
@@ -116,7 +123,7 @@ export const COMMANDS: Record<string, Command> = {
     },
   },
   run: {
-    usage: 'run [--bundle DIR] [--detach] [--console-socket SOCK] [--pid-file FILE] [--no-pivot] ID',
+    usage: 'run [--bundle DIR] [--detach] [--console-socket SOCK] [--pid-file FILE] [--no-pivot] [--preserve-fds N] ID',
     minArgs: 1,
     flags: { ...CREATE_FLAGS, detach: { kind: 'bool', short: 'd' }, keep: { kind: 'bool' } },
     run: async (inv) => {
@@ -165,7 +172,7 @@ export const COMMANDS: Record<string, Command> = {
     },
   },
   exec: {
-    usage: 'exec [--tty] [--detach] [--pid-file FILE] [--process FILE] [--cwd DIR] [--env K=V]... [--user UID[:GID]] [--cap CAP]... ID [COMMAND [ARGS...]]',
+    usage: 'exec [--tty] [--detach] [--pid-file FILE] [--preserve-fds N] [--process FILE] [--cwd DIR] [--env K=V]... [--user UID[:GID]] [--cap CAP]... ID [COMMAND [ARGS...]]',
     minArgs: 1,
     flags: {
       'console-socket': { kind: 'string' },
@@ -188,8 +195,8 @@ export const COMMANDS: Record<string, Command> = {
       const f = inv.flags;
       if (str(f, 'process-label')) throw new NotSupportedError('exec --process-label: this host has no SELinux');
       if (str(f, 'apparmor')) throw new NotSupportedError('exec --apparmor: this host has no AppArmor');
-      if (str(f, 'preserve-fds') && str(f, 'preserve-fds') !== '0') throw new NotSupportedError('--preserve-fds');
       const id = inv.args[0];
+      const preserve = preserveFds(f);
       const e = await execInContainer(id, {
         root: inv.root,
         process: execProcess(inv, id),
@@ -197,6 +204,7 @@ export const COMMANDS: Record<string, Command> = {
         reparent: true,
         pidFile: str(f, 'pid-file'),
         consoleSocket: str(f, 'console-socket'),
+        preserveFds: preserve,
         stdio: ['inherit', 'inherit', 'inherit'],
       });
       return f.detach ? 0 : await e.exited;
