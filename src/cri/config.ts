@@ -37,6 +37,8 @@ export interface CriConfig {
   streaming: { address: string };
   /** What a container with no seccomp profile (and not privileged) gets. */
   seccompDefault: 'runtime-default' | 'unconfined';
+  /** The cgroup of the containers of a pod that names no cgroup parent (the kubelet always names one). */
+  cgroupParent: string;
   logLevel: LogLevel;
 }
 
@@ -49,6 +51,7 @@ export const DEFAULT_CONFIG: CriConfig = {
   streaming: { address: '127.0.0.1:0' },
   // As containerd: a container whose pod names no profile runs unconfined.
   seccompDefault: 'unconfined',
+  cgroupParent: '/sifkube-cri',
   logLevel: 'info',
 };
 
@@ -124,7 +127,7 @@ function auths(file: string, v: unknown): Record<string, RegistryAuth> {
 
 /** Validates a parsed configuration document. */
 export function parseCriConfig(doc: unknown, file = 'the CRI configuration'): CriConfig {
-  const top = section(file, '', doc, ['stateDir', 'runDir', 'imageDir', 'cni', 'registry', 'streaming', 'seccompDefault', 'logLevel']);
+  const top = section(file, '', doc, ['stateDir', 'runDir', 'imageDir', 'cni', 'registry', 'streaming', 'seccompDefault', 'cgroupParent', 'logLevel']);
   const cni = section(file, 'cni', top.cni, ['binDir', 'confDir', 'writeConfig']);
   const reg = section(file, 'registry', top.registry, ['mirrors', 'auths']);
   const streaming = section(file, 'streaming', top.streaming, ['address']);
@@ -140,6 +143,7 @@ export function parseCriConfig(doc: unknown, file = 'the CRI configuration'): Cr
     registry: { mirrors: mirrors(file, reg.mirrors), auths: auths(file, reg.auths) },
     streaming: { address: str(file, 'streaming.address', streaming.address, d.streaming.address) },
     seccompDefault: oneOf(file, 'seccompDefault', top.seccompDefault, ['runtime-default', 'unconfined'] as const, d.seccompDefault),
+    cgroupParent: absPath(file, 'cgroupParent', top.cgroupParent, d.cgroupParent),
     logLevel: oneOf(file, 'logLevel', top.logLevel, LOG_LEVELS, d.logLevel),
   };
   if (cni.writeConfig !== undefined) {

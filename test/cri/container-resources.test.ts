@@ -107,6 +107,21 @@ test('kubelet-like resources are applied to the container cgroup; a negative oom
   }
 });
 
+test('a container without limits still has its own cgroup under the pod\'s parent, gone with the container', async () => {
+  const id = await run(['sleep', '1000'], {});
+  try {
+    const procs = await cgroupFile(id, 'pids', 'cgroup.procs');
+    assert.ok(procs.split('\n').length >= 1 && procs !== '', 'the container\'s processes are in its cgroup');
+    const { info } = await cri.client.runtime.ContainerStatus({ containerId: id, verbose: true });
+    assert.is((JSON.parse(info.info) as { cgroupsPath: string }).cgroupsPath, `${cgroupParent}/${id}`);
+    const own = readFileSync(`/proc/${procs.split('\n')[0]}/cgroup`, 'utf8');
+    assert.match(own, `:pids:${cgroupParent}/${id}\n`);
+  } finally {
+    await cri.client.runtime.RemoveContainer({ containerId: id });
+  }
+  assert.not.ok(readdirSync(`/sys/fs/cgroup/pids${cgroupParent}`).includes(id), 'removed with the container');
+});
+
 test('a container that allocates past its memory limit is OOMKilled with exit code 137', async () => {
   const id = await run(['sh', '-c', 'echo start; x=$(head -c 200000000 /dev/zero | tr "\\0" a); echo survived'], { resources: kubeletResources({ memoryLimitInBytes: 16 * MiB, memorySwapLimitInBytes: 16 * MiB }) });
   try {

@@ -30,6 +30,8 @@ export function nodeCriConfig(plan: ClusterPlan, layout: NodeLayout): CriConfig 
     // `image load --nodes` restricts an image to some nodes: each node's CRI sees its own scope.
     imageScope: layout.name,
     cni: { binDir: cniBinDir(), confDir: layout.cniConfDir },
+    // Inside the node's own cgroup root, so the cluster's cgroups hold every pod (delete removes them).
+    cgroupParent: `/${plan.names.cgroupParent}/${layout.name}/sifkube-cri`,
   };
 }
 

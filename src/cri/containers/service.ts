@@ -66,8 +66,6 @@ export interface ContainerRecord {
 export type ContainerEventType = 'CONTAINER_CREATED_EVENT' | 'CONTAINER_STARTED_EVENT' | 'CONTAINER_STOPPED_EVENT' | 'CONTAINER_DELETED_EVENT';
 
 const STOP_POLL_MS = 50;
-/** Where containers of a pod without a cgroup parent go: the CRI's own, removed when it empties. */
-const DEFAULT_CGROUP_PARENT = '/sifkube-cri';
 /** How long an exit status may lag behind the end of the init (the monitor writes it). */
 const EXIT_GRACE_MS = 2000;
 
@@ -155,7 +153,7 @@ export class ContainerService {
     }
     const images = new Set(this.list().map((c) => c.imageId.replace(/^sha256:/, '')));
     for (const name of orphans(join(this.config.runDir, 'images'), images)) unmountImage(join(this.config.runDir, 'images', name));
-    removeIfEmpty(DEFAULT_CGROUP_PARENT);
+    removeIfEmpty(this.config.cgroupParent);
   }
 
   list(): ContainerRecord[] {
@@ -252,7 +250,7 @@ export class ContainerService {
     const id = randomBytes(32).toString('hex');
     const dir = join(this.config.runDir, 'containers', id);
     const logPath = cfg.logPath && sandbox.config.logDirectory ? join(sandbox.config.logDirectory, cfg.logPath) : '';
-    const parent = sandbox.config.linux?.cgroupParent || DEFAULT_CGROUP_PARENT;
+    const parent = sandbox.config.linux?.cgroupParent || this.config.cgroupParent;
     const rec: ContainerRecord = { id, sandboxId: sandbox.id, imageId: img.id, config: cfg, createdAt: nowNanos(), logPath, dir, cgroupsPath: `${parent}/${id}`, uid: 0, gid: 0, additionalGids: [], creating: true };
     return this.locks.run(id, async () => {
       mkdirSync(join(dir, 'bundle'), { recursive: true });
@@ -421,7 +419,8 @@ export class ContainerService {
     }
     this.releaseStdin(c.id);
     await unmountRootfs(c.dir);
-    if (c.cgroupsPath === `${DEFAULT_CGROUP_PARENT}/${c.id}`) removeIfEmpty(DEFAULT_CGROUP_PARENT);
+    // Where containers of a pod without a cgroup parent go is the CRI's own: removed when it empties.
+    if (c.cgroupsPath === `${this.config.cgroupParent}/${c.id}`) removeIfEmpty(this.config.cgroupParent);
     rmSync(c.dir, { recursive: true, force: true });
     this.containers.delete(c.id);
     this.records.remove(c.id);

@@ -267,7 +267,8 @@ export function buildSpec(inp: SpecInput): Spec {
       namespaces,
       ...(devices.length ? { devices: devices.map((d) => d.dev) } : {}),
       ...(res || devices.length ? { resources: { ...(res ?? {}), ...(devices.length ? { devices: devices.map((d) => d.rule) } : {}) } } : {}),
-      ...(res ? { cgroupsPath: inp.cgroupsPath } : {}),
+      // Always the CRI's path (as containerd): stats, OOM and removal read the cgroup the record names.
+      cgroupsPath: inp.cgroupsPath,
       ...(Object.keys(sysctl).length ? { sysctl } : {}),
       ...(filter ? { seccomp: filter } : {}),
       maskedPaths: privileged ? [] : sc?.maskedPaths.length ? sc.maskedPaths : ['/proc/acpi', '/proc/kcore', '/proc/keys', '/proc/latency_stats', '/proc/timer_list', '/proc/timer_stats', '/proc/sched_debug', '/proc/scsi', '/sys/firmware'],
