@@ -70,7 +70,8 @@ async function runOn(c: CriClient, name: string, command: string[], linux: Recor
 }
 
 async function exited(c: CriClient, id: string) {
-  for (let i = 0; i < 200; i++) {
+  // 30 s: an OOM kill on a loaded 2-core machine can take several seconds to reach the limit.
+  for (let i = 0; i < 600; i++) {
     const { status } = await c.runtime.ContainerStatus({ containerId: id });
     if (status.state === 'CONTAINER_EXITED') return status;
     await new Promise((r) => setTimeout(r, 50));
