@@ -351,6 +351,23 @@ static void lookup(const char *file) {
 }
 
 /* The container's init: runs the plan from line `from` on, then execs the process. */
+/*
+ * Joins namespaces in the order given. Every file is opened first: once a process has joined a
+ * user namespace it may no longer open the host's /proc/PID/ns files of the others.
+ */
+static void join_namespaces(char **paths, int n) {
+  int fds[16];
+  if (n > 16) die("too many namespaces to join (%d)", n);
+  for (int k = 0; k < n; k++) {
+    fds[k] = open(paths[k], O_RDONLY | O_CLOEXEC);
+    if (fds[k] < 0) die("open namespace %s", paths[k]);
+  }
+  for (int k = 0; k < n; k++) {
+    if (setns(fds[k], 0) < 0) die("join namespace %s", paths[k]);
+    close(fds[k]);
+  }
+}
+
 static void init_main(int from, int monitor_fd, int console_fd) {
   char buf[16];
   int waited = 0;
@@ -363,9 +380,7 @@ static void init_main(int from, int monitor_fd, int console_fd) {
     char *op = l->f[0], **a = l->f + 1;
     int n = l->n - 1;
     if (!strcmp(op, "setns")) {
-      int fd = open(a[0], O_RDONLY | O_CLOEXEC);
-      if (fd < 0 || setns(fd, 0) < 0) die("join namespace %s", a[0]);
-      close(fd);
+      join_namespaces(a, n);
     } else if (!strcmp(op, "unshare")) {
       if (unshare((int)num(a[0])) < 0) die("unshare %s", a[0]);
     } else if (!strcmp(op, "cgjoin")) {
@@ -600,9 +615,7 @@ int cmd_container(int argc, char **argv) {
       console_fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
       if (console_fd < 0 || connect(console_fd, (struct sockaddr *)&sa, sizeof sa) < 0) die("connect to the console socket %s", a[0]);
     } else if (!strcmp(op, "setns")) {
-      int fd = open(a[0], O_RDONLY | O_CLOEXEC);
-      if (fd < 0 || setns(fd, 0) < 0) die("join namespace %s", a[0]);
-      close(fd);
+      join_namespaces(a, l->n - 1);
     } else if (!strcmp(op, "unshare")) {
       if (unshare((int)num(a[0])) < 0) die("unshare %s", a[0]);
     } else if (!strcmp(op, "write")) {

@@ -58,10 +58,13 @@ function ownNamespace(file: string): string {
  * The lines that join existing namespaces: pid and time ones are joined by the monitor (they only
  * apply to children), the rest by the init, user first (it grants the rights to join the others).
  */
-function joinLines(namespaces: { type: NamespaceType; path: string }[]): { monitor: PlanLine[]; init: PlanLine[] } {
+function joinLines(namespaces: { type: NamespaceType; path: string }[], userByMonitor = false): { monitor: PlanLine[]; init: PlanLine[] } {
   const order: NamespaceType[] = ['user', 'ipc', 'uts', 'network', 'cgroup', 'mount'];
-  const monitor = namespaces.filter((n) => JOINED_BY_MONITOR.includes(n.type)).map((n) => ['setns', n.path]);
-  const init = order.flatMap((t) => namespaces.filter((n) => n.type === t).map((n) => ['setns', n.path]));
+  const byMonitor: NamespaceType[] = userByMonitor ? ['user', ...JOINED_BY_MONITOR] : JOINED_BY_MONITOR;
+  const monitor = byMonitor.flatMap((t) => namespaces.filter((n) => n.type === t).map((n): PlanLine => ['setns', n.path]));
+  const paths = order.filter((t) => !byMonitor.includes(t)).flatMap((t) => namespaces.filter((n) => n.type === t).map((n) => n.path));
+  // One line: the helper opens every file before it joins the user namespace.
+  const init: PlanLine[] = paths.length > 0 ? [['setns', ...paths]] : [];
   return { monitor, init };
 }
 
@@ -256,7 +259,10 @@ export function createPlan(input: CreatePlanInput): PlanLine[] {
   const joined = namespaces.filter((n): n is { type: NamespaceType; path: string } => !!n.path);
   if (!has('mount')) throw new InvalidConfigError('config.json', 'linux.namespaces', 'a mount namespace is required (the root filesystem is set up in it)');
   const userNs = has('user');
-  const { monitor, init } = joinLines(joined);
+  // A user namespace joined by path owns the namespaces the container makes (as runc's setns then
+  // unshare): the monitor joins it before clone, so even the new pid namespace is its.
+  const joinsUser = joined.some((n) => n.type === 'user');
+  const { monitor, init } = joinLines(joined, joinsUser);
   const cgroup = cgroupLines(input.cgroupDirs, fresh.some((n) => n.type === 'user'));
 
   const lines: PlanLine[] = [['exitdir', stateDir], ['fifo', join(stateDir, 'exec.fifo')], ['detach']];

@@ -35,6 +35,22 @@ test('exec runs a command in the container with its identity and returns its exi
   assert.is(o.stdout, t.stdout);
 }));
 
+test('exec into a container with its own user namespace joins it and the namespaces it owns, as runc', withPair((b, ours, theirs) => {
+  const script = 'id; hostname; cat /proc/self/uid_map /proc/self/gid_map; grep -E "^Cap(Eff|Bnd)" /proc/self/status; stat -c %u /bin/busybox';
+  const o = oci(b, ['exec', ours, 'sh', '-c', script]);
+  const t = runc(b, ['exec', theirs, 'sh', '-c', script]);
+  assert.is(o.status, 0, o.stderr);
+  assert.is(t.status, 0, t.stderr);
+  assert.match(o.stdout, /0 +200000 +65536/);
+  assert.is(o.stdout, t.stdout);
+}, (s) => {
+  s.linux.namespaces.push({ type: 'user' });
+  s.linux.uidMappings = [{ containerID: 0, hostID: 200000, size: 65536 }];
+  s.linux.gidMappings = [{ containerID: 0, hostID: 200000, size: 65536 }];
+  s.mounts = s.mounts.filter((m: { type: string }) => m.type !== 'cgroup');
+  s.root.readonly = false;
+}));
+
 test('exec flags --user --env --cwd --cap --additional-gids match runc', withPair((b, ours, theirs) => {
   const flags = ['--user', '1000:1000', '--env', 'A=1', '--env', 'TERM=dumb', '--cwd', '/tmp', '--cap', 'CAP_CHOWN', '--additional-gids', '44'];
   const script = 'id; pwd; echo $A $TERM; grep -E "^Cap(Eff|Prm|Bnd)" /proc/self/status';

@@ -153,6 +153,37 @@ test('namespaces can be joined by path: a network namespace made with ip netns',
   }
 });
 
+test('a user namespace joined by path owns the namespaces the container makes (proc, hostname work), as runc', () => {
+  const maps = { uidMappings: [{ containerID: 0, hostID: 200000, size: 65536 }], gidMappings: [{ containerID: 0, hostID: 200000, size: 65536 }] };
+  const owner = baseSpec(['sleep', '60']);
+  owner.linux.namespaces.push({ type: 'user' });
+  Object.assign(owner.linux, maps);
+  owner.mounts = owner.mounts.filter((m: SpecJson) => m.type !== 'cgroup');
+  const a = busyboxBundle(owner);
+  const ida = uniqueId('skua');
+  let b: Bundle | undefined;
+  try {
+    assert.is(oci(a, ['run', '-d', '--bundle', a.dir, ida]).status, 0);
+    const pid = JSON.parse(oci(a, ['state', ida]).stdout).pid as number;
+    // runc 1.1 wants the mappings repeated beside the path.
+    const spec = baseSpec(['sh', '-c', 'id; hostname; cat /proc/self/uid_map; readlink /proc/self/ns/user; echo $$']);
+    spec.linux.namespaces.push({ type: 'user', path: `/proc/${pid}/ns/user` });
+    Object.assign(spec.linux, maps);
+    spec.mounts = spec.mounts.filter((m: SpecJson) => m.type !== 'cgroup');
+    b = busyboxBundle(spec);
+    const o = oci(b, ['run', '--bundle', b.dir, uniqueId('skub')]);
+    const t = runc(b, ['run', '--bundle', b.dir, uniqueId('skub')]);
+    assert.is(o.status, 0, o.stderr);
+    assert.is(t.status, 0, t.stderr);
+    assert.is(o.stdout, t.stdout);
+    assert.ok(o.stdout.includes(`user:[${statSync(`/proc/${pid}/ns/user`).ino}]`), o.stdout);
+  } finally {
+    oci(a, ['delete', '-f', ida]);
+    a.remove();
+    b?.remove();
+  }
+});
+
 test('a time namespace applies linux.timeOffsets (runc 1.1 has no time namespaces)', () => {
   const spec = baseSpec(['cut', '-d.', '-f1', '/proc/uptime']);
   spec.linux.namespaces.push({ type: 'time' });
