@@ -1,12 +1,10 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { status as S } from '@grpc/grpc-js';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { buildSif } from '../../src/sif/index.js';
-import { codeOf, deleteLink, removeAllPods, podConfig, startTestCri, writeBridgeConflist, type TestCri } from '../helpers/cri.js';
-import { busyboxRootfs } from '../helpers/registry.js';
+import { codeOf, deleteLink, pullBusyboxImage, removeAllPods, removeCgroupParent, podConfig, startTestCri, writeBridgeConflist, type TestCri } from '../helpers/cri.js';
 
 // Resources as the kubelet sends them, OOM kills, UpdateContainerResources and seccomp profiles, on real cgroups.
 let cri: TestCri;
@@ -23,13 +21,10 @@ const cgroupParent = `/sifkube-cri-test-${Math.random().toString(16).slice(2, 8)
 test.before(async () => {
   cri = await startTestCri();
   net = writeBridgeConflist(cri);
-  const rootfs = join(work, 'rootfs');
-  busyboxRootfs(rootfs);
-  mkdirSync(join(rootfs, 'tmp'));
-  for (const app of ['head', 'tr', 'unshare', 'mkdir', 'grep']) symlinkSync('busybox', join(rootfs, 'bin', app));
-  const sif = join(work, 'busybox.sif');
-  buildSif({ rootfs, out: sif, deterministic: true, imageConfig: { cmd: ['sleep', '1000'], env: ['PATH=/bin'] } });
-  image = (await cri.client.image.PullImage({ image: { image: `local.file${sif}` } })).imageRef;
+  image = await pullBusyboxImage(cri, work, (rootfs) => {
+    mkdirSync(join(rootfs, 'tmp'));
+    for (const app of ['head', 'tr', 'unshare', 'mkdir', 'grep']) symlinkSync('busybox', join(rootfs, 'bin', app));
+  });
   sandboxId = (await cri.client.runtime.RunPodSandbox({ config: podConfig('respod', { logDirectory: logDir, linux: { cgroupParent } }) })).podSandboxId;
 });
 
@@ -40,13 +35,7 @@ test.after(async () => {
     await cri.dispose();
     deleteLink(net.bridge);
     writeFileSync('/proc/sys/net/ipv4/ip_forward', ipForwardBefore);
-    for (const hierarchy of readdirSync('/sys/fs/cgroup')) {
-      try {
-        rmdirSync(`/sys/fs/cgroup/${hierarchy}${cgroupParent}`);
-      } catch {
-        // not in this hierarchy
-      }
-    }
+    removeCgroupParent(cgroupParent);
     rmSync(work, { recursive: true, force: true });
   }
 });

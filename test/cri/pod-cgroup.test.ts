@@ -1,12 +1,10 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { detectLayout } from '../../src/runtime/cgroups/index.js';
-import { buildSif } from '../../src/sif/index.js';
-import { deleteLink, removeAllPods, podConfig, startTestCri, writeBridgeConflist, type TestCri } from '../helpers/cri.js';
-import { busyboxRootfs } from '../helpers/registry.js';
+import { deleteLink, pullBusyboxImage, removeAllPods, removeCgroupParent, podConfig, startTestCri, writeBridgeConflist, type TestCri } from '../helpers/cri.js';
 
 // A pod's container cgroup through the CRI, on whatever the machine has: hybrid here, pure v2 in the
 // VM (test/cri/pod-cgroup-v2-vm.test.ts), where the kubelet of most users finds it.
@@ -22,11 +20,7 @@ const cgroupParent = `/sifkube-cri-test-${Math.random().toString(16).slice(2, 8)
 test.before(async () => {
   cri = await startTestCri();
   net = writeBridgeConflist(cri);
-  const rootfs = join(work, 'rootfs');
-  busyboxRootfs(rootfs);
-  const sif = join(work, 'busybox.sif');
-  buildSif({ rootfs, out: sif, deterministic: true, imageConfig: { cmd: ['sleep', '1000'], env: ['PATH=/bin'] } });
-  image = (await cri.client.image.PullImage({ image: { image: `local.file${sif}` } })).imageRef;
+  image = await pullBusyboxImage(cri, work);
   sandboxId = (await cri.client.runtime.RunPodSandbox({ config: podConfig('cgpod', { logDirectory: join(work, 'logs'), linux: { cgroupParent } }) })).podSandboxId;
 });
 
@@ -36,13 +30,7 @@ test.after(async () => {
   } finally {
     await cri.dispose();
     deleteLink(net.bridge);
-    for (const dir of v2 ? [`/sys/fs/cgroup${cgroupParent}`] : readdirSync('/sys/fs/cgroup').map((h) => `/sys/fs/cgroup/${h}${cgroupParent}`)) {
-      try {
-        rmdirSync(dir);
-      } catch {
-        // not in this hierarchy
-      }
-    }
+    removeCgroupParent(cgroupParent);
     rmSync(work, { recursive: true, force: true });
   }
 });

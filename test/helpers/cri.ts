@@ -1,8 +1,10 @@
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, rmdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { buildSif } from '../../src/sif/index.js';
+import { busyboxRootfs } from './registry.js';
 import { createLogger, criClient, parseCriConfig, startCriServer, type CriClient, type CriConfig, type RunningCriServer } from '../../src/cri/index.js';
 
 /** A CRI server of the test's own: temp state, image and CNI folders, a run folder under /run/sifkube. */
@@ -111,4 +113,26 @@ export async function codeOf(p: Promise<unknown>): Promise<{ code: number; detai
     return { code: e.code, details: e.details };
   }
   throw new Error('the call succeeded but was expected to fail');
+}
+
+/** Builds a busybox-static SIF in WORK (PREPARE may add to its root) and pulls it: the image ref. */
+export async function pullBusyboxImage(cri: TestCri, work: string, prepare: (rootfs: string) => void = () => {}): Promise<string> {
+  const rootfs = join(work, 'rootfs');
+  busyboxRootfs(rootfs);
+  prepare(rootfs);
+  const sif = join(work, 'busybox.sif');
+  buildSif({ rootfs, out: sif, deterministic: true, imageConfig: { cmd: ['sleep', '1000'], env: ['PATH=/bin'] } });
+  return (await cri.client.image.PullImage({ image: { image: `local.file${sif}` } })).imageRef;
+}
+
+/** Removes a test pod's cgroup parent (the kubelet's to remove in a cluster) from every hierarchy. */
+export function removeCgroupParent(parent: string): void {
+  const roots = readdirSync('/sys/fs/cgroup').includes('cgroup.controllers') ? ['/sys/fs/cgroup'] : readdirSync('/sys/fs/cgroup').map((h) => `/sys/fs/cgroup/${h}`);
+  for (const root of roots) {
+    try {
+      rmdirSync(`${root}${parent}`);
+    } catch {
+      // not in this hierarchy
+    }
+  }
 }
