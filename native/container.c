@@ -350,7 +350,6 @@ static void lookup(const char *file) {
   die("exec: \"%s\": executable file not found in $PATH", file);
 }
 
-/* The container's init: runs the plan from line `from` on, then execs the process. */
 /*
  * Joins namespaces in the order given. Every file is opened first: once a process has joined a
  * user namespace it may no longer open the host's /proc/PID/ns files of the others.
@@ -368,6 +367,7 @@ static void join_namespaces(char **paths, int n) {
   }
 }
 
+/* The container's init: runs the plan from line `from` on, then execs the process. */
 static void init_main(int from, int monitor_fd, int console_fd) {
   char buf[16];
   int waited = 0;

@@ -56,15 +56,20 @@ function ownNamespace(file: string): string {
 
 /**
  * The lines that join existing namespaces: pid and time ones are joined by the monitor (they only
- * apply to children), the rest by the init, user first (it grants the rights to join the others).
+ * apply to children), and so is a user namespace when the container's new namespaces must belong to
+ * it; the rest by the init, user first (it grants the rights to join the others). Each side is one
+ * line: the helper opens every namespace file before it joins a user namespace, after which it could
+ * no longer open the others.
  */
 function joinLines(namespaces: { type: NamespaceType; path: string }[], userByMonitor = false): { monitor: PlanLine[]; init: PlanLine[] } {
-  const order: NamespaceType[] = ['user', 'ipc', 'uts', 'network', 'cgroup', 'mount'];
   const byMonitor: NamespaceType[] = userByMonitor ? ['user', ...JOINED_BY_MONITOR] : JOINED_BY_MONITOR;
-  const monitor = byMonitor.flatMap((t) => namespaces.filter((n) => n.type === t).map((n): PlanLine => ['setns', n.path]));
-  const paths = order.filter((t) => !byMonitor.includes(t)).flatMap((t) => namespaces.filter((n) => n.type === t).map((n) => n.path));
-  // One line: the helper opens every file before it joins the user namespace.
-  const init: PlanLine[] = paths.length > 0 ? [['setns', ...paths]] : [];
+  const byInit = (['user', 'ipc', 'uts', 'network', 'cgroup', 'mount'] as NamespaceType[]).filter((t) => !byMonitor.includes(t));
+  const line = (types: NamespaceType[]): PlanLine[] => {
+    const paths = types.flatMap((t) => namespaces.filter((n) => n.type === t).map((n) => n.path));
+    return paths.length > 0 ? [['setns', ...paths]] : [];
+  };
+  const monitor = line(byMonitor);
+  const init = line(byInit);
   return { monitor, init };
 }
 

@@ -153,7 +153,7 @@ test('namespaces can be joined by path: a network namespace made with ip netns',
   }
 });
 
-test('a user namespace joined by path owns the namespaces the container makes (proc, hostname work), as runc', () => {
+test('a user namespace joined by path owns the namespaces the container makes (proc, hostname work), with another joined beside it, as runc', () => {
   const maps = { uidMappings: [{ containerID: 0, hostID: 200000, size: 65536 }], gidMappings: [{ containerID: 0, hostID: 200000, size: 65536 }] };
   const owner = baseSpec(['sleep', '60']);
   owner.linux.namespaces.push({ type: 'user' });
@@ -166,8 +166,9 @@ test('a user namespace joined by path owns the namespaces the container makes (p
     assert.is(oci(a, ['run', '-d', '--bundle', a.dir, ida]).status, 0);
     const pid = JSON.parse(oci(a, ['state', ida]).stdout).pid as number;
     // runc 1.1 wants the mappings repeated beside the path.
-    const spec = baseSpec(['sh', '-c', 'id; hostname; cat /proc/self/uid_map; readlink /proc/self/ns/user; echo $$']);
+    const spec = baseSpec(['sh', '-c', 'id; hostname; cat /proc/self/uid_map; readlink /proc/self/ns/user; readlink /proc/self/ns/net; echo $$']);
     spec.linux.namespaces.push({ type: 'user', path: `/proc/${pid}/ns/user` });
+    spec.linux.namespaces = spec.linux.namespaces.map((n: SpecJson) => (n.type === 'network' ? { type: 'network', path: `/proc/${pid}/ns/net` } : n));
     Object.assign(spec.linux, maps);
     spec.mounts = spec.mounts.filter((m: SpecJson) => m.type !== 'cgroup');
     b = busyboxBundle(spec);
@@ -176,7 +177,7 @@ test('a user namespace joined by path owns the namespaces the container makes (p
     assert.is(o.status, 0, o.stderr);
     assert.is(t.status, 0, t.stderr);
     assert.is(o.stdout, t.stdout);
-    assert.ok(o.stdout.includes(`user:[${statSync(`/proc/${pid}/ns/user`).ino}]`), o.stdout);
+    assert.ok(o.stdout.includes(`user:[${statSync(`/proc/${pid}/ns/user`).ino}]\nnet:[${statSync(`/proc/${pid}/ns/net`).ino}]`), o.stdout);
   } finally {
     oci(a, ['delete', '-f', ida]);
     a.remove();
