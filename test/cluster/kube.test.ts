@@ -12,9 +12,11 @@ import {
   KubeBinaryMissingError,
   KubeVersionError,
   binaryVersion,
+  defaultClusterConfig,
   importKubernetes,
   resolveKubernetes,
   resolveEtcd,
+  resolveBinaries,
 } from '../../src/cluster/index.js';
 
 // Stand-ins for release binaries: tiny programs that answer `--version` as the real ones do. The
@@ -131,12 +133,19 @@ function binDir(name: string, versions: Partial<Record<string, string>>, fallbac
   return dir;
 }
 
-test('--kube-bin-dir wins over the cache and must match the version', async () => {
+test('--kube-bin-dir wins over the cache, defines the version unless one is asked for, and must match an asked one', async () => {
   const dir = binDir('bins', {}, 'v1.31.4');
   const d = await resolveKubernetes({ version: 'v1.31.4', binDir: dir });
   assert.is(d.paths.kubelet, join(dir, 'kubelet'));
   assert.is(d.sources.kubelet, 'bin-dir');
-  await rejects(() => resolveKubernetes({ version: 'v1.30.0', binDir: dir }), /bins\/kube-apiserver is Kubernetes v1\.31\.4, not v1\.30\.0: pass --kubernetes-version v1\.31\.4/);
+  await rejects(() => resolveKubernetes({ version: 'v1.30.0', binDir: dir }), /bins holds Kubernetes v1\.31\.4, not v1\.30\.0: pass --kubernetes-version v1\.31\.4/);
+  const older = binDir('older', {}, 'v1.28.7');
+  assert.is((await resolveKubernetes({ binDir: older })).version, 'v1.28.7');
+  // init --nodes N --kube-bin-dir DIR (no --kubernetes-version): the folder's release, not the default.
+  assert.is((await resolveBinaries(defaultClusterConfig('c', 1), older)).dist.version, 'v1.28.7');
+  await rejects(() => resolveBinaries(defaultClusterConfig('c', 1, 'v1.31.2'), older), /holds Kubernetes v1\.28\.7, not v1\.31\.2/);
+  const mixed = binDir('mixed-releases', { kubelet: 'v1.31.2' }, 'v1.28.7');
+  await rejects(() => resolveKubernetes({ binDir: mixed }), /mixes Kubernetes releases \(.*kubelet v1\.31\.2/);
   const partial = binDir('partial', { 'kube-proxy': null as unknown as string }, 'v1.31.4');
   await rejects(() => resolveKubernetes({ version: 'v1.31.4', binDir: partial }), /kube-proxy \(v1\.31\.4\) not found in .*partial/);
 });

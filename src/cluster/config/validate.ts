@@ -237,7 +237,8 @@ export function validateClusterConfig(doc: unknown, source: string, overrides: {
     if (!/^[A-Z][A-Za-z0-9]*$/.test(k)) c.fail(`featureGates.${k}`, 'not a feature gate name', 'use the gate name as Kubernetes spells it, e.g. SidecarContainers');
     featureGates[k] = c.bool(v, `featureGates.${k}`, false);
   }
-  return { name, kubernetesVersion, nodes, networking, featureGates };
+  const kubernetesVersionChosen = overrides.kubernetesVersion !== undefined || o.kubernetesVersion !== undefined;
+  return { name, kubernetesVersion, kubernetesVersionChosen, nodes, networking, featureGates };
 }
 
 /** Parses and validates a YAML config text. */

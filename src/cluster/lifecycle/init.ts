@@ -4,6 +4,7 @@ import { writeNodeFiles } from '../components/node-files.js';
 import { DownloadError, KubeBinaryMissingError } from '../errors.js';
 import { resolveEtcd, resolveKubernetes, type KubeDistribution } from '../kube/resolve.js';
 import { KUBE_BINARIES, versionCacheDir } from '../kube/release.js';
+import { checkKubernetesVersion } from '../config/validate.js';
 import { findKubectl } from '../kubectl.js';
 import { defaultKubeconfigPath, mergeKubeconfig } from '../pki/kubeconfig.js';
 import { prepareCluster, type PrepareStep } from '../prepare.js';
@@ -39,7 +40,10 @@ const API_READY_MS = 120_000;
 export async function resolveBinaries(config: ClusterConfig, kubeBinDir?: string): Promise<{ dist: KubeDistribution; etcd: string }> {
   let dist: KubeDistribution;
   try {
-    dist = await resolveKubernetes({ version: config.kubernetesVersion, binDir: kubeBinDir });
+    // A folder the user names defines the release unless a version was asked for too.
+    const version = kubeBinDir !== undefined && !config.kubernetesVersionChosen ? undefined : config.kubernetesVersion;
+    dist = await resolveKubernetes({ version, binDir: kubeBinDir });
+    checkKubernetesVersion(dist.version, kubeBinDir);
   } catch (err) {
     if (!(err instanceof DownloadError)) throw err;
     const bin = KUBE_BINARIES.find((b) => err.url.includes(`/${b}`)) ?? KUBE_BINARIES[0];
@@ -50,7 +54,7 @@ export async function resolveBinaries(config: ClusterConfig, kubeBinDir?: string
       `pass --kube-bin-dir DIR with the release's binaries, fill the cache with \`sifkube kube import DIR\`, or run \`sifkube kube fetch --kubernetes-version ${config.kubernetesVersion}\` where the network allows (the download of ${err.url} failed: ${err.reason})`,
     );
   }
-  findKubectl(kubeBinDir, config.kubernetesVersion);
+  findKubectl(kubeBinDir, dist.version);
   return { dist, etcd: resolveEtcd(kubeBinDir) };
 }
 
@@ -86,7 +90,8 @@ export async function initCluster(opts: InitOptions): Promise<ClusterState> {
   if (opts.persistentDir !== undefined) checkNewPersistentDir(opts.persistentDir);
   step('kubernetes');
   const { dist, etcd } = await resolveBinaries(opts.config, opts.kubeBinDir);
-  const { state, pki } = await prepareCluster(opts.config, { persistentDir: opts.persistentDir, onStep: (s: PrepareStep) => step(s) });
+  const config = { ...opts.config, kubernetesVersion: dist.version };
+  const { state, pki } = await prepareCluster(config, { persistentDir: opts.persistentDir, onStep: (s: PrepareStep) => step(s) });
   try {
     state.kubeBinDir = opts.kubeBinDir;
     writeClusterState(state);
