@@ -14,7 +14,8 @@ import { parse } from 'yaml';
 import { pkiPaths, type PkiPaths } from '../pki/cluster-pki.js';
 import type { NodePlan } from '../plan.js';
 import { bootNodes } from './nodes.js';
-import { apiNodes, apiServerReady, labelNode, until } from './wait.js';
+import { apiServerReady, until } from './wait.js';
+import { clusterApi, labelNode, preloadApiLibrary, waitForNodes } from '../api/index.js';
 
 export const INIT_STEPS = ['kubernetes', 'state', 'sysctls', 'pki', 'cgroups', 'network', 'nodes', 'api', 'labels', 'ready'] as const;
 export type InitStep = (typeof INIT_STEPS)[number];
@@ -63,20 +64,21 @@ export function nodeComponents(state: ClusterState, pki: PkiPaths, dist: KubeDis
   return (node: NodePlan) => writeNodeFiles(state.plan, node, pki, dist, etcd).components;
 }
 
-/** Waits for the API server, applies the API-only labels of `nodes`, then waits `waitMs` for them Ready. */
+/**
+ * Waits for the API server, then watches the nodes: labels each with what its kubelet may not set
+ * (NodeRestriction) once it registers, then waits `waitMs` for all of them Ready.
+ */
 export async function joinNodes(state: ClusterState, nodes: NodePlan[], waitMs: number, onStep: (step: InitStep) => void = () => undefined): Promise<void> {
+  void preloadApiLibrary().catch(() => undefined); // loads while the API server starts; awaited below
   onStep('api');
   await until('the API server answering /readyz', API_READY_MS, 'read the control-plane node\'s kube-apiserver.log (`sifkube logs export DIR`)', () => apiServerReady(state));
   onStep('labels');
-  await Promise.all(nodes.map((n) => labelNode(state, n.name, n.apiLabels, API_READY_MS)));
+  const api = await clusterApi(state);
+  const names = nodes.map((n) => n.name);
+  await waitForNodes(api, names, { ready: false, ms: API_READY_MS, fix: 'read the node\'s kubelet log (`sifkube logs export DIR`)' });
+  await Promise.all(nodes.map((n) => labelNode(api, n.name, n.apiLabels)));
   onStep('ready');
-  if (waitMs > 0) {
-    const names = nodes.map((n) => n.name);
-    await until(`nodes ${names.join(', ')} Ready`, waitMs, 'wait longer (--wait), or read the kubelet logs (`sifkube logs export DIR`)', () => {
-      const ready = apiNodes(state);
-      return names.every((n) => ready.get(n));
-    });
-  }
+  if (waitMs > 0) await waitForNodes(api, names, { ready: true, ms: waitMs, fix: 'wait longer (--wait), or read the kubelet logs (`sifkube logs export DIR`)' });
 }
 
 /**

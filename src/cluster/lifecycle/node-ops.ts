@@ -14,7 +14,7 @@ import type { NodePlan } from '../plan.js';
 import { killAndWait } from '../processes.js';
 import { writeClusterState, type ClusterState } from '../state/store.js';
 import type { ComponentSpec } from '../supervisor/index.js';
-import { kubectl } from '../kubectl.js';
+import { clusterApi, deleteNodeObject } from '../api/index.js';
 import { nodeComponents, joinNodes, resolveBinaries } from './init.js';
 import { bootNodes } from './nodes.js';
 import { apiServerReady } from './wait.js';
@@ -106,7 +106,7 @@ export async function removeNode(state: ClusterState, nodeName: string): Promise
   const node = plan.nodes.find((n) => n.name === nodeName);
   if (!node) throw new UnknownNodeError(plan.name, nodeName, plan.nodes.map((n) => n.name));
   if (node.role === 'control-plane') throw new ClusterConfigError('node remove', nodeName, 'the control-plane node cannot be removed', `delete the whole cluster with \`sifkube delete --name ${plan.name}\``);
-  if (await apiServerReady(state)) kubectl(state, ['delete', 'node', nodeName, '--ignore-not-found', '--wait=false']);
+  if (await apiServerReady(state)) await deleteNodeObject(await clusterApi(state), nodeName);
   const layout = nodeLayout(plan, node);
   // Every process of the node is in its cgroups (the node's own and its pods', under cgroupRoot).
   const pids = cgroupMounts().flatMap((m) => nodePids(join(m, node.cgroupRoot)));
