@@ -2,7 +2,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { createHash } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
@@ -142,8 +142,18 @@ test('--kube-bin-dir wins over the cache, defines the version unless one is aske
   const older = binDir('older', {}, 'v1.28.7');
   assert.is((await resolveKubernetes({ binDir: older })).version, 'v1.28.7');
   // init --nodes N --kube-bin-dir DIR (no --kubernetes-version): the folder's release, not the default.
-  assert.is((await resolveBinaries(defaultClusterConfig('c', 1), older)).dist.version, 'v1.28.7');
-  await rejects(() => resolveBinaries(defaultClusterConfig('c', 1, 'v1.31.2'), older), /holds Kubernetes v1\.28\.7, not v1\.31\.2/);
+  // Not under /tmp, which nodes do not see: init refuses such a folder before anything else.
+  await rejects(() => resolveBinaries(defaultClusterConfig('c', 1), older), /--kube-bin-dir: folder: .*older lies under \/tmp, which every node mounts its own of: move the binaries elsewhere/);
+  const visible = mkdtempSync('/var/tmp/sk-kube-test-');
+  try {
+    cpSync(older, join(visible, 'older'), { recursive: true });
+    const r = await resolveBinaries(defaultClusterConfig('c', 1), join(visible, 'older'));
+    assert.is(r.dist.version, 'v1.28.7');
+    assert.is(r.kubeBinDir, join(visible, 'older'));
+    await rejects(() => resolveBinaries(defaultClusterConfig('c', 1, 'v1.31.2'), join(visible, 'older')), /holds Kubernetes v1\.28\.7, not v1\.31\.2/);
+  } finally {
+    rmSync(visible, { recursive: true, force: true });
+  }
   const mixed = binDir('mixed-releases', { kubelet: 'v1.31.2' }, 'v1.28.7');
   await rejects(() => resolveKubernetes({ binDir: mixed }), /mixes Kubernetes releases \(.*kubelet v1\.31\.2/);
   const partial = binDir('partial', { 'kube-proxy': null as unknown as string }, 'v1.31.4');

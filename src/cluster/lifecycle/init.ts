@@ -1,7 +1,7 @@
 import type { ClusterConfig } from '../config/types.js';
 import { deleteCluster } from '../cleanup.js';
 import { writeNodeFiles } from '../components/node-files.js';
-import { DownloadError, KubeBinaryMissingError } from '../errors.js';
+import { ClusterConfigError, DownloadError, KubeBinaryMissingError } from '../errors.js';
 import { resolveEtcd, resolveKubernetes, type KubeDistribution } from '../kube/resolve.js';
 import { KUBE_BINARIES, versionCacheDir } from '../kube/release.js';
 import { checkKubernetesVersion } from '../config/validate.js';
@@ -9,7 +9,8 @@ import { findKubectl } from '../kubectl.js';
 import { defaultKubeconfigPath, mergeKubeconfig } from '../pki/kubeconfig.js';
 import { prepareCluster, type PrepareStep } from '../prepare.js';
 import { checkNewPersistentDir, writeClusterState, type ClusterState } from '../state/store.js';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync, realpathSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { parse } from 'yaml';
 import { pkiPaths, type PkiPaths } from '../pki/cluster-pki.js';
 import type { NodePlan } from '../plan.js';
@@ -38,7 +39,8 @@ const API_READY_MS = 120_000;
  * Finds every binary init needs before touching the host: the Kubernetes release, etcd and kubectl.
  * A download that fails (no network) is reported as the missing binary with every way to provide it.
  */
-export async function resolveBinaries(config: ClusterConfig, kubeBinDir?: string): Promise<{ dist: KubeDistribution; etcd: string }> {
+export async function resolveBinaries(config: ClusterConfig, binDirGiven?: string): Promise<{ dist: KubeDistribution; etcd: string; kubeBinDir?: string }> {
+  const kubeBinDir = binDirGiven === undefined ? undefined : nodeVisibleFolder(binDirGiven);
   let dist: KubeDistribution;
   try {
     // A folder the user names defines the release unless a version was asked for too.
@@ -56,7 +58,20 @@ export async function resolveBinaries(config: ClusterConfig, kubeBinDir?: string
     );
   }
   findKubectl(kubeBinDir, dist.version);
-  return { dist, etcd: resolveEtcd(kubeBinDir) };
+  return { dist, etcd: resolveEtcd(kubeBinDir), kubeBinDir };
+}
+
+/**
+ * The kubelet and the control plane run inside the nodes, which see the host's root but mount their
+ * own /tmp, /run, /dev, /proc and /sys: a --kube-bin-dir there would be empty inside a node.
+ */
+function nodeVisibleFolder(dir: string): string {
+  const real = existsSync(dir) ? realpathSync(dir) : resolve(dir);
+  const hidden = ['/tmp', '/run', '/dev', '/proc', '/sys'].find((d) => real === d || real.startsWith(`${d}/`));
+  if (hidden) {
+    throw new ClusterConfigError('--kube-bin-dir', 'folder', `${dir} lies under ${hidden}, which every node mounts its own of`, 'move the binaries elsewhere (e.g. /var/tmp or /opt), or copy them into the cache with `sifkube kube import DIR`');
+  }
+  return real;
 }
 
 /** Components of each node, from its generated files. */
@@ -91,11 +106,11 @@ export async function initCluster(opts: InitOptions): Promise<ClusterState> {
   const step = opts.onStep ?? (() => undefined);
   if (opts.persistentDir !== undefined) checkNewPersistentDir(opts.persistentDir);
   step('kubernetes');
-  const { dist, etcd } = await resolveBinaries(opts.config, opts.kubeBinDir);
+  const { dist, etcd, kubeBinDir } = await resolveBinaries(opts.config, opts.kubeBinDir);
   const config = { ...opts.config, kubernetesVersion: dist.version };
   const { state, pki } = await prepareCluster(config, { persistentDir: opts.persistentDir, onStep: (s: PrepareStep) => step(s) });
   try {
-    state.kubeBinDir = opts.kubeBinDir;
+    state.kubeBinDir = kubeBinDir;
     writeClusterState(state);
     step('nodes');
     await bootNodes(state.plan, state.plan.nodes, nodeComponents(state, pki, dist, etcd));
