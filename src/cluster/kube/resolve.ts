@@ -4,7 +4,7 @@ import { findExecutable } from '../doctor.js';
 import { KubeBinaryMissingError, KubeVersionError } from '../errors.js';
 import { downloadVerified } from './download.js';
 import { binaryUrl, KUBE_BINARIES, versionCacheDir, type KubeBinary } from './release.js';
-import { binaryVersion } from './version.js';
+import { binaryVersions } from './version.js';
 import { DEFAULT_KUBERNETES_VERSION } from '../config/types.js';
 
 export type BinarySource = 'bin-dir' | 'cache' | 'download';
@@ -53,8 +53,8 @@ export async function resolveKubernetes(opts: ResolveOptions): Promise<KubeDistr
   return { version, paths, sources };
 }
 
-function fromFolder(dir: string, wanted: string | undefined): KubeDistribution {
-  const version = releaseInFolder(dir, wanted);
+async function fromFolder(dir: string, wanted: string | undefined): Promise<KubeDistribution> {
+  const version = await releaseInFolder(dir, wanted);
   if (wanted !== undefined && version !== wanted) {
     throw new KubeVersionError(`${dir} holds Kubernetes ${version}, not ${wanted}: pass --kubernetes-version ${version} (or none: the folder's release is used), or a --kube-bin-dir with ${wanted}`);
   }
@@ -76,13 +76,11 @@ export function resolveEtcd(binDir?: string): string {
  * The one release whose binaries a folder holds (a folder the user names defines the version, as a
  * kind node image does). Binaries of different releases in one folder are an error.
  */
-export function releaseInFolder(dir: string, wanted?: string): string {
-  const versions = new Map<string, string>();
-  for (const bin of KUBE_BINARIES) {
-    const p = join(dir, bin);
-    if (!existsSync(p)) throw new KubeBinaryMissingError(bin, wanted ?? 'any', [dir]);
-    versions.set(bin, binaryVersion(p));
-  }
+export async function releaseInFolder(dir: string, wanted?: string): Promise<string> {
+  const missing = KUBE_BINARIES.find((bin) => !existsSync(join(dir, bin)));
+  if (missing) throw new KubeBinaryMissingError(missing, wanted ?? 'any', [dir]);
+  const found = await binaryVersions(KUBE_BINARIES.map((bin) => join(dir, bin)));
+  const versions = new Map(KUBE_BINARIES.map((bin, i) => [bin, found[i]]));
   const distinct = [...new Set(versions.values())];
   if (distinct.length > 1) {
     throw new KubeVersionError(`${dir} mixes Kubernetes releases (${[...versions].map(([b, v]) => `${b} ${v}`).join(', ')}): put the binaries of one release in the folder`);
@@ -94,8 +92,8 @@ export function releaseInFolder(dir: string, wanted?: string): string {
  * `sifkube kube import DIR`: copies a release's binaries into the cache after checking that each
  * one runs and reports the same version (the one asked for, when given). Returns that version.
  */
-export function importKubernetes(dir: string, wanted?: string): { version: string; binaries: string[] } {
-  const version = releaseInFolder(dir, wanted);
+export async function importKubernetes(dir: string, wanted?: string): Promise<{ version: string; binaries: string[] }> {
+  const version = await releaseInFolder(dir, wanted);
   if (wanted !== undefined && wanted !== version) throw new KubeVersionError(`${dir} holds Kubernetes ${version}, not ${wanted}: pass --kubernetes-version ${version} or another folder`);
   const cache = versionCacheDir(version);
   mkdirSync(cache, { recursive: true });
