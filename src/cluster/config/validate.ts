@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import { isAbsolute } from 'node:path';
 import { parse } from 'yaml';
+import { parseRegistryConfig } from '../../cri/index.js';
 import { ClusterConfigError, NotSupportedYetError } from '../errors.js';
 import { parseCidr, size } from './cidr.js';
 import {
@@ -197,10 +198,17 @@ function checkNodes(c: Checker, v: unknown): NodeConfig[] {
  * Validates a parsed config document. `overrides` are command-line flags, which win over the file.
  * Unknown fields are errors (a typo must not be silently ignored).
  */
-export function validateClusterConfig(doc: unknown, source: string, overrides: { name?: string; kubernetesVersion?: string } = {}): ClusterConfig {
+export interface ConfigOverrides {
+  name?: string;
+  kubernetesVersion?: string;
+  /** init --registry-mirror HOST=URL: tried before the file's mirrors of HOST */
+  registryMirrors?: Record<string, string[]>;
+}
+
+export function validateClusterConfig(doc: unknown, source: string, overrides: ConfigOverrides = {}): ClusterConfig {
   const c = new Checker(source);
   const o = c.object(doc, 'the document');
-  c.only(o, '', ['apiVersion', 'kind', 'name', 'kubernetesVersion', 'nodes', 'networking', 'featureGates']);
+  c.only(o, '', ['apiVersion', 'kind', 'name', 'kubernetesVersion', 'nodes', 'networking', 'featureGates', 'registry']);
   if (o.apiVersion !== CONFIG_API_VERSION) c.fail('apiVersion', `${JSON.stringify(o.apiVersion)} is not supported`, `write apiVersion: ${CONFIG_API_VERSION}`);
   if (o.kind !== CONFIG_KIND) c.fail('kind', `${JSON.stringify(o.kind)} is not supported`, `write kind: ${CONFIG_KIND}`);
   const name = checkClusterName(overrides.name ?? c.string(o.name, 'name', 'sifkube'), overrides.name ? '--name' : source);
@@ -238,11 +246,15 @@ export function validateClusterConfig(doc: unknown, source: string, overrides: {
     featureGates[k] = c.bool(v, `featureGates.${k}`, false);
   }
   const kubernetesVersionChosen = overrides.kubernetesVersion !== undefined || o.kubernetesVersion !== undefined;
-  return { name, kubernetesVersion, kubernetesVersionChosen, nodes, networking, featureGates };
+  const registry = parseRegistryConfig(o.registry, source);
+  for (const [host, urls] of Object.entries(parseRegistryConfig({ mirrors: overrides.registryMirrors }, '--registry-mirror').mirrors)) {
+    registry.mirrors[host] = [...urls, ...(registry.mirrors[host] ?? [])];
+  }
+  return { name, kubernetesVersion, kubernetesVersionChosen, nodes, networking, featureGates, registry };
 }
 
 /** Parses and validates a YAML config text. */
-export function parseClusterConfig(text: string, source: string, overrides: { name?: string; kubernetesVersion?: string } = {}): ClusterConfig {
+export function parseClusterConfig(text: string, source: string, overrides: ConfigOverrides = {}): ClusterConfig {
   let doc: unknown;
   try {
     doc = parse(text);
@@ -253,7 +265,7 @@ export function parseClusterConfig(text: string, source: string, overrides: { na
 }
 
 /** The config of `init --nodes N` without a file: one control-plane node and N-1 workers. */
-export function defaultClusterConfig(name: string, nodes: number, kubernetesVersion?: string): ClusterConfig {
+export function defaultClusterConfig(name: string, nodes: number, kubernetesVersion?: string, registryMirrors?: Record<string, string[]>): ClusterConfig {
   if (!Number.isInteger(nodes) || nodes < 1 || nodes > 50) {
     throw new ClusterConfigError('--nodes', 'nodes', `${nodes} is out of range`, 'use 1 to 50 nodes');
   }
@@ -264,6 +276,6 @@ export function defaultClusterConfig(name: string, nodes: number, kubernetesVers
       nodes: [{ role: 'control-plane' }, ...Array.from({ length: nodes - 1 }, () => ({ role: 'worker' }))],
     },
     '--nodes',
-    { name, kubernetesVersion },
+    { name, kubernetesVersion, registryMirrors },
   );
 }
