@@ -49,6 +49,7 @@ spec:
   ports: [{port: 80, targetPort: 8080, nodePort: 30080}]
 `;
 
+/** GET `url` until it answers 200: `tries` times, 300 ms apart (after stop/start the kubelets first tear the old pods down). */
 async function fetchText(url: string, tries = 100): Promise<string> {
   for (let i = 0; i < tries; i++) {
     const body = await fetch(url, { signal: AbortSignal.timeout(2000) }).then((r) => (r.ok ? r.text() : ''), () => '');
@@ -178,7 +179,7 @@ for (const dir of sets) {
       // down (CNI DEL without a namespace) and the DaemonSet serves again.
       ok(sifkube(['stop', '--name', name]));
       ok(sifkube(['start', '--name', name, '--wait', '2m']));
-      assert.is(await fetchText(`http://${worker.address}:30080/motd`, 200), 'hello from sifkube\n');
+      assert.is(await fetchText(`http://${worker.address}:30080/motd`, 600), 'hello from sifkube\n');
       ok(k('rollout', 'status', 'daemonset/web', '--timeout=120s'));
 
       ok(sifkube(['delete', '--name', name, '--kubeconfig', kubeconfig]));
@@ -192,6 +193,61 @@ for (const dir of sets) {
 }
 
 if (sets.length > 0) {
+  test(`e2e ${basename(sets[0])}: --persistent: two replicas of one image on one node, stop → start → serving again, delete`, async () => {
+    const name = `t-per-${randomBytes(3).toString('hex')}`;
+    const work = mkdtempSync(join(tmpdir(), 'sk-e2e-per-'));
+    const dir = mkdtempSync('/var/tmp/sk-e2e-persist-');
+    const kubeconfig = join(work, 'kubeconfig');
+    const sifkube = (args: string[]) => spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', timeout: 300_000 });
+    const ok = (r: ReturnType<typeof sifkube>) => {
+      assert.is(r.status, 0, `exit ${r.status}\n${r.stdout}${r.stderr}`);
+      return r.stdout;
+    };
+    const k = (...args: string[]) => sifkube(['kubectl', '--name', name, '--', ...args]);
+    const before = hostSnapshot();
+    try {
+      ok(sifkube(['init', '--name', name, '--nodes', '2', '--kube-bin-dir', sets[0], '--persistent', dir, '--wait', '3m', '--kubeconfig', kubeconfig]));
+      const sif = join(work, 'web.sif');
+      buildSif({ rootfs: makeRootfs(work), out: sif, deterministic: true, imageConfig: { cmd: ['sh'] } });
+      ok(sifkube(['image', 'load', '--name', name, sif, '--tag', 'example.org/web:v1']));
+      const worker = readClusterState(name).plan.nodes[1];
+      writeFileSync(
+        join(work, 'web.yaml'),
+        `apiVersion: apps/v1
+kind: Deployment
+metadata: {name: web}
+spec:
+  replicas: 2
+  selector: {matchLabels: {app: web}}
+  template:
+    metadata: {labels: {app: web}}
+    spec:
+      nodeName: ${worker.name}
+      containers: [{name: web, image: example.org/web:v1, imagePullPolicy: Never, command: [busybox, httpd, -f, -p, '8080', -h, /etc]}]
+---
+apiVersion: v1
+kind: Service
+metadata: {name: web}
+spec: {type: NodePort, selector: {app: web}, ports: [{port: 80, targetPort: 8080, nodePort: 30082}]}
+`,
+      );
+      ok(k('apply', '-f', join(work, 'web.yaml')));
+      ok(k('rollout', 'status', 'deployment/web', '--timeout=120s'));
+      assert.is(await fetchText(`http://${worker.address}:30082/motd`), 'hello from sifkube\n');
+      ok(sifkube(['stop', '--name', name]));
+      ok(sifkube(['start', '--name', name, '--wait', '2m']));
+      assert.is(await fetchText(`http://${worker.address}:30082/motd`, 600), 'hello from sifkube\n');
+      ok(k('rollout', 'status', 'deployment/web', '--timeout=120s'));
+      ok(sifkube(['delete', '--name', name, '--kubeconfig', kubeconfig]));
+    } finally {
+      await deleteCluster(name, kubeconfig).catch(() => undefined);
+      rmSync(work, { recursive: true, force: true });
+      rmSync(dir, { recursive: true, force: true });
+    }
+    assert.equal(clusterLeftovers(name), []);
+    assert.equal(diffSnapshots(before, hostSnapshot()), []);
+  });
+
   test(`e2e ${basename(sets[0])}: a failed init exports every log first and names the folder; --retain keeps the failed cluster`, async () => {
     const before = hostSnapshot();
     for (const retain of [false, true]) {
