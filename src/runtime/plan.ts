@@ -49,6 +49,13 @@ const JOINED_BY_MONITOR: NamespaceType[] = ['pid', 'time'];
 
 const num = (n: number | bigint): string => String(n);
 
+/** A namespace to join: its type, its file, and the config field (or what) named it, for errors. */
+interface JoinedNamespace {
+  type: NamespaceType;
+  path: string;
+  field: string;
+}
+
 /** The namespace of this process, as "type:[inode]", to tell whether joining one changes anything. */
 function ownNamespace(file: string): string {
   return readlinkSync(`/proc/self/ns/${file}`);
@@ -61,12 +68,13 @@ function ownNamespace(file: string): string {
  * line: the helper opens every namespace file before it joins a user namespace, after which it could
  * no longer open the others.
  */
-function joinLines(namespaces: { type: NamespaceType; path: string }[], userByMonitor = false): { monitor: PlanLine[]; init: PlanLine[] } {
+function joinLines(namespaces: JoinedNamespace[], userByMonitor = false): { monitor: PlanLine[]; init: PlanLine[] } {
   const byMonitor: NamespaceType[] = userByMonitor ? ['user', ...JOINED_BY_MONITOR] : JOINED_BY_MONITOR;
   const byInit = (['user', 'ipc', 'uts', 'network', 'cgroup', 'mount'] as NamespaceType[]).filter((t) => !byMonitor.includes(t));
+  // FLAG PATH FIELD per namespace: the helper checks each file's type and joins it with that type.
   const line = (types: NamespaceType[]): PlanLine[] => {
-    const paths = types.flatMap((t) => namespaces.filter((n) => n.type === t).map((n) => n.path));
-    return paths.length > 0 ? [['setns', ...paths]] : [];
+    const triples = types.flatMap((t) => namespaces.filter((n) => n.type === t).flatMap((n) => [num(NAMESPACE_FLAGS[t].flag), n.path, n.field]));
+    return triples.length > 0 ? [['setns', ...triples]] : [];
   };
   const monitor = line(byMonitor);
   const init = line(byInit);
@@ -261,7 +269,7 @@ export function createPlan(input: CreatePlanInput): PlanLine[] {
   const namespaces: Namespace[] = spec.linux?.namespaces ?? [];
   const has = (t: NamespaceType) => namespaces.some((n) => n.type === t);
   const fresh = namespaces.filter((n) => !n.path);
-  const joined = namespaces.filter((n): n is { type: NamespaceType; path: string } => !!n.path);
+  const joined: JoinedNamespace[] = namespaces.flatMap((n, i) => (n.path ? [{ type: n.type, path: n.path, field: `linux.namespaces[${i}].path` }] : []));
   if (!has('mount')) throw new InvalidConfigError('config.json', 'linux.namespaces', 'a mount namespace is required (the root filesystem is set up in it)');
   const userNs = has('user');
   // A user namespace joined by path owns the namespaces the container makes (as runc's setns then
@@ -318,12 +326,12 @@ export function createPlan(input: CreatePlanInput): PlanLine[] {
 }
 
 /** The namespaces of a running process that differ from ours, as join lines for a new process. */
-export function namespacesOf(pid: number): { type: NamespaceType; path: string }[] {
-  const out: { type: NamespaceType; path: string }[] = [];
+export function namespacesOf(pid: number): JoinedNamespace[] {
+  const out: JoinedNamespace[] = [];
   for (const [type, { file }] of Object.entries(NAMESPACE_FLAGS) as [NamespaceType, { file: string }][]) {
     const path = `/proc/${pid}/ns/${file}`;
     if (!existsSync(path)) continue;
-    if (readlinkSync(path) !== ownNamespace(file)) out.push({ type, path });
+    if (readlinkSync(path) !== ownNamespace(file)) out.push({ type, path, field: `the container's ${type} namespace` });
   }
   return out;
 }
