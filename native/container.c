@@ -630,6 +630,12 @@ int cmd_container(int argc, char **argv) {
     helper_fail("close the inherited fds above %d", runtime_fd);
     return 2;
   }
+  /* Processes of the containers this one joins may not read its memory, fds or exe, nor ptrace it;
+   * its clone, the init, inherits this until it execs the container's program. */
+  if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0) {
+    helper_fail("make the helper non-dumpable");
+    return 2;
+  }
   signal(SIGPIPE, SIG_IGN);
   read_plan();
   check_namespaces();
