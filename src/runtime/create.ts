@@ -74,10 +74,12 @@ export async function createContainer(id: string, opts: CreateOptions): Promise<
         Object.assign(record, { initPid: pid, initStartTime: processStartTime(pid), monitorPid });
         writeRecord(root, record);
       },
+      // runtime-spec lifecycle: these run after the environment is created (its step 2), so the
+      // container is "created" for them, as crun reports.
       onHooks: async (pid) => {
-        await runHooks(spec, 'prestart', state('creating', pid));
-        await runHooks(spec, 'createRuntime', state('creating', pid));
-        await runHooks(spec, 'createContainer', state('creating', pid), pid);
+        await runHooks(spec, 'prestart', state('created', pid));
+        await runHooks(spec, 'createRuntime', state('created', pid));
+        await runHooks(spec, 'createContainer', state('created', pid), pid);
       },
     }).catch((err: Error) => {
       throw err instanceof PlanFailure ? new ContainerSetupError(id, err.message) : err;
