@@ -8,6 +8,7 @@ import type { CgroupManager } from './cgroups/index.js';
 import { cgroupsPathOf, setUpCgroup } from './container-cgroup.js';
 import { compiledSeccomp, createPlan } from './plan.js';
 import { signal } from './processes.js';
+import { sharesMountNs, unmountUnder } from './shared-mounts.js';
 import { loadConfig } from './spec/validate.js';
 import { DEFAULT_ROOT, containerDir, makeContainerDir, rfc3339Nano, processStartTime, writeRecord, writeSpec, type ContainerRecord } from './state.js';
 import { OCI_VERSION } from './version.js';
@@ -94,6 +95,7 @@ export async function createContainer(id: string, opts: CreateOptions): Promise<
       await cgroup.killAll().catch(() => {});
       await cgroup.remove().catch(() => {});
     }
+    if (sharesMountNs(spec)) unmountUnder(rootfs);
     rmSync(dir, { recursive: true, force: true });
     throw err;
   }

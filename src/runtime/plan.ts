@@ -261,6 +261,20 @@ export async function compiledSeccomp(spec: Spec): Promise<CompiledSeccomp | und
   return compileSeccomp(spec.linux.seccomp as unknown as LinuxSeccomp, (m) => log('warning', m));
 }
 
+/**
+ * What cannot be done in the runtime's own mount namespace without changing the caller's mounts:
+ * masking and read-only paths (runc refuses them too), a read-only root (a remount of the mount
+ * holding the rootfs), and a root propagation (of the caller's "/").
+ */
+function refuseInSharedMountNs(spec: Spec): void {
+  const fix = 'add {"type": "mount"} to linux.namespaces, or remove the setting';
+  const why = 'needs a mount namespace of its own (without one the container shares the runtime\'s)';
+  if (spec.linux?.maskedPaths?.length) throw new InvalidConfigError('config.json', 'linux.maskedPaths', `${why}: ${fix}`);
+  if (spec.linux?.readonlyPaths?.length) throw new InvalidConfigError('config.json', 'linux.readonlyPaths', `${why}: ${fix}`);
+  if (spec.root.readonly) throw new InvalidConfigError('config.json', 'root.readonly', `${why}: ${fix}`);
+  if (spec.linux?.rootfsPropagation) throw new InvalidConfigError('config.json', 'linux.rootfsPropagation', `${why}: ${fix}`);
+}
+
 /** The complete plan of `create`: monitor lines, clone, then the init's lines up to exec. */
 export function createPlan(input: CreatePlanInput): PlanLine[] {
   const { spec, rootfs, stateDir } = input;
@@ -270,7 +284,9 @@ export function createPlan(input: CreatePlanInput): PlanLine[] {
   const has = (t: NamespaceType) => namespaces.some((n) => n.type === t);
   const fresh = namespaces.filter((n) => !n.path);
   const joined: JoinedNamespace[] = namespaces.flatMap((n, i) => (n.path ? [{ type: n.type, path: n.path, field: `linux.namespaces[${i}].path` }] : []));
-  if (!has('mount')) throw new InvalidConfigError('config.json', 'linux.namespaces', 'a mount namespace is required (the root filesystem is set up in it)');
+  // runtime-spec: without a mount namespace the container shares the runtime's (see sharedMountNsLines).
+  const sharedMounts = !has('mount');
+  if (sharedMounts) refuseInSharedMountNs(spec);
   const userNs = has('user');
   // A user namespace joined by path owns the namespaces the container makes (as runc's setns then
   // unshare): the monitor joins it before clone, so even the new pid namespace is its.
@@ -289,6 +305,7 @@ export function createPlan(input: CreatePlanInput): PlanLine[] {
   // Idmapped mounts are made before the monitor joins a pid or time namespace (their helper child
   // must stay in the host's).
   lines.push(...mounts.monitor, ...monitor, ...cgroup.monitor);
+  if (sharedMounts) lines.push(['openroot', rootfs]);
   if (fresh.some((n) => n.type === 'time')) {
     lines.push(['unshare', num(NAMESPACE_FLAGS.time.flag)]);
     const offsets = Object.entries(spec.linux?.timeOffsets ?? {}).map(([clock, o]) => `${clock} ${o.secs ?? 0} ${o.nanosecs ?? 0}\n`).join('');
@@ -309,18 +326,25 @@ export function createPlan(input: CreatePlanInput): PlanLine[] {
   if (userNs) lines.push(['root-ids']);
   if (spec.hostname !== undefined) lines.push(['hostname', spec.hostname]);
   if (spec.domainname !== undefined) lines.push(['domainname', spec.domainname]);
-  lines.push(['mount', '', '/', '', num(propagationFlags(spec.linux?.rootfsPropagation ?? 'rslave')), '']);
-  lines.push(['mount', rootfs, rootfs, '', num(MS.BIND | MS.REC), '']);
+  const propagation = spec.linux?.rootfsPropagation;
+  if (!sharedMounts) {
+    // Nothing the setup mounts may reach the caller's namespace: rslave unless private or slave is
+    // asked for. A shared or unbindable "/" is set once it is the root (a bind from an unbindable
+    // mount fails, and pivot_root refuses a new root whose parent mount is shared).
+    lines.push(['mount', '', '/', '', num(propagationFlags(propagation && /private|slave/.test(propagation) ? propagation : 'rslave')), '']);
+    lines.push(['mount', rootfs, rootfs, '', num(MS.BIND | MS.REC), '']);
+  }
   lines.push(...mounts.init);
   lines.push(...deviceLines(spec, inRoot, userNs));
   const hooks = spec.hooks ?? {};
   if (hooks.prestart?.length || hooks.createRuntime?.length || hooks.createContainer?.length) lines.push(['hooks']);
-  lines.push(input.noPivot ? ['chroot', rootfs] : ['pivot', rootfs]);
+  // In a shared mount namespace only this process's root changes: never pivot_root or a move of "/".
+  lines.push(sharedMounts ? ['enterroot'] : input.noPivot ? ['chroot', rootfs] : ['pivot', rootfs]);
   for (const [k, v] of Object.entries(spec.linux?.sysctl ?? {})) lines.push(['write', `/proc/sys/${k.replace(/\./g, '/')}`, v]);
   for (const p of spec.linux?.maskedPaths ?? []) lines.push(['mask', p]);
   for (const p of spec.linux?.readonlyPaths ?? []) lines.push(['readonly', p]);
   if (spec.root.readonly) lines.push(['mount', '', '/', '', num(MS.BIND | MS.REMOUNT | MS.RDONLY), '']);
-  if (spec.linux?.rootfsPropagation?.includes('shared')) lines.push(['mount', '', '/', '', num(propagationFlags(spec.linux.rootfsPropagation)), '']);
+  if (propagation && !propagation.includes('private')) lines.push(['mount', '', '/', '', num(propagationFlags(propagation)), '']);
   lines.push(...processLines(process, { console: !!input.consoleSocket || proxy, barrier: true, seccomp: input.seccomp, personality: spec.linux?.personality }));
   return lines;
 }
