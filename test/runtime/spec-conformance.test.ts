@@ -40,7 +40,7 @@ function runPeer(b: Bundle, peer: 'runc' | 'crun'): { status: number | null; std
 const PROPAGATION_SCRIPT = `awk '$5=="/"||$5=="/proc"||$5=="/dev" { o=""; for (i=7; $i!="-"; i++) { sub(/:[0-9]+/, "", $i); o=o" "$i }; printf "%s%s;", $5, o }' /proc/self/mountinfo`;
 const PROPAGATIONS = ['private', 'rprivate', 'shared', 'rshared', 'slave', 'rslave', 'unbindable', 'runbindable'];
 // What the spec asks for: the flag on the container's root ("r" forms on every mount below it too).
-// runc 1.1.5 ignores shared and fails unbindable; crun agrees with these (checked in the VM).
+// runc 1.1.5 ignores shared and fails unbindable; crun 1.8.1 agrees with all but runbindable (VM).
 const EXPECTED: Record<string, string> = {
   private: '/;/proc;/dev;', rprivate: '/;/proc;/dev;', slave: '/;/proc;/dev;', rslave: '/;/proc;/dev;',
   shared: '/ shared;/proc;/dev;', rshared: '/ shared;/proc shared;/dev shared;',
@@ -57,7 +57,8 @@ test('every linux.rootfsPropagation value works, as crun applies it', async () =
       assert.is(ours.status, 0, `${value}: ${ours.stderr}`);
       assert.is(ours.stdout, EXPECTED[value], value);
       const peer = runPeer(b, v2 ? 'crun' : 'runc');
-      if (v2) assert.is(peer.stdout, ours.stdout, `${value}: crun agrees (${peer.stderr})`);
+      // crun 1.8.1 fails runbindable: it binds /dev/null over masked paths from the unbindable /dev.
+      if (v2 && value !== 'runbindable') assert.is(peer.stdout, ours.stdout, `${value}: crun agrees (${peer.stderr})`);
       else if (!/shared|unbindable/.test(value)) assert.is(peer.stdout, ours.stdout, `${value}: runc agrees`);
     } finally {
       b.remove();
