@@ -48,7 +48,8 @@ const EXPECTED: Record<string, string> = {
 };
 
 test('every linux.rootfsPropagation value works, as crun applies it', async () => {
-  for (const value of PROPAGATIONS) {
+  // The VM is slow: there, only the values runc gets wrong and crun can run (runc checks the rest).
+  for (const value of v2 ? ['shared', 'rshared', 'unbindable'] : PROPAGATIONS) {
     const spec = baseSpec(['sh', '-c', PROPAGATION_SCRIPT]);
     spec.linux.rootfsPropagation = value;
     const b = busyboxBundle(spec);
@@ -57,8 +58,8 @@ test('every linux.rootfsPropagation value works, as crun applies it', async () =
       assert.is(ours.status, 0, `${value}: ${ours.stderr}`);
       assert.is(ours.stdout, EXPECTED[value], value);
       const peer = runPeer(b, v2 ? 'crun' : 'runc');
-      // crun 1.8.1 fails runbindable: it binds /dev/null over masked paths from the unbindable /dev.
-      if (v2 && value !== 'runbindable') assert.is(peer.stdout, ours.stdout, `${value}: crun agrees (${peer.stderr})`);
+      // crun 1.8.1 fails runbindable (it binds /dev/null over masked paths from the unbindable /dev).
+      if (v2) assert.is(peer.stdout, ours.stdout, `${value}: crun agrees (${peer.stderr})`);
       else if (!/shared|unbindable/.test(value)) assert.is(peer.stdout, ours.stdout, `${value}: runc agrees`);
     } finally {
       b.remove();
