@@ -1,8 +1,8 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { chmodSync, closeSync, constants, openSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, closeSync, constants, openSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { HELPER_PATH } from '../../src/runtime/native.js';
 import { baseSpec, busyboxBundle, oci, uniqueId } from '../helpers/bundle.js';
@@ -69,6 +69,26 @@ test('the helper runs containers from a read-only view of its binary', () => {
   } finally {
     oci(b, ['delete', '-f', id]);
     b.remove();
+  }
+});
+
+test('where the kernel refuses the read-only view (no CAP_SYS_ADMIN over the mount namespace), the helper runs from a sealed memfd', async () => {
+  // In a new user namespace open_tree(OPEN_TREE_CLONE) is refused (EPERM); the helper then waits for
+  // its plan on fd 3, so its exe can be looked at.
+  const child = spawn('unshare', ['--user', '--map-root-user', HELPER_PATH, 'container', '3'], { stdio: ['ignore', 'ignore', 'pipe', 'pipe'] });
+  try {
+    let exe = '';
+    for (let i = 0; i < 200 && !exe.startsWith('/memfd:'); i++) {
+      await new Promise((r) => setTimeout(r, 10));
+      exe = readlinkSync(`/proc/${child.pid}/exe`);
+    }
+    assert.match(exe, /^\/memfd:sifkube-helper/);
+    // F_GET_SEALS (1034): seal, shrink, grow and write.
+    const seals = spawnSync('python3', ['-c', `import fcntl, os\nprint(fcntl.fcntl(os.open('/proc/${child.pid}/exe', os.O_RDONLY), 1034))`], { encoding: 'utf8' });
+    assert.is(seals.stdout.trim(), '15', seals.stderr);
+  } finally {
+    child.kill('SIGKILL');
+    await new Promise((r) => child.once('exit', r));
   }
 });
 
