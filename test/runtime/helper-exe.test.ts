@@ -10,6 +10,12 @@ import { baseSpec, busyboxBundle, oci, uniqueId } from '../helpers/bundle.js';
 const cli = new URL('../../../bin/sifkube-oci.js', import.meta.url).pathname;
 const hash = () => createHash('sha256').update(readFileSync(HELPER_PATH)).digest('hex');
 
+/** PTRACE_SEIZE (then detach) of PID by a root process without CAP_SYS_PTRACE: "ok" or the error. */
+function seize(pid: number): string {
+  const py = `import ctypes, os\nlibc = ctypes.CDLL(None, use_errno=True)\nif libc.ptrace(0x4206, ${pid}, 0, 0) == 0:\n  libc.ptrace(17, ${pid}, 0, 0)\n  print('ok')\nelse:\n  print(os.strerror(ctypes.get_errno()))`;
+  return spawnSync('setpriv', ['--bounding-set', '-sys_ptrace', 'python3', '-c', py], { encoding: 'utf8' }).stdout.trim();
+}
+
 /*
  * The runc CVE-2019-5736 attack on the helper. The image's program is `#!/proc/self/exe crilog`:
  * the helper's init execs it, so the kernel runs the helper's own binary as the container's process
@@ -56,7 +62,7 @@ test('a container cannot rewrite the helper through /proc/PID/exe of a process r
   }
 });
 
-test('the helper runs containers from a read-only view of its binary', () => {
+test('the helper runs containers from a read-only view of its binary, not dumpable', async () => {
   const b = busyboxBundle(baseSpec(['true']));
   const id = uniqueId('ro');
   try {
@@ -66,6 +72,17 @@ test('the helper runs containers from a read-only view of its binary', () => {
     assert.match(readFileSync(`/proc/${pid}/status`, 'utf8'), /^Name:\tsifkube-helper$/m);
     const probe = spawnSync('python3', ['-c', `import os\nfd = os.open('/proc/${pid}/exe', os.O_PATH)\nprint(os.statvfs(f'/proc/self/fd/{fd}').f_flag & os.ST_RDONLY != 0)`], { encoding: 'utf8' });
     assert.is(probe.stdout.trim(), 'True', probe.stderr);
+    // Non-dumpable: a root process without CAP_SYS_PTRACE may not attach to it, though its
+    // capabilities (the container's three) are a subset of the caller's; a dumpable process with
+    // such capabilities (a sleep) it may attach to.
+    const sleeper = spawn('setpriv', ['--bounding-set', '-all,+kill', 'sleep', '10'], { stdio: 'ignore' });
+    try {
+      await new Promise((r) => setTimeout(r, 200));
+      assert.is(seize(sleeper.pid!), 'ok');
+      assert.is(seize(pid), 'Operation not permitted');
+    } finally {
+      sleeper.kill('SIGKILL');
+    }
   } finally {
     oci(b, ['delete', '-f', id]);
     b.remove();
