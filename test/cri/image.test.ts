@@ -227,6 +227,10 @@ test('local.file/ references run a SIF where it lies, and RemoveImage leaves the
   const st = await cri.client.image.ImageStatus({ image: { image: name } });
   assert.is(st.image.id, imageRef);
   assert.equal(st.image.repoTags, [name]);
+  // The kubelet adds :latest to every untagged name: the same image, under the same name.
+  assert.is((await cri.client.image.PullImage({ image: { image: `${name}:latest` } })).imageRef, imageRef);
+  assert.is((await cri.client.image.ImageStatus({ image: { image: `${name}:latest` } })).image.id, imageRef);
+  assert.equal((await cri.client.image.ImageStatus({ image: { image: name } })).image.repoTags, [name]);
   await cri.client.image.RemoveImage({ image: { image: imageRef } });
   assert.ok(existsSync(sif));
   assert.is((await cri.client.image.ImageStatus({ image: { image: name } })).image, null);
