@@ -247,11 +247,11 @@ test('local.file/ references run a SIF where it lies, and RemoveImage leaves the
   assert.is(imageRef, sha(readFileSync(sif)));
   const st = await cri.client.image.ImageStatus({ image: { image: name } });
   assert.is(st.image.id, imageRef);
-  assert.equal(st.image.repoTags, [name]);
+  assert.equal(st.image.repoTags, [`${name}:latest`]);
   // The kubelet adds :latest to every untagged name: the same image, under the same name.
   assert.is((await cri.client.image.PullImage({ image: { image: `${name}:latest` } })).imageRef, imageRef);
   assert.is((await cri.client.image.ImageStatus({ image: { image: `${name}:latest` } })).image.id, imageRef);
-  assert.equal((await cri.client.image.ImageStatus({ image: { image: name } })).image.repoTags, [name]);
+  assert.equal((await cri.client.image.ImageStatus({ image: { image: name } })).image.repoTags, [`${name}:latest`]);
   await cri.client.image.RemoveImage({ image: { image: imageRef } });
   assert.ok(existsSync(sif));
   assert.is((await cri.client.image.ImageStatus({ image: { image: name } })).image, null);

@@ -75,3 +75,8 @@ export const LOCAL_FILE_PREFIX = 'local.file/';
 export function localFilePath(image: string): string | undefined {
   return image.startsWith(LOCAL_FILE_PREFIX) ? `/${image.slice(LOCAL_FILE_PREFIX.length).replace(/:latest$/, '')}` : undefined;
 }
+
+/** The name a local.file image is listed under: with `:latest`, as any untagged name (crictl reads NAME:TAG). */
+export function localFileTag(file: string): string {
+  return `${LOCAL_FILE_PREFIX}${file.slice(1)}:latest`;
+}

@@ -6,7 +6,7 @@ import type { CriConfig, RegistryAuth } from '../config.js';
 import { FailedPreconditionError, InvalidArgumentError, NotFoundError, UnimplementedError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { Puller } from './pull.js';
-import { LOCAL_FILE_PREFIX, localFilePath, parseReference, repository, taggedName } from './reference.js';
+import { localFilePath, localFileTag, parseReference, repository, taggedName } from './reference.js';
 import { defaultEndpoint, type Credentials } from './registry.js';
 import { ImageStore, type ImageRecord } from './store.js';
 
@@ -118,7 +118,7 @@ export class ImageService {
       os: 'linux',
       config: { Entrypoint: c?.entrypoint, Cmd: c?.cmd, Env: c?.env, User: c?.user, WorkingDir: c?.workingDir },
     };
-    return this.store.put(existing ?? { id, repoTags: [], repoDigests: [], size: st.size, sif: file, config, external: true }, [`${LOCAL_FILE_PREFIX}${file.slice(1)}`], []);
+    return this.store.put(existing ?? { id, repoTags: [], repoDigests: [], size: st.size, sif: file, config, external: true }, [localFileTag(file)], []);
   }
 
   /** Removing an unknown image succeeds (the call is idempotent); an image a container uses is refused. */
