@@ -302,6 +302,9 @@ export function createPlan(input: CreatePlanInput): PlanLine[] {
   if (spec.hostname !== undefined) lines.push(['hostname', spec.hostname]);
   if (spec.domainname !== undefined) lines.push(['domainname', spec.domainname]);
   lines.push(['mount', '', '/', '', num(propagationFlags(spec.linux?.rootfsPropagation ?? 'rslave')), '']);
+  // pivot_root refuses a shared new root: with a shared root propagation the mount holding the rootfs
+  // becomes private first, so its bind below is private too (runc's rootfsParentMountPrivate).
+  if (spec.linux?.rootfsPropagation?.includes('shared')) lines.push(['mount', '', mountPointOf(rootfs), '', num(MS.PRIVATE), '']);
   lines.push(['mount', rootfs, rootfs, '', num(MS.BIND | MS.REC), '']);
   lines.push(...mounts.init);
   lines.push(...deviceLines(spec, inRoot, userNs));
@@ -315,6 +318,16 @@ export function createPlan(input: CreatePlanInput): PlanLine[] {
   if (spec.linux?.rootfsPropagation?.includes('shared')) lines.push(['mount', '', '/', '', num(propagationFlags(spec.linux.rootfsPropagation)), '']);
   lines.push(...processLines(process, { console: !!input.consoleSocket || proxy, barrier: true, seccomp: input.seccomp, personality: spec.linux?.personality }));
   return lines;
+}
+
+/** The mount point of the mount a path lies on (the longest mount point above it). */
+function mountPointOf(path: string): string {
+  let best = '/';
+  for (const line of readFileSync('/proc/self/mountinfo', 'utf8').split('\n')) {
+    const point = line.split(' ')[4]?.replace(/\\040/g, ' ');
+    if (point && point.length > best.length && (path === point || path.startsWith(`${point}/`))) best = point;
+  }
+  return best;
 }
 
 /** The namespaces of a running process that differ from ours, as join lines for a new process. */

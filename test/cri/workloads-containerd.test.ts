@@ -1,5 +1,6 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
+import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -201,6 +202,50 @@ test('attach to a container created without log_path: its live stdin, stdout and
   }
   assert.equal(out.ours, out.containerd);
   assert.equal(out.ours, { stdout: 'got hello\n', stderr: 'err\n' });
+});
+
+/** Whether PATH is a mount point on the host. */
+function mounted(path: string): boolean {
+  return readFileSync('/proc/self/mountinfo', 'utf8').split('\n').some((l) => l.split(' ')[4] === path);
+}
+
+test('mount propagation: bidirectional mounts made inside reach the host, host-to-container sees later host mounts, as on containerd', async () => {
+  const privileged = { securityContext: { privileged: true, namespaceOptions: { pid: 'CONTAINER' } } };
+  for (const [who, c] of peers()) {
+    const dir = join(work, `prop-${who}`);
+    mkdirSync(join(dir, 'later'), { recursive: true });
+    execFileSync('mount', ['--bind', dir, dir]);
+    execFileSync('mount', ['--make-shared', dir]);
+    try {
+      const mounts = [
+        { containerPath: '/bidi', hostPath: dir, propagation: 'PROPAGATION_BIDIRECTIONAL' },
+        { containerPath: '/h2c', hostPath: dir, propagation: 'PROPAGATION_HOST_TO_CONTAINER' },
+      ];
+      const cmd = ['sh', '-c', 'mkdir -p /bidi/inside && mount -t tmpfs tmpfs /bidi/inside && sleep 1000'];
+      const r = await runOn(c, `prop-${who}`, cmd, { mounts, linux: privileged }, { linux: { securityContext: { privileged: true } } });
+      for (let i = 0; i < 100 && !mounted(join(dir, 'inside')); i++) await new Promise((res) => setTimeout(res, 50));
+      assert.ok(mounted(join(dir, 'inside')), `${who}: the mount made inside is on the host`);
+      execFileSync('mount', ['-t', 'tmpfs', 'tmpfs', join(dir, 'later')]);
+      const seen = await c.runtime.ExecSync({ containerId: r.id, cmd: ['sh', '-c', 'grep -c " /h2c/later " /proc/self/mountinfo'], timeout: 10 });
+      assert.is(seen.stdout.toString().trim(), '1', `${who}: a later host mount is seen inside`);
+      await c.runtime.StopPodSandbox({ podSandboxId: r.sandbox });
+      await c.runtime.RemovePodSandbox({ podSandboxId: r.sandbox });
+    } finally {
+      execFileSync('umount', ['-R', '-l', dir]);
+    }
+  }
+  const priv = join(work, 'prop-private');
+  mkdirSync(priv);
+  execFileSync('mount', ['--bind', '--make-private', priv, priv]);
+  try {
+    const p = await pod(cri.client, 'prop-private');
+    const e = await codeOf(cri.client.runtime.CreateContainer({ podSandboxId: p.sandbox, config: { metadata: { name: 'main', attempt: 0 }, image: { image }, command: ['true'], mounts: [{ containerPath: '/x', hostPath: priv, propagation: 'PROPAGATION_BIDIRECTIONAL' }] }, sandboxConfig: p.config }));
+    assert.is(e.code, INVALID_ARGUMENT);
+    assert.match(e.details, /config\.mounts\[0\]\.propagation PROPAGATION_BIDIRECTIONAL: host_path .* is not a shared mount: make it one/);
+    await cri.client.runtime.RemovePodSandbox({ podSandboxId: p.sandbox });
+  } finally {
+    execFileSync('umount', [priv]);
+  }
 });
 
 test.run();
