@@ -8,21 +8,15 @@
  *   the concatenated data of a group's objects (linked by group).
  * A signature object links to the group (or object) it covers.
  */
-import { createHash, createPublicKey, verify as cryptoVerify, type KeyObject } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { createHash, verify as cryptoVerify } from 'node:crypto';
 // openpgp is loaded only when verifying: it is large, and every other command would pay for it.
 import type * as OpenPGP from 'openpgp';
 const pgp = () => import('openpgp');
-import { D, DataType, type Descriptor, H } from './format.js';
-import { SifInputError, SifKeyError, SifVerifyError } from './errors.js';
+import { DataType, type Descriptor } from './format.js';
+import { descriptorIntegrityBytes, groupObjects, hashObjects, headerIntegrityBytes, METADATA_MEDIA_TYPE, pae, pemFingerprint, type ImageMetadata } from './integrity.js';
+import { SifInputError, SifVerifyError } from './errors.js';
+import type { VerifyKeys } from './keys.js';
 import { openSource, readSif, type ByteSource, type SifImage } from './read.js';
-
-const METADATA_MEDIA_TYPE = 'application/vnd.sylabs.sif-metadata+json';
-
-export interface VerifyKeys {
-  pgp: OpenPGP.Key[];
-  pem: { file: string; key: KeyObject }[];
-}
 
 export interface SignatureResult {
   signatureId: number;
@@ -41,48 +35,11 @@ export interface VerifyReport {
   signatures: SignatureResult[];
 }
 
-/** Reads key files: armored OpenPGP keys (public or private) and PEM keys (public or private). */
-export async function loadKeys(files: string[]): Promise<VerifyKeys> {
-  const keys: VerifyKeys = { pgp: [], pem: [] };
-  const openpgp = await pgp();
-  for (const file of files) {
-    let text: string;
-    try {
-      text = readFileSync(file, 'utf8');
-    } catch (err) {
-      throw new SifKeyError(file, `cannot read it (${(err as NodeJS.ErrnoException).code ?? err})`);
-    }
-    try {
-      if (text.includes('-----BEGIN PGP PRIVATE KEY BLOCK-----')) {
-        keys.pgp.push(...(await openpgp.readPrivateKeys({ armoredKeys: text })).map((k) => k.toPublic()));
-      } else if (text.includes('-----BEGIN PGP PUBLIC KEY BLOCK-----')) {
-        keys.pgp.push(...(await openpgp.readKeys({ armoredKeys: text })));
-      } else if (text.includes('-----BEGIN')) {
-        keys.pem.push({ file, key: createPublicKey(text) });
-      } else {
-        throw new Error('no armored OpenPGP key or PEM block in it');
-      }
-    } catch (err) {
-      if (err instanceof SifKeyError) throw err;
-      throw new SifKeyError(file, (err as Error).message.split('\n')[0]);
-    }
-  }
-  return keys;
-}
-
 /** Node's name for a SIF hash type (legacy signatures) or a digest prefix (metadata). */
 const SIF_HASHES: Record<number, string> = { 1: 'sha256', 2: 'sha384', 3: 'sha512', 4: 'blake2s256' };
 const DIGEST_HASHES: Record<string, string> = { sha224: 'sha224', sha256: 'sha256', sha384: 'sha384', sha512: 'sha512', sha512_224: 'sha512-224', sha512_256: 'sha512-256' };
 
 class Failure extends Error {}
-
-/** Streams object data through a hash without loading large objects into memory. */
-function hashObjects(src: ByteSource, algo: string, ds: Descriptor[]): string {
-  const h = createHash(algo);
-  const chunk = 8 * 1024 * 1024;
-  for (const d of ds) for (let done = 0; done < d.size; done += chunk) h.update(src.read(d.offset + done, Math.min(chunk, d.size - done)));
-  return h.digest('hex');
-}
 
 function checkDigest(src: ByteSource, text: unknown, what: string, data: Buffer | Descriptor[]): void {
   const m = typeof text === 'string' ? /^([a-z0-9_]+):([0-9a-f]+)$/.exec(text) : null;
@@ -90,37 +47,6 @@ function checkDigest(src: ByteSource, text: unknown, what: string, data: Buffer 
   if (!m || !algo) throw new Failure(`malformed digest for ${what}`);
   const got = Buffer.isBuffer(data) ? createHash(algo).update(data).digest('hex') : hashObjects(src, algo, data);
   if (got !== m[2]) throw new Failure(`${what} integrity compromised (digest mismatch)`);
-}
-
-/** The signed fields of the global header: launch script, magic, version and ID. */
-function headerIntegrityBytes(image: SifImage): Buffer {
-  return Buffer.concat([image.rawHeader.subarray(0, H.arch), image.rawHeader.subarray(H.id, H.id + 16)]);
-}
-
-/** The signed fields of a descriptor, with its ID made relative to the group's smallest ID. */
-function descriptorIntegrityBytes(image: SifImage, d: Descriptor, relativeId: number): Buffer {
-  const raw = image.rawDescriptors.get(d.slot)!;
-  const rel = Buffer.alloc(4);
-  rel.writeUInt32LE(relativeId);
-  return Buffer.concat([
-    raw.subarray(D.dataType, D.id),
-    rel,
-    raw.subarray(D.linkedId, D.offset),
-    raw.subarray(D.size, D.sizeWithPadding),
-    raw.subarray(D.createdAt, D.modifiedAt),
-    raw.subarray(D.uid, D.name),
-    raw.subarray(D.name),
-  ]);
-}
-
-function groupObjects(image: SifImage, group: number): Descriptor[] {
-  return image.descriptors.filter((d) => d.group === group && d.dataType !== DataType.Signature);
-}
-
-interface ImageMetadata {
-  version: number;
-  header: { digest: string };
-  objects: { relativeId: number; descriptorDigest: string; objectDigest: string }[];
 }
 
 /** Checks image metadata JSON against the image; returns the covered object IDs. */
@@ -177,11 +103,6 @@ async function checkClearsign(text: string, keys: VerifyKeys): Promise<{ text: s
   throw new Failure('OpenPGP signature not valid for the given keys');
 }
 
-/** The DSSE pre-authentication encoding the signatures are made over. */
-function pae(type: string, body: Buffer): Buffer {
-  return Buffer.concat([Buffer.from(`DSSEv1 ${Buffer.byteLength(type)} ${type} ${body.length} `), body]);
-}
-
 function checkDsse(envelopeText: string, keys: VerifyKeys, hash: string): { payload: string; signers: string[] } {
   if (keys.pem.length === 0) throw new Failure('a DSSE signature needs a PEM public key: pass --key with a PEM file');
   let env: { payloadType?: unknown; payload?: unknown; signatures?: unknown };
@@ -206,7 +127,7 @@ function checkDsse(envelopeText: string, keys: VerifyKeys, hash: string): { payl
       } catch {
         ok = false;
       }
-      if (ok) signers.add(createHash('sha256').update(key.export({ type: 'spki', format: 'der' })).digest('hex'));
+      if (ok) signers.add(pemFingerprint(key));
     }
   }
   if (signers.size === 0) throw new Failure('DSSE signature not valid for the given keys');
