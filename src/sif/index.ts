@@ -9,3 +9,4 @@ export { KEY_TYPES, listKeys, loadKeyring, loadKeys, loadSigningKey, newKey, par
 export { buildSif, COMPRESSIONS, DEFAULT_COMPRESSION, IMAGE_CONFIG_NAME, readImageConfig, type BuildOptions, type Compression, type ImageConfig } from './build.js';
 export { mountEntry, mountSif, unmountSif, type MountMethod, type MountOptions, type MountResult } from './mount.js';
 export { signSif, type SignOptions, type SignResult } from './sign.js';
+export { unsignedReason, unsignedRefusal } from './policy.js';

@@ -45,4 +45,13 @@ export interface ClusterConfig {
   nodes: NodeConfig[];
   networking: NetworkingConfig;
   featureGates: Record<string, boolean>;
+  /** `requireSigned`: the keyring (its text, read at init) whose keys must have signed every image a node runs. */
+  requireSigned?: SigningPolicy;
+}
+
+export interface SigningPolicy {
+  /** the file or folder the keyring was read from */
+  source: string;
+  /** the public keys, armored (OpenPGP) or PEM */
+  keyring: string;
 }

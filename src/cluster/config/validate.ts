@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
-import { isAbsolute } from 'node:path';
+import { isAbsolute, resolve } from 'node:path';
 import { parse } from 'yaml';
+import { readKeyring } from '../../sif/index.js';
 import { ClusterConfigError, NotSupportedYetError } from '../errors.js';
 import { parseCidr, size } from './cidr.js';
 import {
@@ -197,10 +198,10 @@ function checkNodes(c: Checker, v: unknown): NodeConfig[] {
  * Validates a parsed config document. `overrides` are command-line flags, which win over the file.
  * Unknown fields are errors (a typo must not be silently ignored).
  */
-export function validateClusterConfig(doc: unknown, source: string, overrides: { name?: string; kubernetesVersion?: string } = {}): ClusterConfig {
+export function validateClusterConfig(doc: unknown, source: string, overrides: ConfigOverrides = {}): ClusterConfig {
   const c = new Checker(source);
   const o = c.object(doc, 'the document');
-  c.only(o, '', ['apiVersion', 'kind', 'name', 'kubernetesVersion', 'nodes', 'networking', 'featureGates']);
+  c.only(o, '', ['apiVersion', 'kind', 'name', 'kubernetesVersion', 'nodes', 'networking', 'featureGates', 'requireSigned']);
   if (o.apiVersion !== CONFIG_API_VERSION) c.fail('apiVersion', `${JSON.stringify(o.apiVersion)} is not supported`, `write apiVersion: ${CONFIG_API_VERSION}`);
   if (o.kind !== CONFIG_KIND) c.fail('kind', `${JSON.stringify(o.kind)} is not supported`, `write kind: ${CONFIG_KIND}`);
   const name = checkClusterName(overrides.name ?? c.string(o.name, 'name', 'sifkube'), overrides.name ? '--name' : source);
@@ -237,11 +238,22 @@ export function validateClusterConfig(doc: unknown, source: string, overrides: {
     if (!/^[A-Z][A-Za-z0-9]*$/.test(k)) c.fail(`featureGates.${k}`, 'not a feature gate name', 'use the gate name as Kubernetes spells it, e.g. SidecarContainers');
     featureGates[k] = c.bool(v, `featureGates.${k}`, false);
   }
-  return { name, kubernetesVersion, nodes, networking, featureGates };
+  const keyring = overrides.requireSigned ?? (o.requireSigned === undefined ? undefined : c.string(o.requireSigned, 'requireSigned'));
+  // The keyring is kept in the cluster's state: later changes to the file do not change the cluster.
+  const requireSigned = keyring === undefined ? undefined : { source: resolve(keyring), keyring: readKeyring(resolve(keyring)) };
+  return { name, kubernetesVersion, nodes, networking, featureGates, ...(requireSigned ? { requireSigned } : {}) };
+}
+
+/** Command-line flags that win over the file. */
+export interface ConfigOverrides {
+  name?: string;
+  kubernetesVersion?: string;
+  /** a keyring file or folder (`init --require-signed`) */
+  requireSigned?: string;
 }
 
 /** Parses and validates a YAML config text. */
-export function parseClusterConfig(text: string, source: string, overrides: { name?: string; kubernetesVersion?: string } = {}): ClusterConfig {
+export function parseClusterConfig(text: string, source: string, overrides: ConfigOverrides = {}): ClusterConfig {
   let doc: unknown;
   try {
     doc = parse(text);
@@ -252,7 +264,7 @@ export function parseClusterConfig(text: string, source: string, overrides: { na
 }
 
 /** The config of `init --nodes N` without a file: one control-plane node and N-1 workers. */
-export function defaultClusterConfig(name: string, nodes: number, kubernetesVersion?: string): ClusterConfig {
+export function defaultClusterConfig(name: string, nodes: number, kubernetesVersion?: string, requireSigned?: string): ClusterConfig {
   if (!Number.isInteger(nodes) || nodes < 1 || nodes > 50) {
     throw new ClusterConfigError('--nodes', 'nodes', `${nodes} is out of range`, 'use 1 to 50 nodes');
   }
@@ -263,6 +275,6 @@ export function defaultClusterConfig(name: string, nodes: number, kubernetesVers
       nodes: [{ role: 'control-plane' }, ...Array.from({ length: nodes - 1 }, () => ({ role: 'worker' }))],
     },
     '--nodes',
-    { name, kubernetesVersion },
+    { name, kubernetesVersion, requireSigned },
   );
 }

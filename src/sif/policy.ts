@@ -1,0 +1,35 @@
+/**
+ * The signed-images policy (`requireSigned`): an image passes when signatures made by keys of the
+ * keyring, in the metadata formats (PGP or DSSE: they cover the header and descriptors too), verify
+ * and together cover every object of the image. Legacy signatures cover object data only: they do
+ * not count.
+ */
+import { DataType } from './format.js';
+import type { VerifyKeys } from './keys.js';
+import { readSif } from './read.js';
+import { verifySif } from './verify.js';
+
+/** Why `file` fails the policy, or undefined when it passes. */
+export async function unsignedReason(file: string, keys: VerifyKeys): Promise<string | undefined> {
+  const image = readSif(file);
+  if (!image.descriptors.some((d) => d.dataType === DataType.Signature)) return 'the image has no signature';
+  const sigs = (await verifySif(file, keys)).signatures;
+  const metadata = sigs.filter((s) => s.format !== 'legacy');
+  const covered = new Set(metadata.filter((s) => s.ok).flatMap((s) => s.covers));
+  const uncovered = image.descriptors.filter((d) => d.dataType !== DataType.Signature && !covered.has(d.id)).map((d) => d.id);
+  if (uncovered.length === 0) return undefined;
+  if (metadata.length === 0) return 'it carries only legacy signatures, which do not cover the header and descriptors';
+  // A signature of a keyring key that no longer matches the bytes: the image changed after signing.
+  const broken = metadata.find((s) => !s.ok && !/not valid for the given keys|needs an? (OpenPGP|PEM)/.test(s.error ?? ''));
+  if (broken) return `signature ${broken.signatureId} (${broken.format}): ${broken.error}`;
+  if (covered.size === 0) return `no key of the keyring made any of its signatures (${metadata.map((s) => `signature ${s.signatureId}: ${s.error}`).join('; ')})`;
+  return `object(s) ${uncovered.join(', ')} not covered by a signature of a keyring key`;
+}
+
+/** The refusal users see (CreateContainer, image load): what failed and how to sign. */
+export function unsignedRefusal(file: string, reason: string): { problem: string; fix: string } {
+  return {
+    problem: `refused by the signed-images policy (requireSigned): not signed by a key of the keyring: ${reason}`,
+    fix: `sign it with \`sifkube sif sign ${file} --key KEY\` using a private key whose public key is in the keyring, then use the signed file`,
+  };
+}
