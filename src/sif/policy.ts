@@ -22,7 +22,7 @@ export async function unsignedReason(file: string, keys: VerifyKeys): Promise<st
   // A signature of a keyring key that no longer matches the bytes: the image changed after signing.
   const broken = metadata.find((s) => !s.ok && !/not valid for the given keys|needs an? (OpenPGP|PEM)/.test(s.error ?? ''));
   if (broken) return `signature ${broken.signatureId} (${broken.format}): ${broken.error}`;
-  if (covered.size === 0) return `no key of the keyring made any of its signatures (${metadata.map((s) => `signature ${s.signatureId}: ${s.error}`).join('; ')})`;
+  if (covered.size === 0) return `no key of the keyring made its signature(s): ${metadata.map((s) => `${s.signatureId} (${s.format})`).join(', ')}`;
   return `object(s) ${uncovered.join(', ')} not covered by a signature of a keyring key`;
 }
 
