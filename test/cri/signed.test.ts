@@ -5,6 +5,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { status as S } from '@grpc/grpc-js';
+import { spawnSync } from 'node:child_process';
 import { copyFileSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -12,6 +13,7 @@ import { parseCriConfig } from '../../src/cri/index.js';
 import { buildSif, newKey, primaryPartition, readSif, signSif } from '../../src/sif/index.js';
 import { codeOf, deleteLink, removeAllPods, removeCgroupParent, podConfig, startTestCri, writeBridgeConflist, type TestCri } from '../helpers/cri.js';
 import { busyboxRootfs } from '../helpers/registry.js';
+import { BIN } from '../helpers/sif.js';
 
 let cri: TestCri;
 let net: { bridge: string; subnet: string; gateway: string };
@@ -92,8 +94,15 @@ test('a signed local SIF replaced in place by an unsigned one is checked again a
   assert.match(e.details, 'the image has no signature');
 });
 
-test('requireSigned in the CRI config must be an absolute path', () => {
+test('requireSigned in the CRI config: an absolute path; cri serve refuses a corrupt keyring at start (exit 52)', () => {
   assert.throws(() => parseCriConfig({ requireSigned: 'keys' }, 'cri.yaml'), /cri\.yaml: requireSigned must be an absolute path, not keys/);
+  const conf = join(work, 'cri.yaml');
+  const ring = join(work, 'ring.pub');
+  writeFileSync(ring, 'not a key\n');
+  writeFileSync(conf, `stateDir: ${join(work, 'state')}\nrunDir: ${join(work, 'run')}\nimageDir: ${join(work, 'images')}\nrequireSigned: ${ring}\n`);
+  const r = spawnSync(process.execPath, [BIN, 'cri', 'serve', '--socket', join(work, 'serve.sock'), '--config', conf], { encoding: 'utf8', timeout: 30_000 });
+  assert.is(r.status, 52, r.stderr);
+  assert.is(r.stderr.trim(), `sifkube: ${ring}: unusable key: no armored OpenPGP key or PEM block in it: pass an armored OpenPGP public key or a PEM public key`);
 });
 
 test.run();
