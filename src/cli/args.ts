@@ -45,3 +45,13 @@ export function parsePortMappings(values: string[] | undefined): { hostPort: num
     return { hostPort: Number(m[1]), containerPort: Number(m[2]), protocol: (m[3]?.toUpperCase() ?? 'TCP') as 'TCP' | 'UDP' };
   });
 }
+
+/**
+ * Splits a command's raw words at the first `--`: what comes before is ours to parse, what comes
+ * after is another program's command line, passed on word for word (oclif's parser would drop any
+ * later `--` and take flags it knows from it).
+ */
+export function splitAtDashes(words: string[]): { own: string[]; passed?: string[] } {
+  const at = words.indexOf('--');
+  return at < 0 ? { own: words } : { own: words.slice(0, at), passed: words.slice(at + 1) };
+}

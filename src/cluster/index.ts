@@ -29,3 +29,4 @@ export * from './lifecycle/index.js';
 export { kubectl, kubectlPath, findKubectl, kubectlInteractive } from './kubectl.js';
 export { loadImage, listImages, checkImageNodes } from './images.js';
 export { exportLogs } from './logs-export.js';
+export * from './api/index.js';

@@ -1,16 +1,16 @@
 import { Flags } from '@oclif/core';
 import { SifkubeCommand } from '../cli/command.js';
-import { kernelRelease, runHostChecks } from '../cluster/index.js';
+import { kernelRelease, kubernetesBinariesCheck, runHostChecks } from '../cluster/index.js';
 
 export default class Doctor extends SifkubeCommand {
   static summary = 'Check this host for everything sifkube needs';
   static description =
-    'One row per requirement (root, namespaces, overlayfs, squashfs, loop or FUSE, bridge/veth, cgroups, helper programs, CNI plugins) with the fix for each miss. Exits 1 when something `sifkube init` needs is missing.';
+    'One row per requirement (root, namespaces, overlayfs, squashfs, loop or FUSE, bridge/veth, cgroups, helper programs, CNI plugins, the default Kubernetes release in the cache or downloadable) with the fix for each miss. Exits 1 when something `sifkube init` needs is missing.';
   static flags = { json: Flags.boolean({ description: 'print the checks as JSON' }) };
 
   async run(): Promise<void> {
     const { flags } = await this.parse(Doctor);
-    const checks = runHostChecks();
+    const checks = [...runHostChecks(), await kubernetesBinariesCheck()];
     const missing = checks.filter((c) => c.status === 'missing').length;
     if (flags.json) {
       this.printJson({ kernel: kernelRelease(), ok: missing === 0, checks });

@@ -1,15 +1,29 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { DEFAULT_KUBERNETES_VERSION, KUBE_BINARIES } from '../../src/cluster/index.js';
+import { freePort } from '../helpers/registry.js';
+import { run } from '../helpers/run.js';
 
 const bin = new URL('../../../bin/sifkube.js', import.meta.url).pathname;
+const work = mkdtempSync(join(tmpdir(), 'sk-doctor-'));
+// A cache holding the default release, so the host checks pass whatever the machine's own cache holds.
+const fullCache = join(work, 'full');
+mkdirSync(join(fullCache, 'kubernetes', DEFAULT_KUBERNETES_VERSION), { recursive: true });
+for (const b of KUBE_BINARIES) writeFileSync(join(fullCache, 'kubernetes', DEFAULT_KUBERNETES_VERSION, b), '', { mode: 0o755 });
+const withCache = { ...process.env, SIFKUBE_CACHE_DIR: fullCache };
+const kubeRow = `Kubernetes ${DEFAULT_KUBERNETES_VERSION} binaries`;
 
 interface Report {
   ok: boolean;
   checks: { name: string; status: string; detail: string; fix?: string }[];
 }
 
-function doctor(env: NodeJS.ProcessEnv = process.env) {
+function doctor(env: NodeJS.ProcessEnv = withCache) {
   const r = spawnSync(process.execPath, [bin, 'doctor', '--json'], { encoding: 'utf8', env });
   return { status: r.status, report: JSON.parse(r.stdout) as Report };
 }
@@ -28,7 +42,7 @@ test('doctor reports every requirement on this host and passes', () => {
 
 test('doctor names a missing program with its package and exits 1', () => {
   // Without PATH only the sbin folders are searched: mksquashfs (in /usr/bin) is then missing.
-  const { status, report } = doctor({ ...process.env, PATH: '/nonexistent' });
+  const { status, report } = doctor({ ...withCache, PATH: '/nonexistent' });
   const row = report.checks.find((c) => c.name === 'mksquashfs');
   assert.is(row?.status, 'missing');
   assert.match(row?.fix ?? '', /apt-get install -y squashfs-tools/);
@@ -37,10 +51,42 @@ test('doctor names a missing program with its package and exits 1', () => {
 });
 
 test('doctor text output has one row per check', () => {
-  const r = spawnSync(process.execPath, [bin, 'doctor'], { encoding: 'utf8' });
+  const r = spawnSync(process.execPath, [bin, 'doctor'], { encoding: 'utf8', env: withCache });
   assert.is(r.status, 0);
+  assert.match(r.stdout, new RegExp(`^ok {3}${kubeRow} +in the cache`, 'm'));
   assert.match(r.stdout, /^ok {3}root/m);
   assert.match(r.stdout, /everything sifkube init needs is here/);
 });
+
+test('doctor: no Kubernetes binaries cached and no download reachable is a miss naming every way to provide them', async () => {
+  const port = await freePort(); // nothing listens there
+  const r = await run(process.execPath, [bin, 'doctor', '--json'], { env: { ...process.env, SIFKUBE_CACHE_DIR: join(work, 'empty'), SIFKUBE_KUBE_RELEASE_URL: `http://127.0.0.1:${port}` } });
+  const row = (JSON.parse(r.stdout) as Report).checks.find((c) => c.name === kubeRow);
+  assert.is(row?.status, 'missing');
+  assert.match(row?.fix ?? '', /sifkube kube import DIR/);
+  assert.match(row?.fix ?? '', /--kube-bin-dir DIR/);
+  assert.is(r.status, 1);
+});
+
+test('doctor: binaries not cached but the release download answers is fine (init downloads them)', async () => {
+  const heads: string[] = [];
+  const server = createServer((req, res) => {
+    heads.push(`${req.method} ${req.url}`);
+    res.writeHead(200).end();
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  try {
+    const url = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
+    const r = await run(process.execPath, [bin, 'doctor', '--json'], { env: { ...process.env, SIFKUBE_CACHE_DIR: join(work, 'empty'), SIFKUBE_KUBE_RELEASE_URL: url } });
+    const row = (JSON.parse(r.stdout) as Report).checks.find((c) => c.name === kubeRow);
+    assert.is(row?.status, 'ok', JSON.stringify(row));
+    assert.match(row?.detail ?? '', /init downloads them/);
+    assert.equal(heads, [`HEAD /${DEFAULT_KUBERNETES_VERSION}/bin/linux/amd64/kubelet.sha256`]);
+  } finally {
+    server.close();
+  }
+});
+
+test.after(() => rmSync(work, { recursive: true, force: true }));
 
 test.run();

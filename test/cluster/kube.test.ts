@@ -2,7 +2,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { createHash } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
@@ -10,11 +10,12 @@ import {
   DownloadError,
   KUBE_BINARIES,
   KubeBinaryMissingError,
-  KubeVersionError,
   binaryVersion,
+  defaultClusterConfig,
   importKubernetes,
   resolveKubernetes,
   resolveEtcd,
+  resolveBinaries,
 } from '../../src/cluster/index.js';
 
 // Stand-ins for release binaries: tiny programs that answer `--version` as the real ones do. The
@@ -131,28 +132,50 @@ function binDir(name: string, versions: Partial<Record<string, string>>, fallbac
   return dir;
 }
 
-test('--kube-bin-dir wins over the cache and must match the version', async () => {
+test('--kube-bin-dir wins over the cache, defines the version unless one is asked for, and must match an asked one', async () => {
   const dir = binDir('bins', {}, 'v1.31.4');
   const d = await resolveKubernetes({ version: 'v1.31.4', binDir: dir });
   assert.is(d.paths.kubelet, join(dir, 'kubelet'));
   assert.is(d.sources.kubelet, 'bin-dir');
-  await rejects(() => resolveKubernetes({ version: 'v1.30.0', binDir: dir }), /bins\/kube-apiserver is Kubernetes v1\.31\.4, not v1\.30\.0: pass --kubernetes-version v1\.31\.4/);
+  await rejects(() => resolveKubernetes({ version: 'v1.30.0', binDir: dir }), /bins holds Kubernetes v1\.31\.4, not v1\.30\.0: pass --kubernetes-version v1\.31\.4/);
+  const older = binDir('older', {}, 'v1.28.7');
+  assert.is((await resolveKubernetes({ binDir: older })).version, 'v1.28.7');
+  // init --nodes N --kube-bin-dir DIR (no --kubernetes-version): the folder's release, not the default.
+  // Not under /tmp, which nodes do not see: init refuses such a folder before anything else.
+  await rejects(() => resolveBinaries(defaultClusterConfig('c', 1), older), /--kube-bin-dir: folder: .*older lies under \/tmp, which every node mounts its own of: move the binaries elsewhere/);
+  const visible = mkdtempSync('/var/tmp/sk-kube-test-');
+  try {
+    cpSync(older, join(visible, 'older'), { recursive: true });
+    const r = await resolveBinaries(defaultClusterConfig('c', 1), join(visible, 'older'));
+    assert.is(r.dist.version, 'v1.28.7');
+    assert.is(r.kubeBinDir, join(visible, 'older'));
+    await rejects(() => resolveBinaries(defaultClusterConfig('c', 1, 'v1.31.2'), join(visible, 'older')), /holds Kubernetes v1\.28\.7, not v1\.31\.2/);
+  } finally {
+    rmSync(visible, { recursive: true, force: true });
+  }
+  // Versions are remembered by file identity: a binary replaced in place is asked again.
+  const replaced = binDir('replaced', {}, 'v1.29.1');
+  assert.is((await resolveKubernetes({ binDir: replaced })).version, 'v1.29.1');
+  for (const bin of KUBE_BINARIES) writeFileSync(join(replaced, bin), script('v1.29.10'));
+  assert.is((await resolveKubernetes({ binDir: replaced })).version, 'v1.29.10');
+  const mixed = binDir('mixed-releases', { kubelet: 'v1.31.2' }, 'v1.28.7');
+  await rejects(() => resolveKubernetes({ binDir: mixed }), /mixes Kubernetes releases \(.*kubelet v1\.31\.2/);
   const partial = binDir('partial', { 'kube-proxy': null as unknown as string }, 'v1.31.4');
   await rejects(() => resolveKubernetes({ version: 'v1.31.4', binDir: partial }), /kube-proxy \(v1\.31\.4\) not found in .*partial/);
 });
 
 test('kube import fills the cache after checking the versions', async () => {
   const dir = binDir('import', {}, 'v1.32.1');
-  const r = importKubernetes(dir);
+  const r = await importKubernetes(dir);
   assert.is(r.version, 'v1.32.1');
   const d = await resolveKubernetes({ version: 'v1.32.1', offline: true });
   assert.ok(KUBE_BINARIES.every((b) => d.sources[b] === 'cache'));
-  assert.throws(() => importKubernetes(dir, 'v1.31.0'), /holds Kubernetes v1\.32\.1, not v1\.31\.0/);
+  await rejects(() => importKubernetes(dir, 'v1.31.0'), /holds Kubernetes v1\.32\.1, not v1\.31\.0/);
   const mixed = binDir('mixed', { kubelet: 'v1.30.2' }, 'v1.32.1');
-  assert.throws(() => importKubernetes(mixed), (e: unknown) => e instanceof KubeVersionError && /mixes Kubernetes releases .*kubelet v1\.30\.2/.test((e as Error).message));
+  await rejects(() => importKubernetes(mixed), /mixes Kubernetes releases .*kubelet v1\.30\.2/);
   const broken = binDir('broken', {}, 'v1.32.1');
   writeFileSync(join(broken, 'kube-scheduler'), '#!/bin/sh\necho hello\n');
-  assert.throws(() => importKubernetes(broken), /kube-scheduler --version printed no version/);
+  await rejects(() => importKubernetes(broken), /kube-scheduler --version printed no version/);
 });
 
 test('the real kubectl reports its version; etcd is found on PATH', () => {

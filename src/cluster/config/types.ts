@@ -42,6 +42,8 @@ export interface NetworkingConfig {
 export interface ClusterConfig {
   name: string;
   kubernetesVersion: string;
+  /** false when neither a flag nor the config file named the release: a --kube-bin-dir folder's release then wins over the default */
+  kubernetesVersionChosen: boolean;
   nodes: NodeConfig[];
   networking: NetworkingConfig;
   featureGates: Record<string, boolean>;

@@ -238,10 +238,11 @@ export function validateClusterConfig(doc: unknown, source: string, overrides: C
     if (!/^[A-Z][A-Za-z0-9]*$/.test(k)) c.fail(`featureGates.${k}`, 'not a feature gate name', 'use the gate name as Kubernetes spells it, e.g. SidecarContainers');
     featureGates[k] = c.bool(v, `featureGates.${k}`, false);
   }
+  const kubernetesVersionChosen = overrides.kubernetesVersion !== undefined || o.kubernetesVersion !== undefined;
   const keyring = overrides.requireSigned ?? (o.requireSigned === undefined ? undefined : c.string(o.requireSigned, 'requireSigned'));
   // The keyring is kept in the cluster's state: later changes to the file do not change the cluster.
   const requireSigned = keyring === undefined ? undefined : { source: resolve(keyring), keyring: readKeyring(resolve(keyring)) };
-  return { name, kubernetesVersion, nodes, networking, featureGates, ...(requireSigned ? { requireSigned } : {}) };
+  return { name, kubernetesVersion, kubernetesVersionChosen, nodes, networking, featureGates, ...(requireSigned ? { requireSigned } : {}) };
 }
 
 /** Command-line flags that win over the file. */

@@ -4,7 +4,8 @@ import { findExecutable } from '../doctor.js';
 import { KubeBinaryMissingError, KubeVersionError } from '../errors.js';
 import { downloadVerified } from './download.js';
 import { binaryUrl, KUBE_BINARIES, versionCacheDir, type KubeBinary } from './release.js';
-import { binaryVersion } from './version.js';
+import { binaryVersions } from './version.js';
+import { DEFAULT_KUBERNETES_VERSION } from '../config/types.js';
 
 export type BinarySource = 'bin-dir' | 'cache' | 'download';
 
@@ -16,7 +17,8 @@ export interface KubeDistribution {
 }
 
 export interface ResolveOptions {
-  version: string;
+  /** the release; without one, the --kube-bin-dir folder's release, else the default */
+  version?: string;
   /** --kube-bin-dir: binaries there win and must all be there */
   binDir?: string;
   /** never download: a binary missing from the bin dir and the cache is an error */
@@ -27,35 +29,38 @@ export interface ResolveOptions {
 
 /**
  * Finds every Kubernetes binary, in order: --kube-bin-dir, the cache, a verified download into the
- * cache. Binaries from a bin dir must report the requested version (their flags depend on it).
+ * cache. A bin dir holds one release, which must be the requested one when a version is requested.
  */
 export async function resolveKubernetes(opts: ResolveOptions): Promise<KubeDistribution> {
+  if (opts.binDir !== undefined) return fromFolder(opts.binDir, opts.version);
+  const version = opts.version ?? DEFAULT_KUBERNETES_VERSION;
   const paths = {} as Record<KubeBinary, string>;
   const sources = {} as Record<KubeBinary, BinarySource>;
-  const cache = versionCacheDir(opts.version);
+  const cache = versionCacheDir(version);
   for (const bin of KUBE_BINARIES) {
-    if (opts.binDir !== undefined) {
-      const p = join(opts.binDir, bin);
-      if (!existsSync(p)) throw new KubeBinaryMissingError(bin, opts.version, [opts.binDir]);
-      const v = binaryVersion(p);
-      if (v !== opts.version) throw new KubeVersionError(`${p} is Kubernetes ${v}, not ${opts.version}: pass --kubernetes-version ${v}, or a --kube-bin-dir with ${opts.version}`);
-      paths[bin] = p;
-      sources[bin] = 'bin-dir';
-      continue;
-    }
     const cached = join(cache, bin);
     if (existsSync(cached)) {
       paths[bin] = cached;
       sources[bin] = 'cache';
       continue;
     }
-    if (opts.offline) throw new KubeBinaryMissingError(bin, opts.version, [cache]);
-    const url = binaryUrl(opts.version, bin);
+    if (opts.offline) throw new KubeBinaryMissingError(bin, version, [cache]);
+    const url = binaryUrl(version, bin);
     await downloadVerified(url, `${url}.sha256`, cached, (r, t) => opts.onDownload?.(bin, r, t));
     paths[bin] = cached;
     sources[bin] = 'download';
   }
-  return { version: opts.version, paths, sources };
+  return { version, paths, sources };
+}
+
+async function fromFolder(dir: string, wanted: string | undefined): Promise<KubeDistribution> {
+  const version = await releaseInFolder(dir, wanted);
+  if (wanted !== undefined && version !== wanted) {
+    throw new KubeVersionError(`${dir} holds Kubernetes ${version}, not ${wanted}: pass --kubernetes-version ${version} (or none: the folder's release is used), or a --kube-bin-dir with ${wanted}`);
+  }
+  const paths = Object.fromEntries(KUBE_BINARIES.map((b) => [b, join(dir, b)])) as Record<KubeBinary, string>;
+  const sources = Object.fromEntries(KUBE_BINARIES.map((b) => [b, 'bin-dir'])) as Record<KubeBinary, BinarySource>;
+  return { version, paths, sources };
 }
 
 /** etcd: from the bin dir if it has one, else the host's (Debian's etcd-server). */
@@ -68,21 +73,27 @@ export function resolveEtcd(binDir?: string): string {
 }
 
 /**
- * `sifkube kube import DIR`: copies a release's binaries into the cache after checking that each
- * one runs and reports the same version (the one asked for, when given). Returns that version.
+ * The one release whose binaries a folder holds (a folder the user names defines the version, as a
+ * kind node image does). Binaries of different releases in one folder are an error.
  */
-export function importKubernetes(dir: string, wanted?: string): { version: string; binaries: string[] } {
-  const versions = new Map<string, string>();
-  for (const bin of KUBE_BINARIES) {
-    const p = join(dir, bin);
-    if (!existsSync(p)) throw new KubeBinaryMissingError(bin, wanted ?? 'any', [dir]);
-    versions.set(bin, binaryVersion(p));
-  }
+export async function releaseInFolder(dir: string, wanted?: string): Promise<string> {
+  const missing = KUBE_BINARIES.find((bin) => !existsSync(join(dir, bin)));
+  if (missing) throw new KubeBinaryMissingError(missing, wanted ?? 'any', [dir]);
+  const found = await binaryVersions(KUBE_BINARIES.map((bin) => join(dir, bin)));
+  const versions = new Map(KUBE_BINARIES.map((bin, i) => [bin, found[i]]));
   const distinct = [...new Set(versions.values())];
   if (distinct.length > 1) {
     throw new KubeVersionError(`${dir} mixes Kubernetes releases (${[...versions].map(([b, v]) => `${b} ${v}`).join(', ')}): put the binaries of one release in the folder`);
   }
-  const version = distinct[0];
+  return distinct[0];
+}
+
+/**
+ * `sifkube kube import DIR`: copies a release's binaries into the cache after checking that each
+ * one runs and reports the same version (the one asked for, when given). Returns that version.
+ */
+export async function importKubernetes(dir: string, wanted?: string): Promise<{ version: string; binaries: string[] }> {
+  const version = await releaseInFolder(dir, wanted);
   if (wanted !== undefined && wanted !== version) throw new KubeVersionError(`${dir} holds Kubernetes ${version}, not ${wanted}: pass --kubernetes-version ${version} or another folder`);
   const cache = versionCacheDir(version);
   mkdirSync(cache, { recursive: true });

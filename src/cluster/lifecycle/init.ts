@@ -1,19 +1,22 @@
 import type { ClusterConfig } from '../config/types.js';
 import { deleteCluster } from '../cleanup.js';
 import { writeNodeFiles } from '../components/node-files.js';
-import { DownloadError, KubeBinaryMissingError } from '../errors.js';
+import { ClusterConfigError, DownloadError, KubeBinaryMissingError } from '../errors.js';
 import { resolveEtcd, resolveKubernetes, type KubeDistribution } from '../kube/resolve.js';
 import { KUBE_BINARIES, versionCacheDir } from '../kube/release.js';
+import { checkKubernetesVersion } from '../config/validate.js';
 import { findKubectl } from '../kubectl.js';
 import { defaultKubeconfigPath, mergeKubeconfig } from '../pki/kubeconfig.js';
 import { prepareCluster, type PrepareStep } from '../prepare.js';
 import { checkNewPersistentDir, writeClusterState, type ClusterState } from '../state/store.js';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync, realpathSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { parse } from 'yaml';
 import { pkiPaths, type PkiPaths } from '../pki/cluster-pki.js';
 import type { NodePlan } from '../plan.js';
 import { bootNodes } from './nodes.js';
-import { apiNodes, apiServerReady, labelNode, until } from './wait.js';
+import { apiServerReady, until } from './wait.js';
+import { clusterApi, labelNode, preloadApiLibrary, waitForNodes } from '../api/index.js';
 
 export const INIT_STEPS = ['kubernetes', 'state', 'sysctls', 'pki', 'cgroups', 'network', 'nodes', 'api', 'labels', 'ready'] as const;
 export type InitStep = (typeof INIT_STEPS)[number];
@@ -36,10 +39,14 @@ const API_READY_MS = 120_000;
  * Finds every binary init needs before touching the host: the Kubernetes release, etcd and kubectl.
  * A download that fails (no network) is reported as the missing binary with every way to provide it.
  */
-export async function resolveBinaries(config: ClusterConfig, kubeBinDir?: string): Promise<{ dist: KubeDistribution; etcd: string }> {
+export async function resolveBinaries(config: ClusterConfig, binDirGiven?: string): Promise<{ dist: KubeDistribution; etcd: string; kubeBinDir?: string }> {
+  const kubeBinDir = binDirGiven === undefined ? undefined : nodeVisibleFolder(binDirGiven);
   let dist: KubeDistribution;
   try {
-    dist = await resolveKubernetes({ version: config.kubernetesVersion, binDir: kubeBinDir });
+    // A folder the user names defines the release unless a version was asked for too.
+    const version = kubeBinDir !== undefined && !config.kubernetesVersionChosen ? undefined : config.kubernetesVersion;
+    dist = await resolveKubernetes({ version, binDir: kubeBinDir });
+    checkKubernetesVersion(dist.version, kubeBinDir);
   } catch (err) {
     if (!(err instanceof DownloadError)) throw err;
     const bin = KUBE_BINARIES.find((b) => err.url.includes(`/${b}`)) ?? KUBE_BINARIES[0];
@@ -50,8 +57,21 @@ export async function resolveBinaries(config: ClusterConfig, kubeBinDir?: string
       `pass --kube-bin-dir DIR with the release's binaries, fill the cache with \`sifkube kube import DIR\`, or run \`sifkube kube fetch --kubernetes-version ${config.kubernetesVersion}\` where the network allows (the download of ${err.url} failed: ${err.reason})`,
     );
   }
-  findKubectl(kubeBinDir, config.kubernetesVersion);
-  return { dist, etcd: resolveEtcd(kubeBinDir) };
+  findKubectl(kubeBinDir, dist.version);
+  return { dist, etcd: resolveEtcd(kubeBinDir), kubeBinDir };
+}
+
+/**
+ * The kubelet and the control plane run inside the nodes, which see the host's root but mount their
+ * own /tmp, /run, /dev, /proc and /sys: a --kube-bin-dir there would be empty inside a node.
+ */
+function nodeVisibleFolder(dir: string): string {
+  const real = existsSync(dir) ? realpathSync(dir) : resolve(dir);
+  const hidden = ['/tmp', '/run', '/dev', '/proc', '/sys'].find((d) => real === d || real.startsWith(`${d}/`));
+  if (hidden) {
+    throw new ClusterConfigError('--kube-bin-dir', 'folder', `${dir} lies under ${hidden}, which every node mounts its own of`, 'move the binaries elsewhere (e.g. /var/tmp or /opt), or copy them into the cache with `sifkube kube import DIR`');
+  }
+  return real;
 }
 
 /** Components of each node, from its generated files. */
@@ -59,20 +79,21 @@ export function nodeComponents(state: ClusterState, pki: PkiPaths, dist: KubeDis
   return (node: NodePlan) => writeNodeFiles(state.plan, node, pki, dist, etcd).components;
 }
 
-/** Waits for the API server, applies the API-only labels of `nodes`, then waits `waitMs` for them Ready. */
+/**
+ * Waits for the API server, then watches the nodes: labels each with what its kubelet may not set
+ * (NodeRestriction) once it registers, then waits `waitMs` for all of them Ready.
+ */
 export async function joinNodes(state: ClusterState, nodes: NodePlan[], waitMs: number, onStep: (step: InitStep) => void = () => undefined): Promise<void> {
+  void preloadApiLibrary().catch(() => undefined); // loads while the API server starts; awaited below
   onStep('api');
   await until('the API server answering /readyz', API_READY_MS, 'read the control-plane node\'s kube-apiserver.log (`sifkube logs export DIR`)', () => apiServerReady(state));
   onStep('labels');
-  await Promise.all(nodes.map((n) => labelNode(state, n.name, n.apiLabels, API_READY_MS)));
+  const api = await clusterApi(state);
+  const names = nodes.map((n) => n.name);
+  await waitForNodes(api, names, { ready: false, ms: API_READY_MS, fix: 'read the node\'s kubelet log (`sifkube logs export DIR`)' });
+  await Promise.all(nodes.map((n) => labelNode(api, n.name, n.apiLabels)));
   onStep('ready');
-  if (waitMs > 0) {
-    const names = nodes.map((n) => n.name);
-    await until(`nodes ${names.join(', ')} Ready`, waitMs, 'wait longer (--wait), or read the kubelet logs (`sifkube logs export DIR`)', () => {
-      const ready = apiNodes(state);
-      return names.every((n) => ready.get(n));
-    });
-  }
+  if (waitMs > 0) await waitForNodes(api, names, { ready: true, ms: waitMs, fix: 'wait longer (--wait), or read the kubelet logs (`sifkube logs export DIR`)' });
 }
 
 /**
@@ -85,10 +106,11 @@ export async function initCluster(opts: InitOptions): Promise<ClusterState> {
   const step = opts.onStep ?? (() => undefined);
   if (opts.persistentDir !== undefined) checkNewPersistentDir(opts.persistentDir);
   step('kubernetes');
-  const { dist, etcd } = await resolveBinaries(opts.config, opts.kubeBinDir);
-  const { state, pki } = await prepareCluster(opts.config, { persistentDir: opts.persistentDir, onStep: (s: PrepareStep) => step(s) });
+  const { dist, etcd, kubeBinDir } = await resolveBinaries(opts.config, opts.kubeBinDir);
+  const config = { ...opts.config, kubernetesVersion: dist.version };
+  const { state, pki } = await prepareCluster(config, { persistentDir: opts.persistentDir, onStep: (s: PrepareStep) => step(s) });
   try {
-    state.kubeBinDir = opts.kubeBinDir;
+    state.kubeBinDir = kubeBinDir;
     writeClusterState(state);
     step('nodes');
     await bootNodes(state.plan, state.plan.nodes, nodeComponents(state, pki, dist, etcd));

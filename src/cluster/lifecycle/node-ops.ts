@@ -1,5 +1,5 @@
 import { existsSync, readdirSync, readFileSync, rmdirSync, rmSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { cgroupMounts, createNodeCgroups } from '../cgroups.js';
 import { checkClusterName } from '../config/validate.js';
 import { nthAddress, parseCidr, subnet, formatCidr } from '../config/cidr.js';
@@ -9,12 +9,12 @@ import { trySh } from '../host.js';
 import { kindNodeName, vethName } from '../names.js';
 import { deleteNodeContainer, nodeContainerId } from '../node/container.js';
 import { nodeRootfsPaths } from '../node/rootfs.js';
-import { pkiPaths } from '../pki/cluster-pki.js';
+import { issueNodeCredentials, pkiPaths } from '../pki/cluster-pki.js';
 import type { NodePlan } from '../plan.js';
 import { killAndWait } from '../processes.js';
 import { writeClusterState, type ClusterState } from '../state/store.js';
 import type { ComponentSpec } from '../supervisor/index.js';
-import { kubectl } from '../kubectl.js';
+import { clusterApi, deleteNodeObject } from '../api/index.js';
 import { nodeComponents, joinNodes, resolveBinaries } from './init.js';
 import { bootNodes } from './nodes.js';
 import { apiServerReady } from './wait.js';
@@ -74,6 +74,7 @@ export async function addWorkers(state: ClusterState, names: (string | undefined
   }
   writeClusterState(state);
   try {
+    await issueNodeCredentials(state.plan, state.plan.names.stateDir, added);
     createNodeCgroups(state.plan);
     await bootNodes(state.plan, added, components);
     for (const node of added) routeOthers(state, node, 'add');
@@ -99,14 +100,14 @@ export async function addKubeWorkers(state: ClusterState, names: (string | undef
 
 /**
  * Removes one worker from a running cluster: its Node object (when the API server answers), its
- * container and every process in it, its routes, links, network namespace, cgroups and folder.
+ * container and every process in it, its routes, links, network namespace, cgroups, folder and credentials.
  */
 export async function removeNode(state: ClusterState, nodeName: string): Promise<void> {
   const plan = state.plan;
   const node = plan.nodes.find((n) => n.name === nodeName);
   if (!node) throw new UnknownNodeError(plan.name, nodeName, plan.nodes.map((n) => n.name));
   if (node.role === 'control-plane') throw new ClusterConfigError('node remove', nodeName, 'the control-plane node cannot be removed', `delete the whole cluster with \`sifkube delete --name ${plan.name}\``);
-  if (await apiServerReady(state)) kubectl(state, ['delete', 'node', nodeName, '--ignore-not-found', '--wait=false']);
+  if (await apiServerReady(state)) await deleteNodeObject(await clusterApi(state), nodeName);
   const layout = nodeLayout(plan, node);
   // Every process of the node is in its cgroups (the node's own and its pods', under cgroupRoot).
   const pids = cgroupMounts().flatMap((m) => nodePids(join(m, node.cgroupRoot)));
@@ -121,6 +122,10 @@ export async function removeNode(state: ClusterState, nodeName: string): Promise
   for (const m of cgroupMounts()) removeTree(join(m, node.cgroupRoot));
   rmSync(layout.dir, { recursive: true, force: true });
   rmSync(layout.criSocket, { force: true });
+  // A later node of the same name gets new credentials: the old ones must not outlive this node.
+  const pki = pkiPaths(plan.names.stateDir);
+  rmSync(dirname(pki.kubeletClient(nodeName).cert), { recursive: true, force: true });
+  rmSync(pki.kubeconfig.kubelet(nodeName), { force: true });
   state.plan.nodes = plan.nodes.filter((n) => n.name !== nodeName);
   writeClusterState(state);
 }

@@ -64,8 +64,8 @@ function findNode(plan: ClusterPlan, name: string): NodePlan {
 }
 
 /**
- * The node's first process (inside the node container): shadows the global sysctls, starts the CRI
- * server in-process (the kubelet needs its socket), then supervises the node's components until
+ * The node's first process (inside the node container): shadows the global sysctls, starts the
+ * control plane, the CRI server in-process, then the kubelet (it needs the CRI's socket), and supervises them until
  * SIGTERM/SIGINT, when it stops them and the CRI server (containers keep running) and returns.
  */
 export async function bootNode(cluster: string, nodeName: string): Promise<void> {
@@ -74,9 +74,15 @@ export async function bootNode(cluster: string, nodeName: string): Promise<void>
   shadowGlobalSysctls(layout);
   const components = JSON.parse(readFileSync(componentsFile(layout), 'utf8')) as ComponentSpec[];
   await stopLeftoverComponents(layout, components);
-  const cri = await startNodeCri(plan, layout);
   const sup = new Supervisor({ logDir: layout.logs, statusFile: layout.supervisorStatus });
-  sup.start(components);
+  // Only the kubelet talks to the CRI: the control plane starts first, so the API server's start
+  // (seconds) overlaps the CRI server's.
+  sup.start(components.filter((c) => c.name !== 'kubelet'));
+  const cri = await startNodeCri(plan, layout).catch(async (err: unknown) => {
+    await sup.stop();
+    throw err;
+  });
+  sup.start(components.filter((c) => c.name === 'kubelet'));
   await new Promise<void>((resolve) => {
     const stop = () => void sup.stop().then(() => cri.close()).then(resolve);
     process.once('SIGTERM', stop);

@@ -1,6 +1,6 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { ClusterPlan } from '../plan.js';
+import type { ClusterPlan, NodePlan } from '../plan.js';
 import { buildKubeconfig, kubeconfigText } from './kubeconfig.js';
 import type { Issued, LeafSpec } from './x509.js';
 
@@ -62,7 +62,7 @@ export function apiServerSans(plan: ClusterPlan): { dnsNames: string[]; ipAddres
  */
 export async function generateClusterPki(plan: ClusterPlan, stateDir: string): Promise<PkiPaths> {
   // Loaded on first use: the X.509 library costs a few hundred ms of start-up that commands without PKI work should not pay.
-  const { createCa, generateKeyPair, issue } = await import('./x509.js');
+  const { createCa, generateKeyPair } = await import('./x509.js');
   const paths = pkiPaths(stateDir);
   mkdirSync(paths.dir, { recursive: true, mode: 0o700 });
   mkdirSync(paths.kubeconfigDir, { recursive: true, mode: 0o700 });
@@ -72,38 +72,60 @@ export async function generateClusterPki(plan: ClusterPlan, stateDir: string): P
   writeFileSync(paths.serviceAccount.key, sa.privatePem, { mode: 0o600 });
   writeFileSync(paths.serviceAccount.pub, sa.publicPem, { mode: 0o644 });
 
-  const leaves: [{ cert: string; key: string }, Issued, LeafSpec, string?][] = [];
-  const jobs: Promise<void>[] = [];
-  const leaf = (p: { cert: string; key: string }, signer: Issued, spec: LeafSpec, kubeconfig?: string) =>
-    jobs.push(issue(signer, spec).then((issued) => void leaves.push([p, issued, spec, kubeconfig])));
+  const leaves: Leaf[] = [
+    [paths.apiserver, ca, { commonName: 'kube-apiserver', usage: ['server'], ...apiServerSans(plan) }],
+    [paths.apiserverKubeletClient, ca, { commonName: 'kube-apiserver-kubelet-client', organizations: ['system:masters'], usage: ['client'] }],
+    [paths.frontProxyClient, frontProxyCa, { commonName: 'front-proxy-client', usage: ['client'] }],
+    [paths.admin, ca, { commonName: 'kubernetes-admin', organizations: ['system:masters'], usage: ['client'] }, paths.kubeconfig.admin],
+    [paths.controllerManager, ca, { commonName: 'system:kube-controller-manager', usage: ['client'] }, paths.kubeconfig.controllerManager],
+    [paths.scheduler, ca, { commonName: 'system:kube-scheduler', usage: ['client'] }, paths.kubeconfig.scheduler],
+    [paths.kubeProxy, ca, { commonName: 'system:kube-proxy', usage: ['client'] }, paths.kubeconfig.kubeProxy],
+    ...nodeLeaves(paths, ca, plan.nodes),
+  ];
+  await issueLeaves(plan, paths, ca, leaves);
+  return paths;
+}
 
-  leaf(paths.apiserver, ca, { commonName: 'kube-apiserver', usage: ['server'], ...apiServerSans(plan) });
-  leaf(paths.apiserverKubeletClient, ca, { commonName: 'kube-apiserver-kubelet-client', organizations: ['system:masters'], usage: ['client'] });
-  leaf(paths.frontProxyClient, frontProxyCa, { commonName: 'front-proxy-client', usage: ['client'] });
-  leaf(paths.admin, ca, { commonName: 'kubernetes-admin', organizations: ['system:masters'], usage: ['client'] }, paths.kubeconfig.admin);
-  leaf(paths.controllerManager, ca, { commonName: 'system:kube-controller-manager', usage: ['client'] }, paths.kubeconfig.controllerManager);
-  leaf(paths.scheduler, ca, { commonName: 'system:kube-scheduler', usage: ['client'] }, paths.kubeconfig.scheduler);
-  leaf(paths.kubeProxy, ca, { commonName: 'system:kube-proxy', usage: ['client'] }, paths.kubeconfig.kubeProxy);
-  for (const node of plan.nodes) {
+/**
+ * The kubelet credentials of nodes added to a running cluster (`node add`): its client certificate
+ * and kubeconfig, its serving certificate, signed by the cluster CA read back from the state folder.
+ */
+export async function issueNodeCredentials(plan: ClusterPlan, stateDir: string, nodes: NodePlan[]): Promise<void> {
+  const { loadCa } = await import('./x509.js');
+  const paths = pkiPaths(stateDir);
+  const ca = await loadCa(readFileSync(paths.ca.cert, 'utf8'), readFileSync(paths.ca.key, 'utf8'));
+  await issueLeaves(plan, paths, ca, nodeLeaves(paths, ca, nodes));
+}
+
+/** A certificate to issue: where it goes, who signs it, what it says, and its kubeconfig if any. */
+type Leaf = [{ cert: string; key: string }, Issued, LeafSpec, string?];
+
+function nodeLeaves(paths: PkiPaths, ca: Issued, nodes: NodePlan[]): Leaf[] {
+  return nodes.flatMap((node): Leaf[] => {
     mkdirSync(join(paths.dir, 'nodes', node.name), { recursive: true, mode: 0o700 });
-    leaf(paths.kubeletClient(node.name), ca, { commonName: `system:node:${node.name}`, organizations: ['system:nodes'], usage: ['client'] }, paths.kubeconfig.kubelet(node.name));
-    leaf(paths.kubeletServing(node.name), ca, { commonName: node.name, usage: ['server'], dnsNames: [node.name], ipAddresses: [node.address] });
-  }
-  await Promise.all(jobs);
+    return [
+      [paths.kubeletClient(node.name), ca, { commonName: `system:node:${node.name}`, organizations: ['system:nodes'], usage: ['client'] }, paths.kubeconfig.kubelet(node.name)],
+      [paths.kubeletServing(node.name), ca, { commonName: node.name, usage: ['server'], dnsNames: [node.name], ipAddresses: [node.address] }],
+    ];
+  });
+}
 
-  for (const [p, issued, spec, kubeconfig] of leaves) {
-    write(p, issued);
-    if (!kubeconfig) continue;
+/** Issues the leaves in parallel, writes each certificate and key, and the kubeconfigs that embed them. */
+async function issueLeaves(plan: ClusterPlan, paths: PkiPaths, ca: Issued, leaves: Leaf[]): Promise<void> {
+  const { issue } = await import('./x509.js');
+  const issued = await Promise.all(leaves.map(([, signer, spec]) => issue(signer, spec)));
+  leaves.forEach(([p, , spec, kubeconfig], i) => {
+    write(p, issued[i]);
+    if (!kubeconfig) return;
     const isAdmin = kubeconfig === paths.kubeconfig.admin;
     const k = buildKubeconfig({
       name: isAdmin ? contextName(plan.name) : plan.name,
       user: isAdmin ? contextName(plan.name) : spec.commonName,
       server: plan.apiServer.url,
       caPem: ca.certPem,
-      certPem: issued.certPem,
-      keyPem: issued.key.privatePem,
+      certPem: issued[i].certPem,
+      keyPem: issued[i].key.privatePem,
     });
     writeFileSync(kubeconfig, kubeconfigText(k), { mode: 0o600 });
-  }
-  return paths;
+  });
 }

@@ -59,6 +59,15 @@ export async function createCa(commonName: string): Promise<Issued> {
   return { key, cert, certPem: cert.toString('pem') + '\n' };
 }
 
+/** A CA written by createCa, read back from its PEM files (to sign more leaves later). */
+export async function loadCa(certPem: string, keyPem: string): Promise<Issued> {
+  const cert = new x509.X509Certificate(certPem);
+  const pkcs8 = createPrivateKey(keyPem).export({ type: 'pkcs8', format: 'der' });
+  const privateKey = await webcrypto.subtle.importKey('pkcs8', pkcs8, ALG, true, ['sign']);
+  const publicKey = await cert.publicKey.export(ALG, ['verify'], webcrypto as unknown as Crypto);
+  return { key: { keys: { privateKey, publicKey }, privatePem: keyPem, publicPem: cert.publicKey.toString('pem') }, cert, certPem };
+}
+
 export interface LeafSpec {
   commonName: string;
   organizations?: string[];

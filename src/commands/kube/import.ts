@@ -14,7 +14,7 @@ export default class KubeImport extends SifkubeCommand {
     const { args, flags } = await this.parse(KubeImport);
     requireRoot('sifkube kube import');
     if (!existsSync(args.dir) || !statSync(args.dir).isDirectory()) throw new UsageError(`${args.dir}: no such folder: pass the folder that holds the Kubernetes release binaries`);
-    const { version, binaries } = importKubernetes(args.dir, flags['kubernetes-version']);
+    const { version, binaries } = await importKubernetes(args.dir, flags['kubernetes-version']);
     this.log(`imported Kubernetes ${version} (${binaries.join(', ')}) into ${versionCacheDir(version)}`);
   }
 }

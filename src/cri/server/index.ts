@@ -1,6 +1,5 @@
-import { Server, ServerCredentials, type ServiceClientConstructor } from '@grpc/grpc-js';
-import { existsSync, lstatSync, mkdirSync, rmSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { Server, type ServiceClientConstructor } from '@grpc/grpc-js';
+import { existsSync, lstatSync, mkdirSync } from 'node:fs';
 import type { CriConfig } from '../config.js';
 import { CriConfigError } from '../errors.js';
 import type { Logger } from '../log.js';
@@ -16,6 +15,7 @@ import { sandboxMethods } from './sandbox.js';
 import { statsMethods } from './stats.js';
 import { statusMethods } from './status.js';
 import { setLogSink } from '../../runtime/index.js';
+import { listenUnix, type UnixGrpcListener } from '../grpc/unix-server.js';
 
 export interface RunningCriServer {
   socket: string;
@@ -26,11 +26,7 @@ export interface RunningCriServer {
 
 /** Serves runtime.v1 RuntimeService and ImageService on a unix socket. */
 export async function startCriServer(config: CriConfig, socket: string, log: Logger): Promise<RunningCriServer> {
-  if (existsSync(socket)) {
-    if (!lstatSync(socket).isSocket()) throw new CriConfigError(`${socket} exists and is not a socket: choose another --socket path`);
-    rmSync(socket); // a socket left by a server that died; binding needs the name free
-  }
-  mkdirSync(dirname(socket), { recursive: true });
+  if (existsSync(socket) && !lstatSync(socket).isSocket()) throw new CriConfigError(`${socket} exists and is not a socket: choose another --socket path`);
   for (const dir of [config.stateDir, config.runDir, config.imageDir]) mkdirSync(dir, { recursive: true });
   // The runtime runs in this process: its warnings (a clamped oom_score_adj, a seccomp syscall this
   // architecture lacks) belong in the server's log, not on its stderr.
@@ -58,16 +54,14 @@ export async function startCriServer(config: CriConfig, socket: string, log: Log
     ),
   );
   server.addService(def(pkg.ImageService), implement(def(pkg.ImageService), [imageMethods(services)], log));
-  await new Promise<void>((resolve, reject) => {
-    server.bindAsync(`unix://${socket}`, ServerCredentials.createInsecure(), (err) => {
-      if (err) {
-        services.containers.close();
-        void streaming.stop();
-        reject(new CriConfigError(`cannot listen on ${socket}: ${err.message}`));
-      }
-      else resolve();
-    });
-  });
+  let listener: UnixGrpcListener;
+  try {
+    listener = await listenUnix(server, socket);
+  } catch (err) {
+    services.containers.close();
+    await streaming.stop();
+    throw new CriConfigError((err as Error).message);
+  }
   log.info(`CRI server listening on unix://${socket}`);
   return {
     socket,
@@ -76,11 +70,11 @@ export async function startCriServer(config: CriConfig, socket: string, log: Log
       // Event streams never end by themselves: close them, and give calls in flight 5 s.
       services.containers.close();
       await streaming.stop();
+      listener.close();
       await new Promise<void>((resolve) => {
         const force = setTimeout(() => server.forceShutdown(), 5000);
         server.tryShutdown(() => {
           clearTimeout(force);
-          rmSync(socket, { force: true });
           resolve();
         });
       });

@@ -1,0 +1,56 @@
+import type { V1Node, V1Pod } from '@kubernetes/client-node';
+import { apiError, apiStatus, type ClusterApi } from './client.js';
+import { watchUntil } from './watch.js';
+
+export function nodeReady(node: V1Node): boolean {
+  return node.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false;
+}
+
+/** Watches nodes until every one of `names` is registered (and Ready, with `ready`). */
+export async function waitForNodes(api: ClusterApi, names: string[], opts: { ready: boolean; ms: number; fix: string }): Promise<Map<string, V1Node>> {
+  const byName = await watchUntil<V1Node>(api, {
+    path: '/api/v1/nodes',
+    list: () => api.core.listNode(),
+    done: (nodes) => names.every((n) => {
+      const node = nodes.get(`/${n}`);
+      return node !== undefined && (!opts.ready || nodeReady(node));
+    }),
+    what: `node${names.length > 1 ? 's' : ''} ${names.join(', ')} ${opts.ready ? 'Ready' : 'registering with the API server'}`,
+    fix: opts.fix,
+    ms: opts.ms,
+  });
+  return new Map([...byName.values()].map((n) => [n.metadata?.name ?? '', n]));
+}
+
+/** Watches the pods matching `labelSelector` until `done` holds for them. */
+export async function waitForPods(api: ClusterApi, namespace: string, labelSelector: string, opts: { done: (pods: V1Pod[]) => boolean; what: string; ms: number; fix: string }): Promise<V1Pod[]> {
+  const pods = await watchUntil<V1Pod>(api, {
+    path: `/api/v1/namespaces/${namespace}/pods`,
+    query: { labelSelector },
+    list: () => api.core.listNamespacedPod({ namespace, labelSelector }),
+    done: (byKey) => opts.done([...byKey.values()]),
+    what: opts.what,
+    fix: opts.fix,
+    ms: opts.ms,
+  });
+  return [...pods.values()];
+}
+
+/** Sets labels the kubelet may not set on its own node (NodeRestriction), as a merge patch. */
+export async function labelNode(api: ClusterApi, name: string, labels: Record<string, string>): Promise<void> {
+  if (Object.keys(labels).length === 0) return;
+  try {
+    await api.core.patchNode({ name, body: { metadata: { labels } } }, api.lib.setHeaderOptions('Content-Type', api.lib.PatchStrategy.MergePatch));
+  } catch (err) {
+    throw apiError(`labelling node ${name}`, err);
+  }
+}
+
+/** Deletes a node object; one already gone is fine. */
+export async function deleteNodeObject(api: ClusterApi, name: string): Promise<void> {
+  try {
+    await api.core.deleteNode({ name });
+  } catch (err) {
+    if (apiStatus(err) !== 404) throw apiError(`deleting node ${name}`, err);
+  }
+}
