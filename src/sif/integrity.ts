@@ -15,11 +15,19 @@ export interface ImageMetadata {
   objects: { relativeId: number; descriptorDigest: string; objectDigest: string }[];
 }
 
-/** Streams object data through a hash without loading large objects into memory. */
-export function hashObjects(src: ByteSource, algo: string, ds: Descriptor[]): string {
+/**
+ * Streams object data through a hash without loading large objects into memory, yielding to the
+ * event loop between chunks: a CRI server verifying a large image keeps answering meanwhile.
+ */
+export async function hashObjects(src: ByteSource, algo: string, ds: Descriptor[]): Promise<string> {
   const h = createHash(algo);
   const chunk = 8 * 1024 * 1024;
-  for (const d of ds) for (let done = 0; done < d.size; done += chunk) h.update(src.read(d.offset + done, Math.min(chunk, d.size - done)));
+  for (const d of ds) {
+    for (let done = 0; done < d.size; done += chunk) {
+      h.update(src.read(d.offset + done, Math.min(chunk, d.size - done)));
+      await new Promise<void>((resolve) => setImmediate(resolve));
+    }
+  }
   return h.digest('hex');
 }
 
@@ -50,16 +58,14 @@ export function groupObjects(image: SifImage, group: number): Descriptor[] {
 }
 
 /** Image metadata for `objects` of `group` (IDs relative to the group's smallest ID), SHA-256 digests. */
-export function imageMetadata(image: SifImage, src: ByteSource, group: number, objects: Descriptor[]): ImageMetadata {
+export async function imageMetadata(image: SifImage, src: ByteSource, group: number, objects: Descriptor[]): Promise<ImageMetadata> {
   const minId = Math.min(...groupObjects(image, group).map((d) => d.id));
   const sha = (b: Buffer) => `sha256:${createHash('sha256').update(b).digest('hex')}`;
-  return {
-    version: 1,
-    header: { digest: sha(headerIntegrityBytes(image)) },
-    objects: [...objects]
-      .sort((a, b) => a.id - b.id)
-      .map((d) => ({ relativeId: d.id - minId, descriptorDigest: sha(descriptorIntegrityBytes(image, d, d.id - minId)), objectDigest: `sha256:${hashObjects(src, 'sha256', [d])}` })),
-  };
+  const entries: ImageMetadata['objects'] = [];
+  for (const d of [...objects].sort((a, b) => a.id - b.id)) {
+    entries.push({ relativeId: d.id - minId, descriptorDigest: sha(descriptorIntegrityBytes(image, d, d.id - minId)), objectDigest: `sha256:${await hashObjects(src, 'sha256', [d])}` });
+  }
+  return { version: 1, header: { digest: sha(headerIntegrityBytes(image)) }, objects: entries };
 }
 
 /** The DSSE pre-authentication encoding the signatures are made over. */

@@ -116,9 +116,11 @@ export async function signSif(file: string, opts: SignOptions): Promise<SignResu
   const keys = await Promise.all(opts.keys.map((k) => loadSigningKey(k)));
   const image = readSif(file);
   const src = openSource(file);
-  let metadata: { group: number; covers: number[]; json: string }[];
+  const metadata: { group: number; covers: number[]; json: string }[] = [];
   try {
-    metadata = targets(image, opts).map((t) => ({ group: t.group, covers: t.objects.map((d) => d.id).sort((a, b) => a - b), json: JSON.stringify(imageMetadata(image, src, t.group, t.objects)) }));
+    for (const t of targets(image, opts)) {
+      metadata.push({ group: t.group, covers: t.objects.map((d) => d.id).sort((a, b) => a - b), json: JSON.stringify(await imageMetadata(image, src, t.group, t.objects)) });
+    }
   } finally {
     src.close();
   }

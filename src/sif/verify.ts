@@ -41,16 +41,16 @@ const DIGEST_HASHES: Record<string, string> = { sha224: 'sha224', sha256: 'sha25
 
 class Failure extends Error {}
 
-function checkDigest(src: ByteSource, text: unknown, what: string, data: Buffer | Descriptor[]): void {
+async function checkDigest(src: ByteSource, text: unknown, what: string, data: Buffer | Descriptor[]): Promise<void> {
   const m = typeof text === 'string' ? /^([a-z0-9_]+):([0-9a-f]+)$/.exec(text) : null;
   const algo = m ? DIGEST_HASHES[m[1]] : undefined;
   if (!m || !algo) throw new Failure(`malformed digest for ${what}`);
-  const got = Buffer.isBuffer(data) ? createHash(algo).update(data).digest('hex') : hashObjects(src, algo, data);
+  const got = Buffer.isBuffer(data) ? createHash(algo).update(data).digest('hex') : await hashObjects(src, algo, data);
   if (got !== m[2]) throw new Failure(`${what} integrity compromised (digest mismatch)`);
 }
 
 /** Checks image metadata JSON against the image; returns the covered object IDs. */
-function checkMetadata(image: SifImage, src: ByteSource, sig: Descriptor, json: string): number[] {
+async function checkMetadata(image: SifImage, src: ByteSource, sig: Descriptor, json: string): Promise<number[]> {
   if (!sig.linkIsGroup || sig.link === 0) throw new Failure('a metadata signature must link to a group');
   let md: ImageMetadata;
   try {
@@ -59,7 +59,7 @@ function checkMetadata(image: SifImage, src: ByteSource, sig: Descriptor, json: 
     throw new Failure('signed message is not image metadata JSON');
   }
   if (md?.version !== 1 || !Array.isArray(md.objects)) throw new Failure('unsupported image metadata version');
-  checkDigest(src, md.header?.digest, 'global header', headerIntegrityBytes(image));
+  await checkDigest(src, md.header?.digest, 'global header', headerIntegrityBytes(image));
   const members = groupObjects(image, sig.link);
   if (members.length === 0) throw new Failure(`signed group ${sig.link} has no objects`);
   const minId = Math.min(...members.map((d) => d.id));
@@ -68,8 +68,8 @@ function checkMetadata(image: SifImage, src: ByteSource, sig: Descriptor, json: 
     const id = minId + Number(om.relativeId);
     const d = members.find((x) => x.id === id);
     if (!d) throw new Failure(`signed object ${id} not found in group ${sig.link}`);
-    checkDigest(src, om.descriptorDigest, `object ${id} descriptor`, descriptorIntegrityBytes(image, d, id - minId));
-    checkDigest(src, om.objectDigest, `object ${id} data`, [d]);
+    await checkDigest(src, om.descriptorDigest, `object ${id} descriptor`, descriptorIntegrityBytes(image, d, id - minId));
+    await checkDigest(src, om.objectDigest, `object ${id} data`, [d]);
     covered.push(id);
   }
   const unsigned = members.filter((d) => !covered.includes(d.id)).map((d) => d.id);
@@ -143,7 +143,7 @@ async function checkSignature(image: SifImage, src: ByteSource, sig: Descriptor,
       const hash = SIF_HASHES[sig.signature?.hashType ?? 1] ?? 'sha256';
       const { payload, signers } = checkDsse(text, keys, hash);
       result.signers = signers;
-      result.covers = checkMetadata(image, src, sig, payload);
+      result.covers = await checkMetadata(image, src, sig, payload);
     } else {
       const { text: plain, fingerprint } = await checkClearsign(text, keys);
       result.signers = [fingerprint];
@@ -156,10 +156,10 @@ async function checkSignature(image: SifImage, src: ByteSource, sig: Descriptor,
         const covered = sig.linkIsGroup ? groupObjects(image, sig.link) : image.descriptors.filter((d) => d.id === sig.link);
         if (covered.length === 0) throw new Failure(`signed ${sig.linkIsGroup ? 'group' : 'object'} ${sig.link} not found`);
         const want = plain.slice('SIFHASH:'.length).trim();
-        if (hashObjects(src, algo, covered) !== want) throw new Failure(`object(s) ${covered.map((d) => d.id).join(', ')} integrity compromised (digest mismatch)`);
+        if ((await hashObjects(src, algo, covered)) !== want) throw new Failure(`object(s) ${covered.map((d) => d.id).join(', ')} integrity compromised (digest mismatch)`);
         result.covers = covered.map((d) => d.id);
       } else {
-        result.covers = checkMetadata(image, src, sig, plain);
+        result.covers = await checkMetadata(image, src, sig, plain);
       }
     }
     result.ok = true;
