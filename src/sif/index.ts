@@ -4,7 +4,7 @@ export * from './errors.js';
 export { bufferSource, findDescriptor, openSource, parseSif, primaryPartition, readObject, readSif, withFileSource, type ByteSource, type SifImage } from './read.js';
 export { addObject, createSif, deleteObject, parseUuid, setPrimary, type CreateOptions, type DeleteOptions, type ObjectData, type ObjectInput, type TimeOptions } from './write.js';
 export { archName, descriptorJson, formatHeader, formatInfo, formatList, goTime, headerJson, readableSize } from './inspect.js';
-export { verifySif, type SignatureResult, type VerifyReport } from './verify.js';
+export { verifySif, type SignatureResult, type VerifyReport, type VerifySelection } from './verify.js';
 export { KEY_TYPES, listKeys, loadKeyring, loadKeys, loadSigningKey, newKey, parseKeyring, readKeyring, type KeyInfo, type KeyType, type SigningKey, type VerifyKeys } from './keys.js';
 export { buildSif, COMPRESSIONS, DEFAULT_COMPRESSION, IMAGE_CONFIG_NAME, readImageConfig, type BuildOptions, type Compression, type ImageConfig } from './build.js';
 export { mountEntry, mountSif, unmountSif, type MountMethod, type MountOptions, type MountResult } from './mount.js';

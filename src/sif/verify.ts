@@ -16,7 +16,7 @@ import { DataType, type Descriptor } from './format.js';
 import { descriptorIntegrityBytes, groupObjects, hashObjects, headerIntegrityBytes, METADATA_MEDIA_TYPE, pae, pemFingerprint, type ImageMetadata } from './integrity.js';
 import { SifInputError, SifVerifyError } from './errors.js';
 import type { VerifyKeys } from './keys.js';
-import { openSource, readSif, type ByteSource, type SifImage } from './read.js';
+import { findDescriptor, openSource, readSif, type ByteSource, type SifImage } from './read.js';
 
 export interface SignatureResult {
   signatureId: number;
@@ -49,8 +49,11 @@ async function checkDigest(src: ByteSource, text: unknown, what: string, data: B
   if (got !== m[2]) throw new Failure(`${what} integrity compromised (digest mismatch)`);
 }
 
-/** Checks image metadata JSON against the image; returns the covered object IDs. */
-async function checkMetadata(image: SifImage, src: ByteSource, sig: Descriptor, json: string): Promise<number[]> {
+/**
+ * Checks image metadata JSON against the image; returns the covered object IDs. With `only`, just
+ * those objects are checked and must be covered (the rest of the group may be unsigned).
+ */
+async function checkMetadata(image: SifImage, src: ByteSource, sig: Descriptor, json: string, only?: number[]): Promise<number[]> {
   if (!sig.linkIsGroup || sig.link === 0) throw new Failure('a metadata signature must link to a group');
   let md: ImageMetadata;
   try {
@@ -68,11 +71,12 @@ async function checkMetadata(image: SifImage, src: ByteSource, sig: Descriptor, 
     const id = minId + Number(om.relativeId);
     const d = members.find((x) => x.id === id);
     if (!d) throw new Failure(`signed object ${id} not found in group ${sig.link}`);
+    if (only && !only.includes(id)) continue;
     await checkDigest(src, om.descriptorDigest, `object ${id} descriptor`, descriptorIntegrityBytes(image, d, id - minId));
     await checkDigest(src, om.objectDigest, `object ${id} data`, [d]);
     covered.push(id);
   }
-  const unsigned = members.filter((d) => !covered.includes(d.id)).map((d) => d.id);
+  const unsigned = members.filter((d) => !covered.includes(d.id) && (!only || only.includes(d.id))).map((d) => d.id);
   if (unsigned.length > 0) throw new Failure(`object(s) ${unsigned.join(', ')} of group ${sig.link} not covered by the signature`);
   return covered.sort((a, b) => a - b);
 }
@@ -134,7 +138,7 @@ function checkDsse(envelopeText: string, keys: VerifyKeys, hash: string): { payl
   return { payload: body.toString('utf8'), signers: [...signers] };
 }
 
-async function checkSignature(image: SifImage, src: ByteSource, sig: Descriptor, keys: VerifyKeys): Promise<SignatureResult> {
+async function checkSignature(image: SifImage, src: ByteSource, sig: Descriptor, keys: VerifyKeys, only?: number[]): Promise<SignatureResult> {
   const result: SignatureResult = { signatureId: sig.id, format: 'pgp', covers: [], signers: [], ok: false };
   try {
     const text = src.read(sig.offset, sig.size).toString('utf8');
@@ -143,7 +147,7 @@ async function checkSignature(image: SifImage, src: ByteSource, sig: Descriptor,
       const hash = SIF_HASHES[sig.signature?.hashType ?? 1] ?? 'sha256';
       const { payload, signers } = checkDsse(text, keys, hash);
       result.signers = signers;
-      result.covers = await checkMetadata(image, src, sig, payload);
+      result.covers = await checkMetadata(image, src, sig, payload, only);
     } else {
       const { text: plain, fingerprint } = await checkClearsign(text, keys);
       result.signers = [fingerprint];
@@ -159,7 +163,7 @@ async function checkSignature(image: SifImage, src: ByteSource, sig: Descriptor,
         if ((await hashObjects(src, algo, covered)) !== want) throw new Failure(`object(s) ${covered.map((d) => d.id).join(', ')} integrity compromised (digest mismatch)`);
         result.covers = covered.map((d) => d.id);
       } else {
-        result.covers = await checkMetadata(image, src, sig, plain);
+        result.covers = await checkMetadata(image, src, sig, plain, only);
       }
     }
     result.ok = true;
@@ -170,16 +174,38 @@ async function checkSignature(image: SifImage, src: ByteSource, sig: Descriptor,
   return result;
 }
 
-/** Verifies every signature object in the image. Fails when there is none. */
-export async function verifySif(file: string, keys: VerifyKeys): Promise<VerifyReport> {
+/** What to verify: every signature (default), those of one group, or those covering some objects. */
+export interface VerifySelection {
+  group?: number;
+  /** Only these objects are checked, so a signature may cover part of their group (as `sif sign --object`). */
+  objects?: number[];
+}
+
+/** The signatures the selection asks for: linked to the group, or to the objects or their groups. */
+function selectSignatures(image: SifImage, sel: VerifySelection): Descriptor[] {
+  const all = image.descriptors.filter((d) => d.dataType === DataType.Signature);
+  const groupOf = (id: number) => image.descriptors.find((d) => d.id === id)?.group;
+  if (sel.group !== undefined) return all.filter((s) => (s.linkIsGroup ? s.link : groupOf(s.link)) === sel.group);
+  if (sel.objects?.length) {
+    const objects = sel.objects.map((id) => findDescriptor(image, id));
+    return all.filter((s) => objects.some((o) => (s.linkIsGroup ? o.group === s.link : o.id === s.link)));
+  }
+  return all;
+}
+
+/** Verifies every (selected) signature object in the image. Fails when there is none. */
+export async function verifySif(file: string, keys: VerifyKeys, sel: VerifySelection = {}): Promise<VerifyReport> {
   if (keys.pgp.length === 0 && keys.pem.length === 0) throw new SifInputError('no key given: pass --key FILE (an armored OpenPGP key or a PEM public key)');
   const image = readSif(file);
-  const sigs = image.descriptors.filter((d) => d.dataType === DataType.Signature);
-  if (sigs.length === 0) throw new SifVerifyError(file, 'the image has no signature objects: sign it first');
+  const sigs = selectSignatures(image, sel);
+  if (sigs.length === 0) {
+    const what = sel.group !== undefined ? `group ${sel.group} has` : sel.objects?.length ? `object(s) ${sel.objects.join(', ')} have` : 'the image has';
+    throw new SifVerifyError(file, `${what} no signature objects: sign it first`);
+  }
   const signatures: SignatureResult[] = [];
   const src = openSource(file);
   try {
-    for (const sig of sigs) signatures.push(await checkSignature(image, src, sig, keys));
+    for (const sig of sigs) signatures.push(await checkSignature(image, src, sig, keys, sel.objects?.length ? sel.objects : undefined));
   } finally {
     src.close();
   }

@@ -88,8 +88,19 @@ test('signing twice with two keys gives two signatures, both verified; --group a
     const part = s.copy('one-group.sif');
     const p = await signSif(part, { keys: [join(KEYS, 'ecdsa-private.pem')], objects: [2] });
     assert.equal(p.signatures.map((x) => x.covers), [[2]]);
-    const v = await verifySif(part, await loadKeys([join(KEYS, 'ecdsa-public.pem')]));
+    const ecdsa = await loadKeys([join(KEYS, 'ecdsa-public.pem')]);
+    const v = await verifySif(part, ecdsa);
     assert.equal(v.signatures.map((x) => x.error), ['object(s) 1 of group 1 not covered by the signature']);
+    // Verifying the signed object alone passes (as the reference verifier with an object selected).
+    const only = await verifySif(part, ecdsa, { objects: [2] });
+    assert.equal(only.signatures.map((x) => [x.ok, x.covers]), [[true, [2]]]);
+    assert.equal((await verifySif(part, ecdsa, { objects: [1] })).signatures.map((x) => x.error), ['object(s) 1 of group 1 not covered by the signature']);
+    // --group: the signatures of that group only.
+    assert.equal((await verifySif(file, await loadKeys([join(KEYS, 'ecdsa-public.pem')]), { group: 2 })).signatures.map((x) => [x.signatureId, x.ok]), [[4, false], [5, true]]);
+    await verifySif(file, ecdsa, { group: 1 }).then(() => assert.unreachable(), (e: Error) => assert.match(e.message, /group 1 has no signature objects: sign it first/));
+    const cliOnly = cli('sif', 'verify', part, '--key', join(KEYS, 'ecdsa-public.pem'), '--object', '2');
+    assert.is(cliOnly.status, 0, cliOnly.stderr);
+    assert.is(cli('sif', 'verify', part, '--key', join(KEYS, 'ecdsa-public.pem'), '--object', '1').status, 51);
   } finally {
     s.done();
   }
