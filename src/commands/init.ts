@@ -32,7 +32,7 @@ export default class Init extends SifkubeCommand {
     persistent: Flags.string({ description: 'keep the cluster state in this folder on disk (new or empty): it survives stop/start and a host reboot' }),
     port: Flags.string({ description: 'map HOST port to NODEPORT on the control-plane node (HOST:NODEPORT[/udp])', multiple: true }),
     kubeconfig: Flags.string({ description: 'kubeconfig to merge the admin context into (default: first of $KUBECONFIG, else ~/.kube/config)' }),
-    'require-signed': Flags.string({ description: 'keyring (a file of public keys, or a folder of .pub files): every node runs only SIFs a key of it signed' }),
+    'require-signed': Flags.string({ description: 'keyring (a file of public keys, or a folder of .pub, .asc and .pem files): every node runs only SIFs a key of it signed' }),
     wait: Flags.string({ description: 'how long to wait for every node Ready (0: do not wait)', default: '2m' }),
   };
 

@@ -30,7 +30,8 @@ export type SigningKey =
 
 export interface KeyInfo {
   file: string;
-  type: KeyType;
+  /** pgp, ecdsa, ed25519, rsa, or Node's name of another PEM key type (which cannot sign SIFs) */
+  type: string;
   private: boolean;
   /** OpenPGP: the 40-hex primary key fingerprint; PEM: the SHA-256 of the public key, as `sif verify` prints signers. */
   fingerprint: string;
@@ -39,8 +40,8 @@ export interface KeyInfo {
 }
 
 /** File names a key folder's keys have (what `key new` writes, and the usual armored/PEM names). */
-const KEY_FILE = /\.(key|pub|asc|pem|gpg)$/;
-const PUBLIC_FILE = /\.(pub|asc|pem|gpg)$/;
+const KEY_FILE = /\.(key|pub|asc|pem)$/;
+const PUBLIC_FILE = /\.(pub|asc|pem)$/;
 const BLOCK = /-----BEGIN ([A-Z0-9 ]+)-----[\s\S]*?-----END \1-----/g;
 const PUBLIC_ONLY_FIX = 'a keyring holds public keys only: pass the .pub file(s) `sifkube key new` wrote';
 
@@ -97,7 +98,7 @@ export function readKeyring(path: string): string {
   }
   if (!isDir) return readText(path);
   const files = readdirSync(path).filter((f) => PUBLIC_FILE.test(f)).sort();
-  if (files.length === 0) throw new SifKeyError(path, 'the keyring folder holds no .pub, .asc, .pem or .gpg file', 'put public keys in it (`sifkube key new --out DIR` writes NAME.pub)');
+  if (files.length === 0) throw new SifKeyError(path, 'the keyring folder holds no .pub, .asc or .pem file', 'put public keys in it (`sifkube key new --out DIR` writes NAME.pub)');
   return files.map((f) => readText(join(path, f))).join('\n');
 }
 
@@ -156,7 +157,7 @@ export async function listKeys(dir: string): Promise<KeyInfo[]> {
     const isPrivate = /-----BEGIN [A-Z0-9 ]*PRIVATE KEY/.test(text);
     const keys = await parseBlocks(text, file, false);
     for (const k of keys.pgp) out.push({ file, type: 'pgp', private: isPrivate, fingerprint: k.getFingerprint().toUpperCase(), users: k.getUserIDs() });
-    for (const { key } of keys.pem) out.push({ file, type: pemType(key) ?? 'rsa', private: isPrivate, fingerprint: pemFingerprint(key), users: [] });
+    for (const { key } of keys.pem) out.push({ file, type: pemType(key) ?? String(key.asymmetricKeyType), private: isPrivate, fingerprint: pemFingerprint(key), users: [] });
   }
   return out;
 }

@@ -3,7 +3,7 @@ import { SifkubeCommand } from '../../cli/command.js';
 import { listKeys } from '../../sif/index.js';
 
 export default class KeyList extends SifkubeCommand {
-  static summary = 'List the keys of a key folder (.key, .pub, .asc, .pem, .gpg files)';
+  static summary = 'List the keys of a key folder (.key, .pub, .asc and .pem files)';
   static args = { dir: Args.string({ required: true, description: 'key folder' }) };
   static flags = { json: Flags.boolean({ description: 'print the keys as JSON' }) };
 
