@@ -194,6 +194,14 @@ function checkNodes(c: Checker, v: unknown): NodeConfig[] {
   return nodes;
 }
 
+/** Command-line flags that win over the file. */
+export interface ConfigOverrides {
+  name?: string;
+  kubernetesVersion?: string;
+  /** a keyring file or folder (`init --require-signed`) */
+  requireSigned?: string;
+}
+
 /**
  * Validates a parsed config document. `overrides` are command-line flags, which win over the file.
  * Unknown fields are errors (a typo must not be silently ignored).
@@ -243,14 +251,6 @@ export function validateClusterConfig(doc: unknown, source: string, overrides: C
   // The keyring is kept in the cluster's state: later changes to the file do not change the cluster.
   const requireSigned = keyring === undefined ? undefined : { source: resolve(keyring), keyring: readKeyring(resolve(keyring)) };
   return { name, kubernetesVersion, kubernetesVersionChosen, nodes, networking, featureGates, ...(requireSigned ? { requireSigned } : {}) };
-}
-
-/** Command-line flags that win over the file. */
-export interface ConfigOverrides {
-  name?: string;
-  kubernetesVersion?: string;
-  /** a keyring file or folder (`init --require-signed`) */
-  requireSigned?: string;
 }
 
 /** Parses and validates a YAML config text. */
