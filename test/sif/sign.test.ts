@@ -4,8 +4,10 @@
 // and bad keys.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
+import { spawnSync } from 'node:child_process';
 import { generateKeyPairSync } from 'node:crypto';
-import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import * as openpgp from 'openpgp';
 import { join } from 'node:path';
 import { D, DataType, H, KEY_TYPES, listKeys, loadKeyring, loadKeys, newKey, readSif, signSif, SifKeyError, unsignedReason, verifySif } from '../../src/sif/index.js';
 import { cli, fixture, KEYS, scratch } from '../helpers/sif.js';
@@ -45,6 +47,31 @@ test('an OpenPGP signature has the reference layout: metadata text, SHA-256, fin
     const signed = (t: string) => t.slice(0, t.indexOf('-----BEGIN PGP SIGNATURE-----'));
     assert.is(signed(text(mine, a)), signed(text(ref, b)));
     assert.ok((await verifySif(file, await loadKeys([join(KEYS, 'private.asc')]))).ok);
+  } finally {
+    s.done();
+  }
+});
+
+test('GnuPG, another OpenPGP implementation, accepts the clear-signed metadata (a key of `key new`, the reference key)', async () => {
+  const s = scratch();
+  try {
+    const k = await newKey({ type: 'pgp', dir: join(s.dir, 'keys'), name: 'GnuPG Check' });
+    const reference = join(s.dir, 'reference.pub');
+    writeFileSync(reference, (await openpgp.readPrivateKey({ armoredKey: readFileSync(join(KEYS, 'private.asc'), 'utf8') })).toPublic().armor());
+    for (const [priv, pub, fp] of [[k.privateFile, k.publicFile, k.fingerprint], [join(KEYS, 'private.asc'), reference, PGP_FP]]) {
+      const file = s.copy('one-group.sif');
+      await signSif(file, { keys: [priv] });
+      const sig = readSif(file).descriptors[2];
+      const message = join(s.dir, 'sig.asc');
+      writeFileSync(message, readFileSync(file).subarray(sig.offset, sig.offset + sig.size));
+      const home = join(s.dir, `gnupg-${fp}`);
+      mkdirSync(home, { mode: 0o700 });
+      const gpg = (...args: string[]) => spawnSync('gpg', ['--homedir', home, '--batch', '--no-autostart', '--status-fd', '1', ...args], { encoding: 'utf8' });
+      assert.is(gpg('--import', pub).status, 0);
+      const v = gpg('--verify', message);
+      assert.is(v.status, 0, v.stdout + v.stderr);
+      assert.match(v.stdout, new RegExp(`\\[GNUPG:\\] VALIDSIG ${fp} `));
+    }
   } finally {
     s.done();
   }
