@@ -6,13 +6,13 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { status as S } from '@grpc/grpc-js';
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseCriConfig } from '../../src/cri/index.js';
 import { buildSif, newKey, primaryPartition, readSif, signSif } from '../../src/sif/index.js';
 import { codeOf, deleteLink, removeAllPods, removeCgroupParent, podConfig, startTestCri, writeBridgeConflist, type TestCri } from '../helpers/cri.js';
-import { busyboxRootfs } from '../helpers/registry.js';
+import { busyboxRootfs, layerFrom, push, startRegistry, tagImage } from '../helpers/registry.js';
 import { BIN } from '../helpers/sif.js';
 
 let cri: TestCri;
@@ -92,6 +92,24 @@ test('a signed local SIF replaced in place by an unsigned one is checked again a
   const e = await codeOf(create('signed', false));
   assert.is(e.code, S.FAILED_PRECONDITION);
   assert.match(e.details, 'the image has no signature');
+});
+
+test('an image pulled from a registry (converted to an unsigned SIF) is refused, saying so', async () => {
+  const reg = await startRegistry();
+  try {
+    const layout = join(work, 'layout');
+    mkdirSync(layout);
+    tagImage(layout, 'v1', [{ architecture: 'amd64', layers: [layerFrom(layout, join(work, 'rootfs'))], config: { Cmd: ['sleep', '1000'] } }]);
+    push(layout, 'v1', `${reg.host}/test/busybox:v1`);
+    const image = `${reg.host}/test/busybox:v1`;
+    await cri.client.image.PullImage({ image: { image } });
+    const e = await codeOf(cri.client.runtime.CreateContainer({ podSandboxId: sandboxId, config: { metadata: { name: 'pulled', attempt: 0 }, image: { image } }, sandboxConfig: {} }));
+    assert.is(e.code, S.FAILED_PRECONDITION);
+    assert.match(e.details, `image ${image}: refused by the signed-images policy (requireSigned): not signed by a key of the keyring: the image has no signature: sign it with`);
+    assert.match(e.details, '(an image pulled from a registry is converted to an unsigned SIF: sign a SIF of it and `sifkube image load` that)');
+  } finally {
+    await reg.stop();
+  }
 });
 
 test('requireSigned in the CRI config: an absolute path; cri serve refuses a corrupt keyring at start (exit 52)', () => {
