@@ -57,7 +57,7 @@ export async function loadImage(state: ClusterState, file: string, tag?: string,
   if (state.plan.requireSigned) {
     const reason = await unsignedReason(file, await parseKeyring(state.plan.requireSigned.keyring, state.plan.requireSigned.source));
     // The same refusal the nodes' CRI would give at container creation, before anything is copied.
-    const refusal = reason && unsignedRefusal(file, reason);
+    const refusal = reason && unsignedRefusal(reason, file);
     if (refusal) throw new ImageLoadError(file, refusal.problem, refusal.fix);
   }
   const name = imageName(file, tag);

@@ -26,10 +26,14 @@ export async function unsignedReason(file: string, keys: VerifyKeys): Promise<st
   return `object(s) ${uncovered.join(', ')} not covered by a signature of a keyring key`;
 }
 
-/** The refusal users see (CreateContainer, image load): what failed and how to sign. */
-export function unsignedRefusal(file: string, reason: string): { problem: string; fix: string } {
+/**
+ * The refusal users see (CreateContainer, image load): what failed and how to sign. `file`: the SIF
+ * the user can sign (a loaded image's copy in a cluster's store is not one: they sign their own).
+ */
+export function unsignedRefusal(reason: string, file?: string): { problem: string; fix: string } {
+  const how = 'using a private key whose public key is in the keyring';
   return {
     problem: `refused by the signed-images policy (requireSigned): not signed by a key of the keyring: ${reason}`,
-    fix: `sign it with \`sifkube sif sign ${file} --key KEY\` using a private key whose public key is in the keyring, then use the signed file`,
+    fix: file ? `sign it with \`sifkube sif sign ${file} --key KEY\` ${how}, then use the signed file` : `sign the SIF with \`sifkube sif sign FILE --key KEY\` ${how}, then \`sifkube image load\` the signed file`,
   };
 }

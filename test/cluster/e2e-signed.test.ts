@@ -74,7 +74,9 @@ if (!binDir) {
         }
         assert.ok(text.includes(want), `describe pod ${img} lacks ${JSON.stringify(want)}:\n${text}`);
         assert.match(text, /refused by the signed-images policy \(requireSigned\)/);
-        assert.match(text, /sign it with `sifkube sif sign /);
+        // The kubelet names the image by ID; the tag says which one, and the fix is to sign the user's file.
+        assert.match(text, `(example.org/${img}:v1): refused`);
+        assert.match(text, 'sign the SIF with `sifkube sif sign FILE --key KEY` using a private key whose public key is in the keyring, then `sifkube image load` the signed file');
       };
       await reason('stripped', 'not signed by a key of the keyring: the image has no signature');
       await reason('tampered', `(dsse): object ${part.id} data integrity compromised (digest mismatch)`);

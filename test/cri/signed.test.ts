@@ -105,7 +105,8 @@ test('an image pulled from a registry (converted to an unsigned SIF) is refused,
     await cri.client.image.PullImage({ image: { image } });
     const e = await codeOf(cri.client.runtime.CreateContainer({ podSandboxId: sandboxId, config: { metadata: { name: 'pulled', attempt: 0 }, image: { image } }, sandboxConfig: {} }));
     assert.is(e.code, S.FAILED_PRECONDITION);
-    assert.match(e.details, `image ${image}: refused by the signed-images policy (requireSigned): not signed by a key of the keyring: the image has no signature: sign it with`);
+    assert.match(e.details, `image ${image} (${image.replace(/:v1$/, '')}@sha256:`);
+    assert.match(e.details, `): refused by the signed-images policy (requireSigned): not signed by a key of the keyring: the image has no signature: sign the SIF with \`sifkube sif sign FILE --key KEY\` using a private key whose public key is in the keyring, then \`sifkube image load\` the signed file`);
     assert.match(e.details, '(an image pulled from a registry is converted to an unsigned SIF: sign a SIF of it and `sifkube image load` that)');
   } finally {
     await reg.stop();

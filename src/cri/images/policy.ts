@@ -36,9 +36,12 @@ export class SignedImagePolicy {
     }
     const reason = await verdict;
     if (!reason) return;
-    const { problem, fix } = unsignedRefusal(rec.sif, reason);
+    // Only a local.file/ SIF is the user's own file; a store copy is re-signed by loading a signed SIF.
+    const { problem, fix } = unsignedRefusal(reason, rec.external ? rec.sif : undefined);
     // A registry image is converted to a SIF here, and nobody signed that SIF.
     const pulled = !rec.external && rec.repoDigests.length > 0 ? ' (an image pulled from a registry is converted to an unsigned SIF: sign a SIF of it and `sifkube image load` that)' : '';
-    throw new FailedPreconditionError(`image ${image}: ${problem}: ${fix}${pulled}`);
+    // The kubelet names images by ID: the tags say which one it is.
+    const names = [...rec.repoTags, ...rec.repoDigests].filter((n) => n !== image);
+    throw new FailedPreconditionError(`image ${image}${names.length ? ` (${names.join(', ')})` : ''}: ${problem}: ${fix}${pulled}`);
   }
 }
