@@ -125,15 +125,20 @@ export async function signSif(file: string, opts: SignOptions): Promise<SignResu
     src.close();
   }
   const pem = keys.filter((k): k is Extract<SigningKey, { kind: 'pem' }> => k.kind === 'pem');
-  const result: SignResult = { file, signatures: [] };
+  // Every signature is made before the first is written, and the slots are counted: a failure
+  // leaves the image as it was, not signed in part.
+  const made: { md: (typeof metadata)[number]; format: 'pgp' | 'dsse'; signed: Signed; signers: string[] }[] = [];
   for (const md of metadata) {
-    const made: { format: 'pgp' | 'dsse'; signed: Signed; signers: string[] }[] = [];
-    for (const k of keys) if (k.kind === 'pgp') made.push({ format: 'pgp', signed: await signPgp(k, md.json), signers: [k.fingerprint] });
-    if (pem.length > 0) made.push({ format: 'dsse', signed: signDsse(pem, md.json), signers: pem.map((k) => k.fingerprint) });
-    for (const m of made) {
-      const id = addObject(file, { dataType: DataType.Signature, data: m.signed.data, group: 0, link: { id: md.group, isGroup: true }, signature: { hashType: m.signed.hashType, fingerprint: m.signed.fingerprint } }, opts);
-      result.signatures.push({ id, format: m.format, group: md.group, covers: md.covers, signers: m.signers });
-    }
+    for (const k of keys) if (k.kind === 'pgp') made.push({ md, format: 'pgp', signed: await signPgp(k, md.json), signers: [k.fingerprint] });
+    if (pem.length > 0) made.push({ md, format: 'dsse', signed: signDsse(pem, md.json), signers: pem.map((k) => k.fingerprint) });
+  }
+  if (made.length > image.header.descriptorsFree) {
+    throw new SifWriteError(file, `${made.length} signature objects need ${made.length} free descriptor slots, the image has ${image.header.descriptorsFree}: delete objects (sif del) or rebuild it with more descriptors`);
+  }
+  const result: SignResult = { file, signatures: [] };
+  for (const { md, format, signed, signers } of made) {
+    const id = addObject(file, { dataType: DataType.Signature, data: signed.data, group: 0, link: { id: md.group, isGroup: true }, signature: { hashType: signed.hashType, fingerprint: signed.fingerprint } }, opts);
+    result.signatures.push({ id, format, group: md.group, covers: md.covers, signers });
   }
   return result;
 }

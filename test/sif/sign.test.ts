@@ -9,7 +9,7 @@ import { generateKeyPairSync } from 'node:crypto';
 import { mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import * as openpgp from 'openpgp';
 import { join } from 'node:path';
-import { D, DataType, H, KEY_TYPES, listKeys, loadKeyring, loadKeys, newKey, readSif, signSif, SifKeyError, unsignedReason, verifySif } from '../../src/sif/index.js';
+import { createSif, D, DataType, H, KEY_TYPES, listKeys, loadKeyring, loadKeys, newKey, readSif, signSif, SifKeyError, SifWriteError, unsignedReason, verifySif } from '../../src/sif/index.js';
 import { cli, fixture, KEYS, scratch } from '../helpers/sif.js';
 
 const PGP_FP = '12045C8C0B1004D058DE4BEDA20C27EE7FF7BA84';
@@ -128,6 +128,22 @@ test('signing twice with two keys gives two signatures, both verified; --group a
     const cliOnly = cli('sif', 'verify', part, '--key', join(KEYS, 'ecdsa-public.pem'), '--object', '2');
     assert.is(cliOnly.status, 0, cliOnly.stderr);
     assert.is(cli('sif', 'verify', part, '--key', join(KEYS, 'ecdsa-public.pem'), '--object', '1').status, 51);
+  } finally {
+    s.done();
+  }
+});
+
+test('too few free descriptor slots: refused before anything is written', async () => {
+  const s = scratch();
+  try {
+    const file = join(s.dir, 'full.sif');
+    createSif(file, { descriptorsTotal: 3, objects: [1, 2].map((g) => ({ dataType: DataType.Generic, data: Buffer.from(`group ${g}`), group: g })) });
+    const before = readFileSync(file);
+    await signSif(file, { keys: [join(KEYS, 'private.asc'), join(KEYS, 'ecdsa-private.pem')] }).then(
+      () => assert.unreachable(),
+      (e: Error) => assert.ok(e instanceof SifWriteError && /4 signature objects need 4 free descriptor slots, the image has 1/.test(e.message), e.message),
+    );
+    assert.ok(readFileSync(file).equals(before), 'the image is unchanged');
   } finally {
     s.done();
   }
