@@ -60,11 +60,17 @@ int cmd_cgroup_devices(int argc, char **argv) {
   load.insns = (uint64_t)(uintptr_t)insns;
   load.insn_cnt = (uint32_t)(len / sizeof(struct bpf_insn));
   load.license = (uint64_t)(uintptr_t) "Apache";
-  load.log_buf = (uint64_t)(uintptr_t)log;
-  load.log_size = sizeof(log);
-  load.log_level = 1;
   int prog = (int)bpf(BPF_PROG_LOAD, &load);
   if (prog < 0) {
+    /* Loaded again with the verifier's log only to explain the failure: a log that outgrows its
+     * buffer fails the load by itself (ENOSPC), so a good program of many rules must load without. */
+    int err = errno;
+    load.log_buf = (uint64_t)(uintptr_t)log;
+    load.log_size = sizeof(log);
+    load.log_level = 1;
+    int again = (int)bpf(BPF_PROG_LOAD, &load);
+    if (again >= 0) close(again);
+    errno = err;
     helper_fail("cgroup-devices: BPF_PROG_LOAD (verifier: %s)", log);
     return 1;
   }

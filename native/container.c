@@ -23,6 +23,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <linux/capability.h>
+#include <linux/nsfs.h>
 #include <sys/ioctl.h>
 #include <sys/mount.h>
 #include <sys/personality.h>
@@ -350,19 +351,60 @@ static void lookup(const char *file) {
   die("exec: \"%s\": executable file not found in $PATH", file);
 }
 
-/*
- * Joins namespaces in the order given. Every file is opened first: once a process has joined a
- * user namespace it may no longer open the host's /proc/PID/ns files of the others.
- */
-static void join_namespaces(char **paths, int n) {
-  int fds[16];
-  if (n > 16) die("too many namespaces to join (%d)", n);
-  for (int k = 0; k < n; k++) {
-    fds[k] = open(paths[k], O_RDONLY | O_CLOEXEC);
-    if (fds[k] < 0) die("open namespace %s", paths[k]);
+/* The spec's name of a namespace type (a CLONE_NEW* flag). */
+static const char *ns_name(int flag) {
+  switch (flag) {
+  case CLONE_NEWNS: return "mount";
+  case CLONE_NEWNET: return "network";
+  case CLONE_NEWPID: return "pid";
+  case CLONE_NEWIPC: return "ipc";
+  case CLONE_NEWUTS: return "uts";
+  case CLONE_NEWUSER: return "user";
+  case CLONE_NEWCGROUP: return "cgroup";
+  case CLONE_NEWTIME: return "time";
+  default: return "unknown";
   }
+}
+
+/*
+ * Opens the namespace file of "setns" triple k (FLAG PATH FIELD) and checks that it is a namespace
+ * of that type: joined untyped, a network namespace given as the mount namespace would leave the
+ * container in the caller's mount namespace, where pivot_root replaces the caller's root.
+ */
+static int open_namespace(char **a, int k) {
+  int flag = (int)num(a[3 * k]);
+  int fd = open(a[3 * k + 1], O_RDONLY | O_CLOEXEC);
+  if (fd < 0) die("%s: open namespace %s", a[3 * k + 2], a[3 * k + 1]);
+  int type = ioctl(fd, NS_GET_NSTYPE);
+  if (type < 0) die("%s: %s is not a namespace file (expected a %s namespace, such as /proc/PID/ns/...)", a[3 * k + 2], a[3 * k + 1], ns_name(flag));
+  if (type != flag) {
+    errno = 0;
+    die("%s: %s is a %s namespace, not a %s namespace: give the path of a %s namespace", a[3 * k + 2], a[3 * k + 1], ns_name(type), ns_name(flag), ns_name(flag));
+  }
+  return fd;
+}
+
+/* Checks every namespace the plan joins (the monitor's and the init's) before any line runs. */
+static void check_namespaces(void) {
+  for (int i = 0; i < plan_len; i++) {
+    if (strcmp(plan[i].f[0], "setns") != 0) continue;
+    if ((plan[i].n - 1) % 3 != 0) die("setns takes FLAG PATH FIELD triples");
+    for (int k = 0; k < (plan[i].n - 1) / 3; k++) close(open_namespace(plan[i].f + 1, k));
+  }
+}
+
+/*
+ * Joins namespaces in the order given (FLAG PATH FIELD triples). Every file is opened first: once a
+ * process has joined a user namespace it may no longer open the host's /proc/PID/ns files of the
+ * others. setns gets the type too, so a file swapped since the check is refused by the kernel.
+ */
+static void join_namespaces(char **a, int n) {
+  int fds[16];
+  n /= 3;
+  if (n > 16) die("too many namespaces to join (%d)", n);
+  for (int k = 0; k < n; k++) fds[k] = open_namespace(a, k);
   for (int k = 0; k < n; k++) {
-    if (setns(fds[k], 0) < 0) die("join namespace %s", paths[k]);
+    if (setns(fds[k], (int)num(a[3 * k])) < 0) die("%s: join the %s namespace %s", a[3 * k + 2], ns_name((int)num(a[3 * k])), a[3 * k + 1]);
     close(fds[k]);
   }
 }
@@ -588,8 +630,15 @@ int cmd_container(int argc, char **argv) {
     helper_fail("close the inherited fds above %d", runtime_fd);
     return 2;
   }
+  /* Processes of the containers this one joins may not read its memory, fds or exe, nor ptrace it;
+   * its clone, the init, inherits this until it execs the container's program. */
+  if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0) {
+    helper_fail("make the helper non-dumpable");
+    return 2;
+  }
   signal(SIGPIPE, SIG_IGN);
   read_plan();
+  check_namespaces();
   int exit_dir = -1, console_fd = -1, proxy_fd = -1, detach = 0, i = 0, cgroup2_fd = -1;
   unsigned long clone_flags = 0;
   char *uidmap = NULL, *gidmap = NULL, *cgroup2 = NULL;

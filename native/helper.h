@@ -17,6 +17,10 @@ void helper_fail(const char *fmt, ...);
 /* Reads all of fd into a malloc'd buffer (*out); returns its length, or -1 with errno set. */
 long helper_read_all(int fd, unsigned char **out);
 
+/* sealed_exe.c: unless this process already runs from a binary nothing can write (a read-only
+ * mount or a sealed memfd), re-executes ARGV from one; returns 0 when it already does, -1 on failure. */
+int helper_seal_exe(char **argv);
+
 /* Subcommands implemented in their own files. */
 int cmd_seccomp_exec(int argc, char **argv);   /* seccomp.c */
 int cmd_cgroup_devices(int argc, char **argv); /* cgroup_bpf.c */

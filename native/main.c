@@ -47,6 +47,8 @@ int main(int argc, char **argv) {
     fprintf(stderr, "usage: sifkube-helper SUBCOMMAND [ARGS...]\n");
     return 2;
   }
+  /* `container` enters containers: it runs only from a binary they cannot write (see sealed_exe.c). */
+  if (strcmp(argv[1], "container") == 0 && helper_seal_exe(argv) < 0) return 2;
   for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
     if (strcmp(argv[1], commands[i].name) == 0) return commands[i].fn(argc - 1, argv + 1);
   }

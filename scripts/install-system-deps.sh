@@ -7,6 +7,7 @@ packages=(
   build-essential          # the native helper of the OCI runtime is compiled at build time
   squashfs-tools squashfuse fuse3   # SIF partitions: build, extract, mount without loop devices
   iproute2 iptables util-linux kmod openssl cpio
+  conntrack                        # kube-proxy clears a removed Service's connection-tracking entries with it
   containernetworking-plugins      # bridge, host-local, loopback, portmap for pods
   busybox-static                   # root filesystems of test containers
   runc crun containerd             # peers, used as oracles and in benchmarks

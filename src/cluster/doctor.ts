@@ -156,6 +156,8 @@ const REQUIREMENTS: Requirement[] = [
   program('ip', 'iproute2', true),
   program('iptables', 'iptables', true),
   program('unshare', 'util-linux', true),
+  // kube-proxy deletes the conntrack entries of removed Service ports with it; without it they live on.
+  program('conntrack', 'conntrack', true),
   program('nsenter', 'util-linux', true),
   ...['bridge', 'host-local', 'loopback', 'portmap'].map((p) => ({
     ...program(p, 'containernetworking-plugins', true, CNI_BIN_DIRS),

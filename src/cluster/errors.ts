@@ -104,6 +104,13 @@ export class KubernetesApiError extends SifkubeError {
   }
 }
 
+/** init failed after the host was touched: the cause's message and exit code, and where its logs went. */
+export class InitFailedError extends SifkubeError {
+  constructor(cause: Error, note: string) {
+    super(`${cause.message} (${note})`, cause instanceof SifkubeError ? cause.exitCode : 1, { cause });
+  }
+}
+
 /** The cluster did not reach a state in time (init --wait, node add). */
 export class ClusterTimeoutError extends SifkubeError {
   constructor(what: string, ms: number, fix: string) {

@@ -30,3 +30,4 @@ export { kubectl, kubectlPath, findKubectl, kubectlInteractive } from './kubectl
 export { loadImage, listImages, checkImageNodes } from './images.js';
 export { exportLogs } from './logs-export.js';
 export * from './api/index.js';
+export { runClusterDns, publishDnsService, ClusterRecords, serveDns, upstreamResolvers, DNS_PORT } from './addons/dns/index.js';

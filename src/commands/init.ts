@@ -22,7 +22,7 @@ const TITLES: Record<InitStep, string> = {
 
 export default class Init extends SifkubeCommand {
   static summary = 'Create a multi-node Kubernetes cluster whose nodes are containers of sifkube\'s runtime';
-  static description = 'Finds every binary first: a missing one fails before anything is created. Any later failure deletes what was created.';
+  static description = 'Finds every binary first: a missing one fails before anything is created. On any later failure the logs are exported to a folder the error names, and what was created is deleted (kept with --retain).';
   static flags = {
     name: Flags.string({ description: 'cluster name', default: 'sifkube' }),
     nodes: Flags.integer({ description: 'number of nodes (one control plane, the rest workers)', exclusive: ['config'] }),
@@ -34,23 +34,39 @@ export default class Init extends SifkubeCommand {
     kubeconfig: Flags.string({ description: 'kubeconfig to merge the admin context into (default: first of $KUBECONFIG, else ~/.kube/config)' }),
     'require-signed': Flags.string({ description: 'keyring (a file of public keys, or a folder of .pub, .asc and .pem files): every node runs only SIFs a key of it signed' }),
     wait: Flags.string({ description: 'how long to wait for every node Ready (0: do not wait)', default: '2m' }),
+    'registry-mirror': Flags.string({ description: 'pull images of registry HOST through URL first, on every node (HOST=URL, e.g. docker.io=http://10.0.0.5:5000)', multiple: true }),
+    retain: Flags.boolean({ description: 'keep the cluster if init fails, for debugging (its logs are exported either way)' }),
   };
 
   async run(): Promise<void> {
     const { flags } = await this.parse(Init);
     const name = checkClusterName(flags.name);
     const version = flags['kubernetes-version'];
-    const keyring = flags['require-signed'];
-    const config = flags.config ? parseClusterConfig(readConfig(flags.config), flags.config, { name, kubernetesVersion: version, requireSigned: keyring }) : defaultClusterConfig(name, flags.nodes ?? 1, version, keyring);
+    const registryMirrors = parseMirrors(flags['registry-mirror']);
+    const requireSigned = flags['require-signed'];
+    const config = flags.config
+      ? parseClusterConfig(readConfig(flags.config), flags.config, { name, kubernetesVersion: version, registryMirrors, requireSigned })
+      : defaultClusterConfig(name, flags.nodes ?? 1, version, registryMirrors, requireSigned);
     // A corrupt keyring fails here, before anything is created.
     if (config.requireSigned) await parseKeyring(config.requireSigned.keyring, config.requireSigned.source);
     config.nodes[0].extraPortMappings.push(...parsePortMappings(flags.port));
     const waitMs = parseDuration('--wait', flags.wait);
     requireRoot('sifkube init');
     const started = Date.now();
-    await withSteps(INIT_STEPS, TITLES, (onStep) => initCluster({ config, kubeBinDir: flags['kube-bin-dir'], persistentDir: flags.persistent, waitMs, kubeconfig: flags.kubeconfig, onStep }));
+    await withSteps(INIT_STEPS, TITLES, (onStep) => initCluster({ config, kubeBinDir: flags['kube-bin-dir'], persistentDir: flags.persistent, waitMs, kubeconfig: flags.kubeconfig, retain: flags.retain, onStep }));
     this.log(`cluster ${name} is up in ${((Date.now() - started) / 1000).toFixed(1)} s: kubectl --context ${contextName(name)} get nodes (or sifkube kubectl --name ${name} -- get nodes)`);
   }
+}
+
+/** `--registry-mirror HOST=URL`, repeated: the mirrors of each host, in the order given. */
+function parseMirrors(values: string[] | undefined): Record<string, string[]> {
+  const out: Record<string, string[]> = {};
+  for (const v of values ?? []) {
+    const at = v.indexOf('=');
+    if (at <= 0) throw new UsageError(`--registry-mirror ${JSON.stringify(v)}: write HOST=URL, e.g. docker.io=http://10.0.0.5:5000`);
+    (out[v.slice(0, at)] ??= []).push(v.slice(at + 1));
+  }
+  return out;
 }
 
 function readConfig(file: string): string {

@@ -33,6 +33,8 @@ export interface CriConfig {
     mirrors: Record<string, string[]>;
     /** Registry host → credentials used when the request carries none. */
     auths: Record<string, RegistryAuth>;
+    /** Registry hosts (HOST or HOST:PORT) served over plain HTTP; loopback hosts always are. */
+    plainHttp: string[];
   };
   streaming: { address: string };
   /** What a container with no seccomp profile (and not privileged) gets. */
@@ -49,7 +51,7 @@ export const DEFAULT_CONFIG: CriConfig = {
   runDir: '/run/sifkube/cri',
   imageDir: '/var/lib/sifkube/images',
   cni: { binDir: '/usr/lib/cni', confDir: '/etc/cni/net.d' },
-  registry: { mirrors: {}, auths: {} },
+  registry: { mirrors: {}, auths: {}, plainHttp: [] },
   streaming: { address: '127.0.0.1:0' },
   // As containerd: a container whose pod names no profile runs unconfined.
   seccompDefault: 'unconfined',
@@ -127,11 +129,27 @@ function auths(file: string, v: unknown): Record<string, RegistryAuth> {
   return out;
 }
 
+function hosts(file: string, v: unknown): string[] {
+  if (v === undefined || v === null) return [];
+  if (!Array.isArray(v) || v.some((h) => typeof h !== 'string' || !/^[A-Za-z0-9.-]+(:\d{1,5})?$|^\[[0-9a-fA-F:]+\](:\d{1,5})?$/.test(h))) {
+    throw new CriConfigError(`${file}: registry.plainHttp must be a list of registry hosts (HOST or HOST:PORT, as in image names)`);
+  }
+  return v as string[];
+}
+
+/**
+ * The `registry` section (mirrors, auths, plainHttp), of a CRI configuration or of a cluster's
+ * (every node's CRI gets it).
+ */
+export function parseRegistryConfig(value: unknown, file: string): CriConfig['registry'] {
+  const reg = section(file, 'registry', value, ['mirrors', 'auths', 'plainHttp']);
+  return { mirrors: mirrors(file, reg.mirrors), auths: auths(file, reg.auths), plainHttp: hosts(file, reg.plainHttp) };
+}
+
 /** Validates a parsed configuration document. */
 export function parseCriConfig(doc: unknown, file = 'the CRI configuration'): CriConfig {
   const top = section(file, '', doc, ['stateDir', 'runDir', 'imageDir', 'cni', 'registry', 'streaming', 'seccompDefault', 'cgroupParent', 'logLevel', 'requireSigned']);
   const cni = section(file, 'cni', top.cni, ['binDir', 'confDir', 'writeConfig']);
-  const reg = section(file, 'registry', top.registry, ['mirrors', 'auths']);
   const streaming = section(file, 'streaming', top.streaming, ['address']);
   const d = DEFAULT_CONFIG;
   const config: CriConfig = {
@@ -142,7 +160,7 @@ export function parseCriConfig(doc: unknown, file = 'the CRI configuration'): Cr
       binDir: absPath(file, 'cni.binDir', cni.binDir, d.cni.binDir),
       confDir: absPath(file, 'cni.confDir', cni.confDir, d.cni.confDir),
     },
-    registry: { mirrors: mirrors(file, reg.mirrors), auths: auths(file, reg.auths) },
+    registry: parseRegistryConfig(top.registry, file),
     streaming: { address: str(file, 'streaming.address', streaming.address, d.streaming.address) },
     seccompDefault: oneOf(file, 'seccompDefault', top.seccompDefault, ['runtime-default', 'unconfined'] as const, d.seccompDefault),
     cgroupParent: absPath(file, 'cgroupParent', top.cgroupParent, d.cgroupParent),

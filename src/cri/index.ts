@@ -1,4 +1,4 @@
-export { loadCriConfig, parseCriConfig, DEFAULT_CONFIG } from './config.js';
+export { loadCriConfig, parseCriConfig, parseRegistryConfig, DEFAULT_CONFIG } from './config.js';
 export type { CriConfig, RegistryAuth } from './config.js';
 export { startCriServer } from './server/index.js';
 export type { RunningCriServer } from './server/index.js';

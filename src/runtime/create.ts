@@ -8,6 +8,7 @@ import type { CgroupManager } from './cgroups/index.js';
 import { cgroupsPathOf, setUpCgroup } from './container-cgroup.js';
 import { compiledSeccomp, createPlan } from './plan.js';
 import { signal } from './processes.js';
+import { sharesMountNs, unmountUnder } from './shared-mounts.js';
 import { loadConfig } from './spec/validate.js';
 import { DEFAULT_ROOT, containerDir, makeContainerDir, rfc3339Nano, processStartTime, writeRecord, writeSpec, type ContainerRecord } from './state.js';
 import { OCI_VERSION } from './version.js';
@@ -74,10 +75,12 @@ export async function createContainer(id: string, opts: CreateOptions): Promise<
         Object.assign(record, { initPid: pid, initStartTime: processStartTime(pid), monitorPid });
         writeRecord(root, record);
       },
+      // runtime-spec lifecycle: these run after the environment is created (its step 2), so the
+      // container is "created" for them, as crun reports.
       onHooks: async (pid) => {
-        await runHooks(spec, 'prestart', state('creating', pid));
-        await runHooks(spec, 'createRuntime', state('creating', pid));
-        await runHooks(spec, 'createContainer', state('creating', pid), pid);
+        await runHooks(spec, 'prestart', state('created', pid));
+        await runHooks(spec, 'createRuntime', state('created', pid));
+        await runHooks(spec, 'createContainer', state('created', pid), pid);
       },
     }).catch((err: Error) => {
       throw err instanceof PlanFailure ? new ContainerSetupError(id, err.message) : err;
@@ -92,6 +95,7 @@ export async function createContainer(id: string, opts: CreateOptions): Promise<
       await cgroup.killAll().catch(() => {});
       await cgroup.remove().catch(() => {});
     }
+    if (sharesMountNs(spec)) unmountUnder(rootfs);
     rmSync(dir, { recursive: true, force: true });
     throw err;
   }

@@ -1,7 +1,7 @@
 import { cgroupOf } from './container-cgroup.js';
 import { InvalidStatusError } from './errors.js';
 import { runHooks } from './hooks.js';
-import { log } from './log.js';
+import { sharesMountNs, unmountUnder } from './shared-mounts.js';
 import { containerProcesses, signal, waitFor } from './processes.js';
 import { DEFAULT_ROOT, initAlive, monitorAlive, readRecord, readSpec, removeContainerDir, statusOf } from './state.js';
 import { OCI_VERSION } from './version.js';
@@ -32,12 +32,7 @@ export async function deleteContainer(id: string, opts: { root?: string; force?:
   } catch {
     spec = undefined;
   }
+  if (spec && sharesMountNs(spec)) unmountUnder(rec.rootfs);
   removeContainerDir(root, id);
-  if (spec) {
-    try {
-      await runHooks(spec, 'poststop', { ociVersion: OCI_VERSION, id, status: 'stopped', bundle: rec.bundle, annotations: spec.annotations });
-    } catch (err) {
-      log('warning', (err as Error).message);
-    }
-  }
+  if (spec) await runHooks(spec, 'poststop', { ociVersion: OCI_VERSION, id, status: 'stopped', bundle: rec.bundle, annotations: spec.annotations });
 }

@@ -49,6 +49,13 @@ const JOINED_BY_MONITOR: NamespaceType[] = ['pid', 'time'];
 
 const num = (n: number | bigint): string => String(n);
 
+/** A namespace to join: its type, its file, and the config field (or what) named it, for errors. */
+interface JoinedNamespace {
+  type: NamespaceType;
+  path: string;
+  field: string;
+}
+
 /** The namespace of this process, as "type:[inode]", to tell whether joining one changes anything. */
 function ownNamespace(file: string): string {
   return readlinkSync(`/proc/self/ns/${file}`);
@@ -61,12 +68,13 @@ function ownNamespace(file: string): string {
  * line: the helper opens every namespace file before it joins a user namespace, after which it could
  * no longer open the others.
  */
-function joinLines(namespaces: { type: NamespaceType; path: string }[], userByMonitor = false): { monitor: PlanLine[]; init: PlanLine[] } {
+function joinLines(namespaces: JoinedNamespace[], userByMonitor = false): { monitor: PlanLine[]; init: PlanLine[] } {
   const byMonitor: NamespaceType[] = userByMonitor ? ['user', ...JOINED_BY_MONITOR] : JOINED_BY_MONITOR;
   const byInit = (['user', 'ipc', 'uts', 'network', 'cgroup', 'mount'] as NamespaceType[]).filter((t) => !byMonitor.includes(t));
+  // FLAG PATH FIELD per namespace: the helper checks each file's type and joins it with that type.
   const line = (types: NamespaceType[]): PlanLine[] => {
-    const paths = types.flatMap((t) => namespaces.filter((n) => n.type === t).map((n) => n.path));
-    return paths.length > 0 ? [['setns', ...paths]] : [];
+    const triples = types.flatMap((t) => namespaces.filter((n) => n.type === t).flatMap((n) => [num(NAMESPACE_FLAGS[t].flag), n.path, n.field]));
+    return triples.length > 0 ? [['setns', ...triples]] : [];
   };
   const monitor = line(byMonitor);
   const init = line(byInit);
@@ -253,6 +261,20 @@ export async function compiledSeccomp(spec: Spec): Promise<CompiledSeccomp | und
   return compileSeccomp(spec.linux.seccomp as unknown as LinuxSeccomp, (m) => log('warning', m));
 }
 
+/**
+ * What cannot be done in the runtime's own mount namespace without changing the caller's mounts:
+ * masking and read-only paths (runc refuses them too), a read-only root (a remount of the mount
+ * holding the rootfs), and a root propagation (of the caller's "/").
+ */
+function refuseInSharedMountNs(spec: Spec): void {
+  const fix = 'add {"type": "mount"} to linux.namespaces, or remove the setting';
+  const why = 'needs a mount namespace of its own (without one the container shares the runtime\'s)';
+  if (spec.linux?.maskedPaths?.length) throw new InvalidConfigError('config.json', 'linux.maskedPaths', `${why}: ${fix}`);
+  if (spec.linux?.readonlyPaths?.length) throw new InvalidConfigError('config.json', 'linux.readonlyPaths', `${why}: ${fix}`);
+  if (spec.root.readonly) throw new InvalidConfigError('config.json', 'root.readonly', `${why}: ${fix}`);
+  if (spec.linux?.rootfsPropagation) throw new InvalidConfigError('config.json', 'linux.rootfsPropagation', `${why}: ${fix}`);
+}
+
 /** The complete plan of `create`: monitor lines, clone, then the init's lines up to exec. */
 export function createPlan(input: CreatePlanInput): PlanLine[] {
   const { spec, rootfs, stateDir } = input;
@@ -261,8 +283,10 @@ export function createPlan(input: CreatePlanInput): PlanLine[] {
   const namespaces: Namespace[] = spec.linux?.namespaces ?? [];
   const has = (t: NamespaceType) => namespaces.some((n) => n.type === t);
   const fresh = namespaces.filter((n) => !n.path);
-  const joined = namespaces.filter((n): n is { type: NamespaceType; path: string } => !!n.path);
-  if (!has('mount')) throw new InvalidConfigError('config.json', 'linux.namespaces', 'a mount namespace is required (the root filesystem is set up in it)');
+  const joined: JoinedNamespace[] = namespaces.flatMap((n, i) => (n.path ? [{ type: n.type, path: n.path, field: `linux.namespaces[${i}].path` }] : []));
+  // runtime-spec: without a mount namespace the container shares the runtime's (see sharedMountNsLines).
+  const sharedMounts = !has('mount');
+  if (sharedMounts) refuseInSharedMountNs(spec);
   const userNs = has('user');
   // A user namespace joined by path owns the namespaces the container makes (as runc's setns then
   // unshare): the monitor joins it before clone, so even the new pid namespace is its.
@@ -281,6 +305,7 @@ export function createPlan(input: CreatePlanInput): PlanLine[] {
   // Idmapped mounts are made before the monitor joins a pid or time namespace (their helper child
   // must stay in the host's).
   lines.push(...mounts.monitor, ...monitor, ...cgroup.monitor);
+  if (sharedMounts) lines.push(['openroot', rootfs]);
   if (fresh.some((n) => n.type === 'time')) {
     lines.push(['unshare', num(NAMESPACE_FLAGS.time.flag)]);
     const offsets = Object.entries(spec.linux?.timeOffsets ?? {}).map(([clock, o]) => `${clock} ${o.secs ?? 0} ${o.nanosecs ?? 0}\n`).join('');
@@ -301,29 +326,36 @@ export function createPlan(input: CreatePlanInput): PlanLine[] {
   if (userNs) lines.push(['root-ids']);
   if (spec.hostname !== undefined) lines.push(['hostname', spec.hostname]);
   if (spec.domainname !== undefined) lines.push(['domainname', spec.domainname]);
-  lines.push(['mount', '', '/', '', num(propagationFlags(spec.linux?.rootfsPropagation ?? 'rslave')), '']);
-  lines.push(['mount', rootfs, rootfs, '', num(MS.BIND | MS.REC), '']);
+  const propagation = spec.linux?.rootfsPropagation;
+  if (!sharedMounts) {
+    // Nothing the setup mounts may reach the caller's namespace: rslave unless private or slave is
+    // asked for. A shared or unbindable "/" is set once it is the root (a bind from an unbindable
+    // mount fails, and pivot_root refuses a new root whose parent mount is shared).
+    lines.push(['mount', '', '/', '', num(propagationFlags(propagation && /private|slave/.test(propagation) ? propagation : 'rslave')), '']);
+    lines.push(['mount', rootfs, rootfs, '', num(MS.BIND | MS.REC), '']);
+  }
   lines.push(...mounts.init);
   lines.push(...deviceLines(spec, inRoot, userNs));
   const hooks = spec.hooks ?? {};
   if (hooks.prestart?.length || hooks.createRuntime?.length || hooks.createContainer?.length) lines.push(['hooks']);
-  lines.push(input.noPivot ? ['chroot', rootfs] : ['pivot', rootfs]);
+  // In a shared mount namespace only this process's root changes: never pivot_root or a move of "/".
+  lines.push(sharedMounts ? ['enterroot'] : input.noPivot ? ['chroot', rootfs] : ['pivot', rootfs]);
   for (const [k, v] of Object.entries(spec.linux?.sysctl ?? {})) lines.push(['write', `/proc/sys/${k.replace(/\./g, '/')}`, v]);
   for (const p of spec.linux?.maskedPaths ?? []) lines.push(['mask', p]);
   for (const p of spec.linux?.readonlyPaths ?? []) lines.push(['readonly', p]);
   if (spec.root.readonly) lines.push(['mount', '', '/', '', num(MS.BIND | MS.REMOUNT | MS.RDONLY), '']);
-  if (spec.linux?.rootfsPropagation?.includes('shared')) lines.push(['mount', '', '/', '', num(propagationFlags(spec.linux.rootfsPropagation)), '']);
+  if (propagation && !propagation.includes('private')) lines.push(['mount', '', '/', '', num(propagationFlags(propagation)), '']);
   lines.push(...processLines(process, { console: !!input.consoleSocket || proxy, barrier: true, seccomp: input.seccomp, personality: spec.linux?.personality }));
   return lines;
 }
 
 /** The namespaces of a running process that differ from ours, as join lines for a new process. */
-export function namespacesOf(pid: number): { type: NamespaceType; path: string }[] {
-  const out: { type: NamespaceType; path: string }[] = [];
+export function namespacesOf(pid: number): JoinedNamespace[] {
+  const out: JoinedNamespace[] = [];
   for (const [type, { file }] of Object.entries(NAMESPACE_FLAGS) as [NamespaceType, { file: string }][]) {
     const path = `/proc/${pid}/ns/${file}`;
     if (!existsSync(path)) continue;
-    if (readlinkSync(path) !== ownNamespace(file)) out.push({ type, path });
+    if (readlinkSync(path) !== ownNamespace(file)) out.push({ type, path, field: `the container's ${type} namespace` });
   }
   return out;
 }

@@ -2,7 +2,6 @@ import { closeSync, constants, openSync, unlinkSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { InvalidStatusError } from './errors.js';
 import { runHooks } from './hooks.js';
-import { log } from './log.js';
 import { signal } from './processes.js';
 import { DEFAULT_ROOT, readRecord, readSpec, statusOf } from './state.js';
 import { OCI_VERSION } from './version.js';
@@ -34,10 +33,5 @@ export async function startContainer(id: string, opts: { root?: string } = {}): 
     closeSync(fd);
   }
   unlinkSync(fifo);
-  try {
-    await runHooks(spec, 'poststart', state('running'));
-  } catch (err) {
-    // The spec makes a failing poststart hook a warning: the container is already running.
-    log('warning', (err as Error).message);
-  }
+  await runHooks(spec, 'poststart', state('running'));
 }

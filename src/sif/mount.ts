@@ -44,10 +44,17 @@ function unescape(p: string): string {
 
 /** The mountinfo entry whose mount point is `dir`, if any (the last one: the top of a stack). */
 export function mountEntry(dir: string): { source: string; fstype: string } | undefined {
+  // mountinfo names real paths: a path through a link (a --persistent cluster's state) must be resolved.
+  let target = dir;
+  try {
+    target = realpathSync(dir);
+  } catch {
+    // gone, or a dead FUSE mount: look for the path as given
+  }
   let found: { source: string; fstype: string } | undefined;
   for (const line of readFileSync('/proc/self/mountinfo', 'utf8').split('\n')) {
     const f = line.split(' ');
-    if (f.length < 10 || unescape(f[4]) !== dir) continue;
+    if (f.length < 10 || unescape(f[4]) !== target) continue;
     const sep = f.indexOf('-');
     found = { fstype: f[sep + 1], source: unescape(f[sep + 2]) };
   }

@@ -79,8 +79,8 @@ test('node files: components per role, with the version the binaries report', as
   const base = join(work, 'state');
   const p2 = { ...plan, names: { ...plan.names, stateDir: base } };
   const cp = writeNodeFiles(p2, p2.nodes[0], pki, dist, resolveEtcd());
-  assert.equal(cp.components.map((c) => c.name), ['etcd', 'kube-apiserver', 'kube-controller-manager', 'kube-scheduler', 'kubelet', 'kube-proxy']);
-  assert.equal(cp.components.map((c) => c.after ?? []), [[], ['etcd'], ['kube-apiserver'], ['kube-apiserver'], [], []]);
+  assert.equal(cp.components.map((c) => c.name), ['etcd', 'kube-apiserver', 'kube-controller-manager', 'kube-scheduler', 'cluster-dns', 'kubelet', 'kube-proxy']);
+  assert.equal(cp.components.map((c) => c.after ?? []), [[], [], ['kube-apiserver'], ['kube-apiserver'], ['kube-apiserver'], [], []]);
   const worker = writeNodeFiles(p2, p2.nodes[1], pki, dist, resolveEtcd());
   const deep = { ...plan, names: { ...plan.names, stateDir: join(work, 'x'.repeat(90)) } };
   assert.throws(() => writeNodeFiles(deep, deep.nodes[0], pki, dist, resolveEtcd()), /--name: name: the node socket path .* is longer than 107 bytes: use a shorter cluster name/);

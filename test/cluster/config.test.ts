@@ -100,6 +100,29 @@ test('labels the kubelet may set are accepted, others in its namespaces refused'
   fails(`${HEAD}nodes: [{role: control-plane, labels: {kubernetes.io/role: x}}]\n`, /labels\.kubernetes\.io\/role: the kubelet may not set labels under kubernetes\.io\//);
 });
 
+test('registry: mirrors, auths and plain-HTTP hosts for every node; --registry-mirror comes first; bad values named', () => {
+  const c = parseClusterConfig(
+    `${HEAD}registry:\n  mirrors: {docker.io: [http://10.0.0.5:5000/]}\n  auths: {private.example: {username: u, password: p}}\n  plainHttp: [private.example:5000]\n`,
+    'c.yaml',
+    { registryMirrors: { 'docker.io': ['http://172.29.9.1:5000'], 'ghcr.io': ['https://m.example'] } },
+  );
+  assert.equal(c.registry, {
+    mirrors: { 'docker.io': ['http://172.29.9.1:5000', 'http://10.0.0.5:5000'], 'ghcr.io': ['https://m.example'] },
+    auths: { 'private.example': { username: 'u', password: 'p' } },
+    plainHttp: ['private.example:5000'],
+  });
+  assert.equal(defaultClusterConfig('x', 1).registry, { mirrors: {}, auths: {}, plainHttp: [] });
+  for (const [text, pattern] of [
+    ['registry: {mirror: {}}', /c\.yaml: unknown key registry\.mirror: use one of mirrors, auths, plainHttp/],
+    ['registry: {mirrors: {docker.io: [ftp://x]}}', /c\.yaml: registry\.mirrors\.docker\.io: ftp:\/\/x is not a URL/],
+    ['registry: {plainHttp: [http://x]}', /c\.yaml: registry\.plainHttp must be a list of registry hosts/],
+    ['registry: {auths: {h: {username: u}}}', /c\.yaml: registry\.auths\.h needs both username and password/],
+  ] as const) {
+    assert.throws(() => parseClusterConfig(`${HEAD}${text}\n`, 'c.yaml'), (e: unknown) => pattern.test((e as Error).message));
+  }
+  assert.throws(() => defaultClusterConfig('x', 1, undefined, { 'docker.io': ['not a url'] }), /--registry-mirror: registry\.mirrors\.docker\.io: not a url is not a URL/);
+});
+
 test('--nodes out of range is a clear error', () => {
   assert.throws(() => defaultClusterConfig('x', 0), /--nodes: nodes: 0 is out of range: use 1 to 50 nodes/);
 });

@@ -2,14 +2,14 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { clusterLeftovers, deleteCluster, nodeLayout, readClusterState } from '../../src/cluster/index.js';
 import { buildSif } from '../../src/sif/index.js';
 import { crictlPath, kubeSets, missing } from '../helpers/kube-sets.js';
 import { diffSnapshots, hostSnapshot } from '../helpers/leaks.js';
-import { freePort } from '../helpers/registry.js';
+import { busyboxRootfs, freePort, layerFrom, push, startRegistry, tagImage } from '../helpers/registry.js';
 import { BIN, makeRootfs } from '../helpers/sif.js';
 
 // The main job end to end on every upstream Kubernetes set in ../shared/kubernetes/ (unpacked by
@@ -17,7 +17,7 @@ import { BIN, makeRootfs } from '../helpers/sif.js';
 const sets = kubeSets();
 const crictl = crictlPath();
 const title = (v: string) =>
-  `e2e ${v}: init 3 nodes (release from the folder) → Ready → SIF DaemonSet on every node → kubectl exec (stdin, exit code), logs, port-forward → NodePort from the host → crictl on a node socket → node add → node remove → delete, host as before`;
+  `e2e ${v}: init 3 nodes (release from the folder, a registry mirror) → Ready → SIF DaemonSet on every node → kubectl exec (stdin, exit code), logs, port-forward → NodePort from the host → cluster DNS, ClusterIP and a pod on another node from a pod → a NodePort on nodes without its pod → crictl on a node socket → node add → a pull through the mirror on it → node remove → stop → start → serving again → delete, host as before`;
 
 if (sets.length === 0) {
   const why = missing('SIFKUBE_KUBE_SETS');
@@ -49,6 +49,7 @@ spec:
   ports: [{port: 80, targetPort: 8080, nodePort: 30080}]
 `;
 
+/** GET `url` until it answers 200: `tries` times, 300 ms apart (after stop/start the kubelets first tear the old pods down). */
 async function fetchText(url: string, tries = 100): Promise<string> {
   for (let i = 0; i < tries; i++) {
     const body = await fetch(url, { signal: AbortSignal.timeout(2000) }).then((r) => (r.ok ? r.text() : ''), () => '');
@@ -73,8 +74,12 @@ for (const dir of sets) {
     };
     const before = hostSnapshot();
     try {
-      // No --kubernetes-version: the folder's release is the cluster's.
-      ok(sifkube(['init', '--name', name, '--nodes', '3', '--kube-bin-dir', dir, '--wait', '3m', '--kubeconfig', kubeconfig]));
+      // No --kubernetes-version: the folder's release is the cluster's. A fixed node subnet, so the
+      // registry mirror can be named before the bridge it listens on exists.
+      const octet = 150 + Math.floor(Math.random() * 100);
+      const mirror = `172.29.${octet}.1:${await freePort()}`;
+      writeFileSync(join(work, 'cluster.yaml'), `apiVersion: sifkube.io/v1alpha1\nkind: Cluster\nnodes: [{role: control-plane}, {role: worker}, {role: worker}]\nnetworking: {nodeSubnet: 172.29.${octet}.0/24}\n`);
+      ok(sifkube(['init', '--name', name, '--config', join(work, 'cluster.yaml'), '--kube-bin-dir', dir, '--registry-mirror', `registry.invalid=http://${mirror}`, '--wait', '3m', '--kubeconfig', kubeconfig]));
       const nodes = ok(k('get', 'nodes', '-o', 'jsonpath={range .items[*]}{.metadata.name}={.status.conditions[?(@.type=="Ready")].status}={.status.nodeInfo.kubeletVersion} {end}'));
       assert.is(nodes.trim(), [`${name}-control-plane`, `${name}-worker`, `${name}-worker2`].map((n) => `${n}=True=${version}`).join(' '));
       assert.match(ok(k('get', 'node', `${name}-control-plane`, '--show-labels')), /node-role\.kubernetes\.io\/control-plane=/);
@@ -109,8 +114,24 @@ for (const dir of sets) {
       }
 
       // The NodePort from the host, on a node running one of the service's pods.
-      const worker = readClusterState(name).plan.nodes[1];
+      const plan = readClusterState(name).plan;
+      const worker = plan.nodes[1];
       assert.is(await fetchText(`http://${worker.address}:30080/motd`), 'hello from sifkube\n');
+
+      // Cluster DNS and the pod network, from a pod: a Service by name (and its ClusterIP), a pod IP
+      // on another node.
+      assert.match(ok(k('exec', pod, '--', 'busybox', 'nslookup', 'web.default.svc.cluster.local')), /Name:\s+web\.default\.svc\.cluster\.local\s+Address: 10\./);
+      assert.is(ok(k('exec', pod, '--', 'busybox', 'wget', '-qO-', 'http://web/motd')), 'hello from sifkube\n');
+      const otherIp = ok(k('get', 'pods', '-l', 'app=web', '--field-selector', `spec.nodeName=${name}-control-plane`, '-o', 'jsonpath={.items[0].status.podIP}'));
+      assert.is(ok(k('exec', pod, '--', 'busybox', 'wget', '-qO-', `http://${otherIp}:8080/motd`)), 'hello from sifkube\n');
+      assert.is(ok(k('get', 'pods', '-A', '--field-selector', 'status.phase!=Running', '-o', 'name')), '', 'every pod of the cluster runs');
+
+      // A NodePort answers on every node, also where none of its pods runs (the control plane and
+      // worker2 here: the one pod is on the worker).
+      ok(k('run', 'solo', '--image=example.org/web:v1', '--image-pull-policy=Never', '--labels=app=solo', '--overrides', JSON.stringify({ spec: { nodeName: worker.name } }), '--command', '--', 'busybox', 'httpd', '-f', '-p', '8080', '-h', '/etc'));
+      ok(k('expose', 'pod', 'solo', '--type=NodePort', '--port=80', '--target-port=8080', '--overrides', JSON.stringify({ spec: { ports: [{ port: 80, targetPort: 8080, nodePort: 30081 }] } })));
+      ok(k('wait', '--for=condition=Ready', 'pod/solo', '--timeout=60s'));
+      for (const n of plan.nodes) assert.is(await fetchText(`http://${n.address}:30081/motd`), 'hello from sifkube\n', `NodePort on ${n.name}`);
 
       if (crictl) {
         // crictl (Go) on a worker's own CRI socket, the one its kubelet uses: from the host, and from
@@ -134,8 +155,32 @@ for (const dir of sets) {
 
       ok(sifkube(['node', 'add', '--name', name, '--wait', '2m']));
       assert.match(ok(k('get', 'node', `${name}-worker3`)), /\sReady\s/);
+
+      // A pull through the registry mirror, on the node added last (it got the cluster's settings
+      // too): registry.invalid does not exist, its mirror listens on the cluster bridge's address.
+      const reg = await startRegistry({ address: mirror });
+      try {
+        const layout = join(work, 'layout');
+        const rootfs = join(work, 'pulled');
+        busyboxRootfs(rootfs);
+        tagImage(layout, 'v1', [{ architecture: 'amd64', layers: [layerFrom(layout, rootfs)], config: { Cmd: ['sh', '-c', 'echo pulled through the mirror; sleep 3600'] } }]);
+        push(layout, 'v1', `${mirror}/test/pulled:v1`);
+        ok(k('run', 'pulled', '--image=registry.invalid/test/pulled:v1', '--restart=Never', '--overrides', JSON.stringify({ spec: { nodeName: `${name}-worker3` } })));
+        ok(k('wait', '--for=condition=Ready', 'pod/pulled', '--timeout=90s'));
+        assert.match(ok(k('logs', 'pulled')), /pulled through the mirror/);
+        ok(k('delete', 'pod', 'pulled', '--grace-period=1'));
+      } finally {
+        await reg.stop();
+      }
       ok(sifkube(['node', 'remove', '--name', name, `${name}-worker3`]));
       assert.not.match(ok(k('get', 'nodes')), /worker3/);
+
+      // stop → start: the nodes' pod namespaces went with them; the kubelets tear the old sandboxes
+      // down (CNI DEL without a namespace) and the DaemonSet serves again.
+      ok(sifkube(['stop', '--name', name]));
+      ok(sifkube(['start', '--name', name, '--wait', '2m']));
+      assert.is(await fetchText(`http://${worker.address}:30080/motd`, 600), 'hello from sifkube\n');
+      ok(k('rollout', 'status', 'daemonset/web', '--timeout=120s'));
 
       ok(sifkube(['delete', '--name', name, '--kubeconfig', kubeconfig]));
     } finally {
@@ -143,6 +188,92 @@ for (const dir of sets) {
       rmSync(work, { recursive: true, force: true });
     }
     assert.equal(clusterLeftovers(name), []);
+    assert.equal(diffSnapshots(before, hostSnapshot()), []);
+  });
+}
+
+if (sets.length > 0) {
+  test(`e2e ${basename(sets[0])}: --persistent: two replicas of one image on one node, stop → start → serving again, delete`, async () => {
+    const name = `t-per-${randomBytes(3).toString('hex')}`;
+    const work = mkdtempSync(join(tmpdir(), 'sk-e2e-per-'));
+    const dir = mkdtempSync('/var/tmp/sk-e2e-persist-');
+    const kubeconfig = join(work, 'kubeconfig');
+    const sifkube = (args: string[]) => spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', timeout: 300_000 });
+    const ok = (r: ReturnType<typeof sifkube>) => {
+      assert.is(r.status, 0, `exit ${r.status}\n${r.stdout}${r.stderr}`);
+      return r.stdout;
+    };
+    const k = (...args: string[]) => sifkube(['kubectl', '--name', name, '--', ...args]);
+    const before = hostSnapshot();
+    try {
+      ok(sifkube(['init', '--name', name, '--nodes', '2', '--kube-bin-dir', sets[0], '--persistent', dir, '--wait', '3m', '--kubeconfig', kubeconfig]));
+      const sif = join(work, 'web.sif');
+      buildSif({ rootfs: makeRootfs(work), out: sif, deterministic: true, imageConfig: { cmd: ['sh'] } });
+      ok(sifkube(['image', 'load', '--name', name, sif, '--tag', 'example.org/web:v1']));
+      const worker = readClusterState(name).plan.nodes[1];
+      writeFileSync(
+        join(work, 'web.yaml'),
+        `apiVersion: apps/v1
+kind: Deployment
+metadata: {name: web}
+spec:
+  replicas: 2
+  selector: {matchLabels: {app: web}}
+  template:
+    metadata: {labels: {app: web}}
+    spec:
+      nodeName: ${worker.name}
+      containers: [{name: web, image: example.org/web:v1, imagePullPolicy: Never, command: [busybox, httpd, -f, -p, '8080', -h, /etc]}]
+---
+apiVersion: v1
+kind: Service
+metadata: {name: web}
+spec: {type: NodePort, selector: {app: web}, ports: [{port: 80, targetPort: 8080, nodePort: 30082}]}
+`,
+      );
+      ok(k('apply', '-f', join(work, 'web.yaml')));
+      ok(k('rollout', 'status', 'deployment/web', '--timeout=120s'));
+      assert.is(await fetchText(`http://${worker.address}:30082/motd`), 'hello from sifkube\n');
+      ok(sifkube(['stop', '--name', name]));
+      ok(sifkube(['start', '--name', name, '--wait', '2m']));
+      assert.is(await fetchText(`http://${worker.address}:30082/motd`, 600), 'hello from sifkube\n');
+      ok(k('rollout', 'status', 'deployment/web', '--timeout=120s'));
+      ok(sifkube(['delete', '--name', name, '--kubeconfig', kubeconfig]));
+    } finally {
+      await deleteCluster(name, kubeconfig).catch(() => undefined);
+      rmSync(work, { recursive: true, force: true });
+      rmSync(dir, { recursive: true, force: true });
+    }
+    assert.equal(clusterLeftovers(name), []);
+    assert.equal(diffSnapshots(before, hostSnapshot()), []);
+  });
+
+  test(`e2e ${basename(sets[0])}: a failed init exports every log first and names the folder; --retain keeps the failed cluster`, async () => {
+    const before = hostSnapshot();
+    for (const retain of [false, true]) {
+      const name = `t-fail-${randomBytes(3).toString('hex')}`;
+      const kubeconfig = join(tmpdir(), `${name}.kubeconfig`);
+      try {
+        // --wait 1ms: the API server comes up, the nodes cannot be Ready that soon.
+        const r = spawnSync(process.execPath, [BIN, 'init', '--name', name, '--kube-bin-dir', sets[0], '--wait', '1ms', '--kubeconfig', kubeconfig, ...(retain ? ['--retain'] : [])], { encoding: 'utf8', timeout: 300_000 });
+        assert.is(r.status, 94, r.stdout + r.stderr);
+        const logs = /the logs of every component are in (\S+);/.exec(r.stderr)?.[1];
+        assert.ok(logs, r.stderr);
+        assert.ok(existsSync(join(logs!, 'nodes', `${name}-control-plane`, 'logs', 'kube-apiserver.log')), `kube-apiserver.log in ${logs}`);
+        assert.ok(existsSync(join(logs!, 'state.json')));
+        rmSync(join(logs!, '..'), { recursive: true, force: true });
+        if (retain) {
+          assert.match(r.stderr, /the failed cluster is kept for debugging/);
+          assert.is(readClusterState(name).phase, 'failed');
+        } else {
+          assert.match(r.stderr, /the cluster was deleted: `sifkube init --retain` keeps/);
+          assert.equal(clusterLeftovers(name), []);
+        }
+      } finally {
+        await deleteCluster(name, kubeconfig).catch(() => undefined);
+        rmSync(kubeconfig, { force: true });
+      }
+    }
     assert.equal(diffSnapshots(before, hostSnapshot()), []);
   });
 }

@@ -52,7 +52,7 @@ test('image load under requireSigned: an unsigned SIF is refused with the CRI me
   const signed = join(work, 'app-signed.sif');
   copyFileSync(unsigned, signed);
   await signSif(signed, { keys: [k.privateFile] });
-  const { state } = await prepareCluster(defaultClusterConfig(name, 1, undefined, keys));
+  const { state } = await prepareCluster(defaultClusterConfig(name, 1, undefined, undefined, keys));
   try {
     assert.is(state.plan.requireSigned?.source, keys);
     const refused = sifkube('image', 'load', '--name', name, unsigned);
@@ -67,7 +67,7 @@ test('image load under requireSigned: an unsigned SIF is refused with the CRI me
     assert.is(loaded.status, 0, loaded.stderr);
     assert.is(readdirSync(store).length, 1);
     const node = state.plan.nodes[0];
-    assert.is(nodeCriConfig(state.plan, nodeLayout(state.plan, node)).requireSigned, join(nodeLayout(state.plan, node).dir, 'keyring.asc'));
+    assert.is(nodeCriConfig(state.plan, nodeLayout(state.plan, node), state.config.registry).requireSigned, join(nodeLayout(state.plan, node).dir, 'keyring.asc'));
   } finally {
     await deleteCluster(name, join(work, 'kubeconfig'));
   }

@@ -76,6 +76,19 @@ test('RunPodSandbox: a bind-mounted netns, an address from the CNI bridge, pod f
   assert.is(readFileSync('/proc/sys/net/ipv4/ip_forward', 'utf8').trim(), ipForwardBefore, 'ip_forward put back');
 });
 
+test('a pod whose network namespace went away (its node restarted) stops and is removed; its address lease is released', async () => {
+  const { podSandboxId: id } = await cri.client.runtime.RunPodSandbox({ config: podConfig('gone') });
+  const info = JSON.parse((await cri.client.runtime.PodSandboxStatus({ podSandboxId: id, verbose: true })).info.info);
+  assert.is(ipamFiles().length, 1);
+  // What a node's restart leaves: the bind mount gone with the node's mount namespace, a plain file in its place.
+  execFileSync('umount', [info.netns]);
+  assert.ok(existsSync(info.netns) && !mounted(info.netns));
+  await cri.client.runtime.StopPodSandbox({ podSandboxId: id });
+  assert.is(ipamFiles().length, 0, 'address released');
+  await cri.client.runtime.RemovePodSandbox({ podSandboxId: id });
+  assert.is((await codeOf(cri.client.runtime.PodSandboxStatus({ podSandboxId: id }))).code, S.NOT_FOUND);
+});
+
 test('ListPodSandbox filters by ID prefix, state and labels; a duplicate pod is refused', async () => {
   const a = await cri.client.runtime.RunPodSandbox({ config: podConfig('alpha') });
   const bConfig = podConfig('beta');

@@ -36,10 +36,10 @@ export interface TokenAuth {
   rootCertBundle: string;
 }
 
-export async function startRegistry(opts: { user?: string; password?: string; tokenAuth?: TokenAuth } = {}): Promise<TestRegistry> {
+/** `address`: where it listens (default 127.0.0.1 on a free port); a cluster's nodes reach the host on its bridge address. */
+export async function startRegistry(opts: { user?: string; password?: string; tokenAuth?: TokenAuth; address?: string } = {}): Promise<TestRegistry> {
   const dir = mkdtempSync(join(tmpdir(), 'sk-registry-'));
-  const port = await freePort();
-  const host = `127.0.0.1:${port}`;
+  const host = opts.address ?? `127.0.0.1:${await freePort()}`;
   let auth = '';
   if (opts.user) {
     writeFileSync(join(dir, 'htpasswd'), htpasswd(opts.user, opts.password ?? ''));

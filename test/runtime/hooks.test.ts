@@ -38,7 +38,7 @@ test('hooks run in the spec order, in the right namespaces, with the state on st
     // The process itself races with poststart (as under runc): its line is checked apart.
     assert.ok(ours.includes('main'));
     assert.equal(ours.filter((l) => l !== 'main'), [
-      'prestart creating host v', 'createRuntime creating host v', 'createContainer creating container v',
+      'prestart created host v', 'createRuntime created host v', 'createContainer created container v',
       'startContainer created container v', 'poststart running host v', 'poststop stopped host v', '',
     ]);
     rmSync(log);

@@ -4,7 +4,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { buildSif, mountEntry, mountSif, SifMountError, unmountSif } from '../../src/sif/index.js';
 import { cli, fixture, makeRootfs, scratch } from '../helpers/sif.js';
@@ -21,6 +21,8 @@ function loopsOf(file: string): { dev: string; offset: number; ro: boolean; auto
       autoclear: readFileSync(`/sys/block/${d}/loop/autoclear`, 'utf8').trim() === '1',
     }));
 }
+
+const err = (fn: () => unknown, re: RegExp) => assert.throws(fn, (e: unknown) => e instanceof SifMountError && re.test((e as Error).message));
 
 function image(s: ReturnType<typeof scratch>): { file: string; rootfs: string } {
   const rootfs = makeRootfs(s.dir);
@@ -60,12 +62,32 @@ for (const method of ['loop', 'squashfuse'] as const) {
   });
 }
 
+test('a mount point reached through a link (a --persistent cluster\'s state) is found, refused a second mount, and unmounted', () => {
+  const s = scratch();
+  const real = join(s.dir, 'real');
+  const link = join(s.dir, 'link');
+  try {
+    mkdirSync(real);
+    symlinkSync(real, link);
+    const { file } = image(s);
+    mountSif(file, join(link, 'mnt'));
+    try {
+      assert.is(mountEntry(join(link, 'mnt'))?.fstype, 'squashfs');
+      err(() => mountSif(file, join(link, 'mnt')), /something is already mounted here/);
+    } finally {
+      unmountSif(join(link, 'mnt'));
+    }
+    assert.is(mountEntry(join(real, 'mnt')), undefined);
+  } finally {
+    s.done();
+  }
+});
+
 test('errors: no primary partition, not squashfs, busy or non-empty mount point, nothing mounted', () => {
   const s = scratch();
   try {
     const dir = join(s.dir, 'mnt');
     mkdirSync(dir);
-    const err = (fn: () => unknown, re: RegExp) => assert.throws(fn, (e: unknown) => e instanceof SifMountError && re.test((e as Error).message));
     err(() => mountSif(fixture('empty.sif'), dir), /no primary partition to mount/);
     err(() => mountSif(fixture('two-groups.sif'), dir, { partitionId: 3 }), /not supported yet: mounting ext3/);
     err(() => unmountSif(dir), /nothing is mounted here/);

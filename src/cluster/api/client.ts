@@ -16,6 +16,7 @@ export function preloadApiLibrary(): Promise<Library> {
 
 /** The cluster's API as its admin: the typed core client and the raw watch. */
 export interface ClusterApi {
+  kc: K8s.KubeConfig;
   core: K8s.CoreV1Api;
   watch: K8s.Watch;
   lib: Library;
@@ -25,7 +26,7 @@ export async function clusterApi(state: ClusterState): Promise<ClusterApi> {
   const lib = await preloadApiLibrary();
   const kc = new lib.KubeConfig();
   kc.loadFromFile(pkiPaths(state.plan.names.stateDir).kubeconfig.admin);
-  return { core: kc.makeApiClient(lib.CoreV1Api), watch: new lib.Watch(kc), lib };
+  return { kc, core: kc.makeApiClient(lib.CoreV1Api), watch: new lib.Watch(kc), lib };
 }
 
 /** The HTTP status of a failed API call (the client's ApiException), or undefined. */

@@ -5,72 +5,79 @@ export interface ApiObject {
   metadata?: { name?: string; namespace?: string };
 }
 
-export interface WatchUntil<T extends ApiObject> {
+export interface Collection<T extends ApiObject> {
   /** the collection's API path, e.g. /api/v1/nodes */
   path: string;
   /** field or label selectors for the list and the watch */
   query?: Record<string, string>;
   /** one list of the collection: its items and the resourceVersion to watch from */
   list: () => Promise<{ items: T[]; metadata?: { resourceVersion?: string } }>;
-  /** true once the objects are as wanted */
-  done: (objects: Map<string, T>) => boolean;
-  /** what is awaited and what to do on a timeout (ClusterTimeoutError) */
-  what: string;
-  fix: string;
-  ms: number;
 }
 
 const key = (o: ApiObject) => `${o.metadata?.namespace ?? ''}/${o.metadata?.name ?? ''}`;
 
 /**
- * Lists a collection, then watches it from that list's resourceVersion until `done` holds, and
- * returns the objects. While the API server is starting or restarting, a failed list or a watch
- * that ends is simply tried again 200 ms later: no polling in between, no child process.
+ * Keeps a collection current: lists it, then watches from that list's resourceVersion, calling
+ * `onChange` with every object after the list and after each event. While the API server is
+ * starting or restarting, a failed list or a watch that ends is tried again 200 ms later: no
+ * polling in between, no child process. Returns the function that stops it.
  */
-export function watchUntil<T extends ApiObject>(api: ClusterApi, w: WatchUntil<T>): Promise<Map<string, T>> {
+export function watchCollection<T extends ApiObject>(api: ClusterApi, c: Collection<T>, onChange: (objects: Map<string, T>) => void): () => void {
+  const objects = new Map<string, T>();
+  let stopped = false;
+  let abort: AbortController | undefined;
+  let timer: NodeJS.Timeout | undefined;
+  const retry = () => {
+    if (!stopped) timer = setTimeout(() => void cycle(), 200);
+  };
+  const cycle = async () => {
+    try {
+      const list = await c.list();
+      if (stopped) return;
+      objects.clear();
+      for (const o of list.items) objects.set(key(o), o);
+      onChange(objects);
+      if (stopped) return;
+      const query = { ...c.query, resourceVersion: list.metadata?.resourceVersion, allowWatchBookmarks: true };
+      const events = (type: string, obj: T) => {
+        if (type === 'DELETED') objects.delete(key(obj));
+        else if (type === 'ADDED' || type === 'MODIFIED') objects.set(key(obj), obj);
+        else return; // BOOKMARK; an ERROR (410 Gone) ends the watch, and the retry lists again
+        onChange(objects);
+      };
+      abort = await api.watch.watch(c.path, query, events, retry);
+      if (stopped) abort.abort();
+    } catch {
+      retry();
+    }
+  };
+  void cycle();
+  return () => {
+    stopped = true;
+    clearTimeout(timer);
+    abort?.abort();
+  };
+}
+
+/** Watches a collection until `done` holds, and returns the objects; past `ms` a ClusterTimeoutError(what, fix). */
+export function watchUntil<T extends ApiObject>(api: ClusterApi, c: Collection<T> & { done: (objects: Map<string, T>) => boolean; what: string; fix: string; ms: number }): Promise<Map<string, T>> {
   return new Promise((resolve, reject) => {
-    const objects = new Map<string, T>();
     let finished = false;
-    let abort: AbortController | undefined;
-    const finish = (err?: Error) => {
+    const finish = (err?: Error, objects?: Map<string, T>) => {
       if (finished) return;
       finished = true;
       clearTimeout(timer);
-      abort?.abort();
+      queueMicrotask(stop); // stop is assigned once watchCollection returns
       if (err) reject(err);
-      else resolve(objects);
+      else resolve(objects!);
     };
-    const timer = setTimeout(() => finish(new ClusterTimeoutError(w.what, w.ms, w.fix)), w.ms);
-    const check = () => {
+    const timer = setTimeout(() => finish(new ClusterTimeoutError(c.what, c.ms, c.fix)), c.ms);
+    const stop = watchCollection(api, c, (objects) => {
       try {
-        if (w.done(objects)) finish();
+        if (c.done(objects)) finish(undefined, objects);
       } catch (err) {
         finish(err as Error);
       }
-    };
-    const retry = () => {
-      if (!finished) setTimeout(() => void cycle(), 200);
-    };
-    const cycle = async () => {
-      try {
-        const list = await w.list();
-        objects.clear();
-        for (const o of list.items) objects.set(key(o), o);
-        check();
-        if (finished) return;
-        const query = { ...w.query, resourceVersion: list.metadata?.resourceVersion, allowWatchBookmarks: true };
-        const events = (type: string, obj: T) => {
-          if (type === 'DELETED') objects.delete(key(obj));
-          else if (type === 'ADDED' || type === 'MODIFIED') objects.set(key(obj), obj);
-          else return; // BOOKMARK; an ERROR (410 Gone) ends the watch, and the retry lists again
-          check();
-        };
-        abort = await api.watch.watch(w.path, query, events, retry);
-        if (finished) abort.abort();
-      } catch {
-        retry();
-      }
-    };
-    void cycle();
+    });
   });
 }

@@ -10,11 +10,13 @@ import { apiServerArgs, controllerManagerArgs, ETCD_PORTS, etcdArgs, kubeProxyAr
 import { kubeletArgs, kubeletConfiguration } from './kubelet.js';
 import { MAX_SOCKET_PATH, nodeLayout, type NodeLayout } from './layout.js';
 import { ClusterConfigError } from '../errors.js';
+import { DNS_HEALTH_PORT } from '../addons/dns/index.js';
+import { SIFKUBE_BIN } from '../node/container.js';
 
 /**
  * Writes a node's generated files (kubelet and kube-proxy configurations, CNI network) and returns
- * the components its supervisor runs: on the control-plane node etcd, then kube-apiserver once etcd is
- * healthy, then kube-controller-manager and kube-scheduler once it is; on every node the kubelet and
+ * the components its supervisor runs: on the control-plane node etcd and kube-apiserver together, then
+ * kube-controller-manager, kube-scheduler and the cluster DNS once the API server is healthy; on every node the kubelet and
  * kube-proxy (they retry the API server themselves).
  */
 export function writeNodeFiles(plan: ClusterPlan, node: NodePlan, pki: PkiPaths, dist: KubeDistribution, etcd: string): { layout: NodeLayout; components: ComponentSpec[] } {
@@ -32,9 +34,12 @@ export function writeNodeFiles(plan: ClusterPlan, node: NodePlan, pki: PkiPaths,
     mkdirSync(layout.etcdData, { recursive: true, mode: 0o700 });
     components.push(
       { name: 'etcd', command: etcd, args: etcdArgs(node.name, layout.etcdData), health: { url: `http://127.0.0.1:${ETCD_PORTS.client}/health` } },
-      { name: 'kube-apiserver', command: p['kube-apiserver'], args: apiServerArgs(plan, pki), after: ['etcd'], health: { url: `https://127.0.0.1:${plan.apiServer.port}/readyz`, caFile: pki.ca.cert } },
+      // Not after etcd: the API server retries etcd itself, and its own start-up (seconds) overlaps etcd's.
+      { name: 'kube-apiserver', command: p['kube-apiserver'], args: apiServerArgs(plan, pki), health: { url: `https://127.0.0.1:${plan.apiServer.port}/readyz`, caFile: pki.ca.cert } },
       { name: 'kube-controller-manager', command: p['kube-controller-manager'], args: controllerManagerArgs(plan, pki), after: ['kube-apiserver'], health: { url: 'https://127.0.0.1:10257/healthz', insecure: true } },
       { name: 'kube-scheduler', command: p['kube-scheduler'], args: schedulerArgs(plan, pki), after: ['kube-apiserver'], health: { url: 'https://127.0.0.1:10259/healthz', insecure: true } },
+      // Cluster DNS, embedded (src/cluster/addons/dns): no CoreDNS image can be had offline.
+      { name: 'cluster-dns', command: process.execPath, args: [SIFKUBE_BIN, 'node', 'dns', '--name', plan.name], after: ['kube-apiserver'], health: { url: `http://127.0.0.1:${DNS_HEALTH_PORT}/` } },
     );
   }
   components.push(

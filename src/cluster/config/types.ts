@@ -1,3 +1,6 @@
+import type { CriConfig } from '../../cri/index.js';
+
+export type RegistryConfig = CriConfig['registry'];
 /** The cluster config file (`apiVersion: sifkube.io/v1alpha1`, `kind: Cluster`), after validation. */
 export const CONFIG_API_VERSION = 'sifkube.io/v1alpha1';
 export const CONFIG_KIND = 'Cluster';
@@ -47,6 +50,8 @@ export interface ClusterConfig {
   nodes: NodeConfig[];
   networking: NetworkingConfig;
   featureGates: Record<string, boolean>;
+  /** registry mirrors, credentials and plain-HTTP hosts, given to every node's CRI (nodes added later too) */
+  registry: RegistryConfig;
   /** `requireSigned`: the keyring (its text, read at init) whose keys must have signed every image a node runs. */
   requireSigned?: SigningPolicy;
 }

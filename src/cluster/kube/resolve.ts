@@ -78,7 +78,7 @@ export function resolveEtcd(binDir?: string): string {
  */
 export async function releaseInFolder(dir: string, wanted?: string): Promise<string> {
   const missing = KUBE_BINARIES.find((bin) => !existsSync(join(dir, bin)));
-  if (missing) throw new KubeBinaryMissingError(missing, wanted ?? 'any', [dir]);
+  if (missing) throw new KubeBinaryMissingError(missing, wanted ?? 'any release', [dir]);
   const found = await binaryVersions(KUBE_BINARIES.map((bin) => join(dir, bin)));
   const versions = new Map(KUBE_BINARIES.map((bin, i) => [bin, found[i]]));
   const distinct = [...new Set(versions.values())];

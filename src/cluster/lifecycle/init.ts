@@ -1,7 +1,7 @@
 import type { ClusterConfig } from '../config/types.js';
 import { deleteCluster } from '../cleanup.js';
 import { writeNodeFiles } from '../components/node-files.js';
-import { ClusterConfigError, DownloadError, KubeBinaryMissingError } from '../errors.js';
+import { ClusterConfigError, DownloadError, InitFailedError, KubeBinaryMissingError } from '../errors.js';
 import { resolveEtcd, resolveKubernetes, type KubeDistribution } from '../kube/resolve.js';
 import { KUBE_BINARIES, versionCacheDir } from '../kube/release.js';
 import { checkKubernetesVersion } from '../config/validate.js';
@@ -9,8 +9,10 @@ import { findKubectl } from '../kubectl.js';
 import { defaultKubeconfigPath, mergeKubeconfig } from '../pki/kubeconfig.js';
 import { prepareCluster, type PrepareStep } from '../prepare.js';
 import { checkNewPersistentDir, writeClusterState, type ClusterState } from '../state/store.js';
-import { existsSync, readFileSync, realpathSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { existsSync, mkdtempSync, readFileSync, realpathSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { exportLogs } from '../logs-export.js';
 import { parse } from 'yaml';
 import { pkiPaths, type PkiPaths } from '../pki/cluster-pki.js';
 import type { NodePlan } from '../plan.js';
@@ -29,6 +31,8 @@ export interface InitOptions {
   waitMs: number;
   /** kubeconfig file to merge the admin context into; default $KUBECONFIG or ~/.kube/config */
   kubeconfig?: string;
+  /** keep a cluster whose init failed (phase failed), for debugging, instead of deleting it */
+  retain?: boolean;
   onStep?: (step: InitStep) => void;
 }
 
@@ -120,7 +124,32 @@ export async function initCluster(opts: InitOptions): Promise<ClusterState> {
     writeClusterState(state);
     return state;
   } catch (err) {
-    await deleteCluster(opts.config.name, opts.kubeconfig).catch(() => undefined);
-    throw err;
+    throw await failedInit(state, opts, err as Error);
   }
+}
+
+/**
+ * What a failed init leaves: the logs its error points to, exported before anything is deleted; the
+ * cluster itself only with --retain (as kind's), marked failed.
+ */
+async function failedInit(state: ClusterState, opts: InitOptions, err: Error): Promise<InitFailedError> {
+  const name = state.plan.name;
+  let logs: string | undefined;
+  try {
+    const dir = mkdtempSync(join(tmpdir(), `sifkube-${name}-init-`));
+    await exportLogs(state, dir);
+    logs = join(dir, name);
+  } catch {
+    // a cluster that failed early may have too little state to export
+  }
+  if (opts.retain) {
+    state.phase = 'failed';
+    writeClusterState(state);
+  } else {
+    await deleteCluster(name, opts.kubeconfig).catch(() => undefined);
+  }
+  return new InitFailedError(err, [
+    logs ? `the logs of every component are in ${logs}` : 'no logs could be exported',
+    opts.retain ? `the failed cluster is kept for debugging: \`sifkube delete --name ${name}\` removes it` : 'the cluster was deleted: `sifkube init --retain` keeps a failed cluster for debugging',
+  ].join('; '));
 }

@@ -24,8 +24,8 @@ function ipIn(netns: string, lines: string[]): void {
 
 /**
  * Connects a node's network namespace to the bridge: a veth whose node end is eth0 with the node's
- * address, a default route through the host, direct routes to the other nodes' pod CIDRs; and on the
- * host a route to this node's pod CIDR.
+ * address, a default route through the host, direct routes to the other nodes' pod CIDRs, forwarding
+ * on; and on the host a route to this node's pod CIDR.
  */
 export function attachNode(plan: ClusterPlan, node: NodePlan, netns: string): void {
   sh('ip', ['link', 'add', node.veth, 'type', 'veth', 'peer', 'name', 'eth0', 'netns', netns]);
@@ -37,6 +37,10 @@ export function attachNode(plan: ClusterPlan, node: NodePlan, netns: string): vo
     `route add default via ${plan.bridge.address}`,
     ...plan.nodes.filter((o) => o !== node).map((o) => `route add ${o.podCIDR} via ${o.address} dev eth0`),
   ]);
+  // A node forwards from the start, as a kind node does: a NodePort reached on a node that runs none
+  // of the service's pods is DNATed to another node's pod. Only the CNI bridge plugin would turn it
+  // on, at the node's first pod. This is the node's own namespace: the host's setting is untouched.
+  sh('nsenter', [`--net=${netns}`, 'sh', '-c', 'echo 1 > /proc/sys/net/ipv4/ip_forward']);
 }
 
 /** A named network namespace (/run/netns/sk-<id>-<node>) standing in for a node's own until the runtime runs nodes. */

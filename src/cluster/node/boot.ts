@@ -9,6 +9,7 @@ import { readClusterState } from '../state/store.js';
 import { killAndWait } from '../processes.js';
 import { readSupervisorStatus, Supervisor, type ComponentSpec } from '../supervisor/index.js';
 import { startNodeCri } from './cri.js';
+import { DEFAULT_CONFIG } from '../../cri/index.js';
 
 function componentsFile(layout: NodeLayout): string {
   return join(layout.dir, 'components.json');
@@ -69,7 +70,8 @@ function findNode(plan: ClusterPlan, name: string): NodePlan {
  * SIGTERM/SIGINT, when it stops them and the CRI server (containers keep running) and returns.
  */
 export async function bootNode(cluster: string, nodeName: string): Promise<void> {
-  const plan = readClusterState(cluster).plan;
+  const state = readClusterState(cluster);
+  const plan = state.plan;
   const layout = nodeLayout(plan, findNode(plan, nodeName));
   shadowGlobalSysctls(layout);
   const components = JSON.parse(readFileSync(componentsFile(layout), 'utf8')) as ComponentSpec[];
@@ -78,7 +80,8 @@ export async function bootNode(cluster: string, nodeName: string): Promise<void>
   // Only the kubelet talks to the CRI: the control plane starts first, so the API server's start
   // (seconds) overlaps the CRI server's.
   sup.start(components.filter((c) => c.name !== 'kubelet'));
-  const cri = await startNodeCri(plan, layout).catch(async (err: unknown) => {
+  // A state written before clusters had registry settings has none.
+  const cri = await startNodeCri(plan, layout, state.config.registry ?? DEFAULT_CONFIG.registry).catch(async (err: unknown) => {
     await sup.stop();
     throw err;
   });

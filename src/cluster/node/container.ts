@@ -41,7 +41,7 @@ export function nodeContainerId(names: ClusterNames, node: NodePlan): string {
   return `${names.netnsPrefix}${node.name}`;
 }
 
-const SIFKUBE_BIN = fileURLToPath(new URL('../../../../bin/sifkube.js', import.meta.url));
+export const SIFKUBE_BIN = fileURLToPath(new URL('../../../../bin/sifkube.js', import.meta.url));
 
 /**
  * The node container's command: the native helper's node-init as PID 1 (it reaps orphans, which

@@ -4,6 +4,7 @@ import { createLogger, DEFAULT_CONFIG, startCriServer, type CriConfig, type Runn
 import type { NodeLayout } from '../components/layout.js';
 import { CNI_BIN_DIRS } from '../doctor.js';
 import type { ClusterPlan } from '../plan.js';
+import type { RegistryConfig } from '../config/types.js';
 
 /** The cluster's shared image store: one content-addressed folder every node's CRI reads (no copy per node). */
 export function clusterImageDir(plan: ClusterPlan): string {
@@ -19,11 +20,13 @@ function cniBinDir(): string {
 /**
  * A node's CRI configuration: its records and runtime objects in the node's folder on the cluster's
  * tmpfs (so pods and containers survive a restart of the supervisor and the CRI server), the node's
- * own CNI folder, the cluster's shared image store (seen through the node's scope).
+ * own CNI folder, the cluster's shared image store (seen through the node's scope), the cluster's
+ * registry mirrors and credentials.
  */
-export function nodeCriConfig(plan: ClusterPlan, layout: NodeLayout): CriConfig {
+export function nodeCriConfig(plan: ClusterPlan, layout: NodeLayout, registry: RegistryConfig): CriConfig {
   return {
     ...DEFAULT_CONFIG,
+    registry,
     stateDir: join(layout.dir, 'cri'),
     runDir: join(layout.dir, 'cri-run'),
     imageDir: clusterImageDir(plan),
@@ -37,9 +40,9 @@ export function nodeCriConfig(plan: ClusterPlan, layout: NodeLayout): CriConfig 
 }
 
 /** Starts the node's CRI server in this process, logging to logs/cri.log. */
-export async function startNodeCri(plan: ClusterPlan, layout: NodeLayout): Promise<RunningCriServer> {
+export async function startNodeCri(plan: ClusterPlan, layout: NodeLayout, registry: RegistryConfig): Promise<RunningCriServer> {
   const out = createWriteStream(join(layout.logs, 'cri.log'), { flags: 'a' });
-  const config = nodeCriConfig(plan, layout);
+  const config = nodeCriConfig(plan, layout, registry);
   // The keyring the cluster was made with, from its state (the user's file may have changed since).
   if (config.requireSigned) writeFileSync(config.requireSigned, plan.requireSigned!.keyring);
   return startCriServer(config, layout.criSocket, createLogger('info', (l) => out.write(l)));

@@ -34,10 +34,10 @@ export interface Manifest {
   layers: Descriptor[];
 }
 
-/** The registry endpoint for a host: Docker Hub's API host, plain HTTP for this machine, else HTTPS. */
-export function defaultEndpoint(domain: string): string {
+/** The registry endpoint for a host: Docker Hub's API host, plain HTTP for this machine and the hosts configured so, else HTTPS. */
+export function defaultEndpoint(domain: string, plainHttp: string[] = []): string {
   if (domain === 'docker.io') return 'https://registry-1.docker.io';
-  return `${isLoopbackHost(domain) ? 'http' : 'https'}://${domain}`;
+  return `${isLoopbackHost(domain) || plainHttp.includes(domain) ? 'http' : 'https'}://${domain}`;
 }
 
 function parseChallenge(header: string): { scheme: string; params: Record<string, string> } {

@@ -95,7 +95,7 @@ export class ImageService {
     const fromRequest = credsFromRequest(auth);
     const endpoints = [
       ...(this.config.registry.mirrors[ref.domain] ?? []).map((url) => ({ url, creds: fromRequest ?? credsFromConfig(this.config.registry.auths[new URL(url).host]) })),
-      { url: defaultEndpoint(ref.domain), creds: fromRequest ?? credsFromConfig(this.config.registry.auths[ref.domain]) },
+      { url: defaultEndpoint(ref.domain, this.config.registry.plainHttp), creds: fromRequest ?? credsFromConfig(this.config.registry.auths[ref.domain]) },
     ];
     return this.puller.pull({ ref, endpoints });
   }

@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, rmSync, statfsSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { promisify } from 'node:util';
 import { CriOperationError } from '../errors.js';
@@ -51,4 +51,15 @@ export async function removeNamespace(path: string): Promise<void> {
 export async function inNetns(path: string, argv: string[]): Promise<string> {
   const { stdout } = await run('nsenter', [`--net=${path}`, ...argv]);
   return stdout;
+}
+
+const NSFS_MAGIC = 0x6e736673;
+
+/** True when `path` is a namespace (an nsfs file); false when the bind mount that held one is gone. */
+export function isNamespace(path: string): boolean {
+  try {
+    return statfsSync(path).type === NSFS_MAGIC;
+  } catch {
+    return false;
+  }
 }

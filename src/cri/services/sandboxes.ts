@@ -9,7 +9,7 @@ import type { PodSandboxConfig } from '../types.js';
 import { nowNanos } from '../validate.js';
 import { cniAdd, cniCheck, cniDel, findNetwork, loopbackNetwork, resultIps, type CniAttachment, type CniNetwork, type CniResult } from './cni.js';
 import { IpForwardGuard } from './ip-forward.js';
-import { createPodNamespaces, inNetns, removeNamespace } from './netns.js';
+import { createPodNamespaces, inNetns, isNamespace, removeNamespace } from './netns.js';
 import { writePodFiles } from './pod-files.js';
 import { startPodInit, stopPodInit, type PodInit } from './pod-pidns.js';
 import { RecordStore } from './records.js';
@@ -242,7 +242,11 @@ export class SandboxService {
     }
     if (s.network && s.netnsPath) {
       try {
-        await cniDel(this.config.cni.binDir, s.network, this.attachment(s), s.cniResult);
+        // A namespace that went away (with the node that held its bind mount, after a reboot) is
+        // passed as an empty CNI_NETNS, as the CNI spec lets DEL do: the plugins still release the
+        // address lease and their host-side state instead of failing on a file that is no namespace.
+        const att = this.attachment(s);
+        await cniDel(this.config.cni.binDir, s.network, isNamespace(s.netnsPath) ? att : { ...att, netns: '' }, s.cniResult);
       } catch (err) {
         if (!bestEffort) throw err;
         this.log.warn(`cleanup of failed sandbox ${s.id.slice(0, 12)}: ${(err as Error).message}`);

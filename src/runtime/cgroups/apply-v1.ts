@@ -108,10 +108,13 @@ export function applyV1(d: V1Dirs, r: LinuxResources): void {
   }
   if (r.devices) {
     const dir = dirFor(d, 'devices', 'devices');
-    const emu = emulate(normalizeDeviceRules(r.devices));
-    // Reset to the default (allow all or deny all), then add the exceptions.
-    writeControl(dir, emu.defaultAllow ? 'devices.allow' : 'devices.deny', 'a', 'linux.resources.devices');
-    for (const e of emu.exceptions()) writeControl(dir, e.allow ? 'devices.allow' : 'devices.deny', v1RuleString(e), 'linux.resources.devices');
+    const rules = normalizeDeviceRules(r.devices);
+    // The emulator only refuses what the kernel would silently ignore (a hole in a wildcard rule).
+    emulate(rules);
+    // From deny-all (as runc and crun start), every rule in the listed order (runtime-spec: the
+    // last matching rule wins), so devices.list keeps the configured order, as crun's does.
+    writeControl(dir, 'devices.deny', 'a', 'linux.resources.devices');
+    rules.forEach((rule) => writeControl(dir, rule.allow ? 'devices.allow' : 'devices.deny', v1RuleString(rule), 'linux.resources.devices'));
   }
   for (const [key, value] of Object.entries(r.unified ?? {})) {
     const controller = unifiedKeyOk(key).split('.')[0];
