@@ -15,6 +15,7 @@ packages=(
   docker-registry skopeo umoci     # a real OCI registry on loopback and images pushed to it
   etcd-server                      # etcd for the control plane
   curl                             # bench/cluster/peer.sh polls etcd's /health with it
+  gnupg                            # another OpenPGP implementation checks what `sif sign` writes
   qemu-system-x86 linux-image-amd64  # a pure cgroup v2 VM for the cgroup v2 tests
   xz-utils zstd                    # scripts/vm/run.sh unpacks the kernel image (faster boot without KVM)
 )

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { copyFileSync, createReadStream, existsSync, renameSync, rmSync, statSync } from 'node:fs';
 import { basename } from 'node:path';
 import { CriRequestError, ImageStore, parseReference, taggedName, type ImageRecord } from '../cri/index.js';
-import { readImageConfig, readSif } from '../sif/index.js';
+import { parseKeyring, readImageConfig, readSif, unsignedReason, unsignedRefusal } from '../sif/index.js';
 import { ImageLoadError, UnknownNodeError } from './errors.js';
 import { clusterImageDir } from './node/cri.js';
 import type { ClusterState } from './state/store.js';
@@ -53,6 +53,12 @@ export async function loadImage(state: ClusterState, file: string, tag?: string,
     readSif(file);
   } catch (err) {
     throw new ImageLoadError(file, `not a SIF image (${(err as Error).message})`, 'build one with `sifkube sif create`');
+  }
+  if (state.plan.requireSigned) {
+    const reason = await unsignedReason(file, await parseKeyring(state.plan.requireSigned.keyring, state.plan.requireSigned.source));
+    // The same refusal the nodes' CRI would give at container creation, before anything is copied.
+    const refusal = reason && unsignedRefusal(reason, file);
+    if (refusal) throw new ImageLoadError(file, refusal.problem, refusal.fix);
   }
   const name = imageName(file, tag);
   const id = `sha256:${await sha256(file)}`;

@@ -1,6 +1,6 @@
 import { ClusterConfigError, SubnetClashError } from './errors.js';
 import { formatCidr, nthAddress, overlaps, parseCidr, subnet, type Cidr } from './config/cidr.js';
-import type { ClusterConfig, ExtraMount, NodeRole, PortMapping } from './config/types.js';
+import type { ClusterConfig, ExtraMount, NodeRole, PortMapping, SigningPolicy } from './config/types.js';
 import { clusterNames, kindNodeName, vethName, type ClusterNames } from './names.js';
 
 export const API_SERVER_PORT = 6443;
@@ -42,6 +42,8 @@ export interface ClusterPlan {
   apiServer: { address: string; port: number; url: string };
   featureGates: Record<string, boolean>;
   nodes: NodePlan[];
+  /** every node's CRI runs only SIFs a key of this keyring signed */
+  requireSigned?: SigningPolicy;
 }
 
 /** A subnet already in use on the host: a route, or another sifkube cluster. */
@@ -121,5 +123,6 @@ export function planCluster(config: ClusterConfig, taken: TakenSubnet[]): Cluste
     apiServer: { address: cp.address, port: API_SERVER_PORT, url: `https://${cp.address}:${API_SERVER_PORT}` },
     featureGates: config.featureGates,
     nodes,
+    ...(config.requireSigned ? { requireSigned: config.requireSigned } : {}),
   };
 }

@@ -5,6 +5,7 @@ import { parseDuration, parsePortMappings } from '../cli/args.js';
 import { withSteps } from '../cli/progress.js';
 import { checkClusterName, contextName, defaultClusterConfig, INIT_STEPS, initCluster, parseClusterConfig, type InitStep } from '../cluster/index.js';
 import { requireRoot, UsageError } from '../errors.js';
+import { parseKeyring } from '../sif/index.js';
 
 const TITLES: Record<InitStep, string> = {
   kubernetes: 'Find the Kubernetes, etcd and kubectl binaries',
@@ -31,6 +32,7 @@ export default class Init extends SifkubeCommand {
     persistent: Flags.string({ description: 'keep the cluster state in this folder on disk (new or empty): it survives stop/start and a host reboot' }),
     port: Flags.string({ description: 'map HOST port to NODEPORT on the control-plane node (HOST:NODEPORT[/udp])', multiple: true }),
     kubeconfig: Flags.string({ description: 'kubeconfig to merge the admin context into (default: first of $KUBECONFIG, else ~/.kube/config)' }),
+    'require-signed': Flags.string({ description: 'keyring (a file of public keys, or a folder of .pub, .asc and .pem files): every node runs only SIFs a key of it signed' }),
     wait: Flags.string({ description: 'how long to wait for every node Ready (0: do not wait)', default: '2m' }),
     'registry-mirror': Flags.string({ description: 'pull images of registry HOST through URL first, on every node (HOST=URL, e.g. docker.io=http://10.0.0.5:5000)', multiple: true }),
     retain: Flags.boolean({ description: 'keep the cluster if init fails, for debugging (its logs are exported either way)' }),
@@ -41,9 +43,12 @@ export default class Init extends SifkubeCommand {
     const name = checkClusterName(flags.name);
     const version = flags['kubernetes-version'];
     const registryMirrors = parseMirrors(flags['registry-mirror']);
+    const requireSigned = flags['require-signed'];
     const config = flags.config
-      ? parseClusterConfig(readConfig(flags.config), flags.config, { name, kubernetesVersion: version, registryMirrors })
-      : defaultClusterConfig(name, flags.nodes ?? 1, version, registryMirrors);
+      ? parseClusterConfig(readConfig(flags.config), flags.config, { name, kubernetesVersion: version, registryMirrors, requireSigned })
+      : defaultClusterConfig(name, flags.nodes ?? 1, version, registryMirrors, requireSigned);
+    // A corrupt keyring fails here, before anything is created.
+    if (config.requireSigned) await parseKeyring(config.requireSigned.keyring, config.requireSigned.source);
     config.nodes[0].extraPortMappings.push(...parsePortMappings(flags.port));
     const waitMs = parseDuration('--wait', flags.wait);
     requireRoot('sifkube init');

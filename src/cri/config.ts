@@ -42,6 +42,8 @@ export interface CriConfig {
   /** The cgroup of the containers of a pod that names no cgroup parent (the kubelet always names one). */
   cgroupParent: string;
   logLevel: LogLevel;
+  /** A keyring (file or folder of public keys): containers only from SIFs its keys signed. */
+  requireSigned?: string;
 }
 
 export const DEFAULT_CONFIG: CriConfig = {
@@ -146,7 +148,7 @@ export function parseRegistryConfig(value: unknown, file: string): CriConfig['re
 
 /** Validates a parsed configuration document. */
 export function parseCriConfig(doc: unknown, file = 'the CRI configuration'): CriConfig {
-  const top = section(file, '', doc, ['stateDir', 'runDir', 'imageDir', 'cni', 'registry', 'streaming', 'seccompDefault', 'cgroupParent', 'logLevel']);
+  const top = section(file, '', doc, ['stateDir', 'runDir', 'imageDir', 'cni', 'registry', 'streaming', 'seccompDefault', 'cgroupParent', 'logLevel', 'requireSigned']);
   const cni = section(file, 'cni', top.cni, ['binDir', 'confDir', 'writeConfig']);
   const streaming = section(file, 'streaming', top.streaming, ['address']);
   const d = DEFAULT_CONFIG;
@@ -164,6 +166,7 @@ export function parseCriConfig(doc: unknown, file = 'the CRI configuration'): Cr
     cgroupParent: absPath(file, 'cgroupParent', top.cgroupParent, d.cgroupParent),
     logLevel: oneOf(file, 'logLevel', top.logLevel, LOG_LEVELS, d.logLevel),
   };
+  if (top.requireSigned !== undefined) config.requireSigned = absPath(file, 'requireSigned', top.requireSigned, '');
   if (cni.writeConfig !== undefined) {
     const w = section(file, 'cni.writeConfig', cni.writeConfig, ['name', 'bridge']);
     const bridge = str(file, 'cni.writeConfig.bridge', w.bridge, 'skcni0');

@@ -92,8 +92,8 @@ export class SifVerifyError extends SifError {
 
 /** A key file cannot be used. */
 export class SifKeyError extends SifError {
-  constructor(file: string, defect: string) {
-    super(`${file}: unusable key: ${defect}: pass an armored OpenPGP public key or a PEM public key`, 52);
+  constructor(file: string, defect: string, fix = 'pass an armored OpenPGP public key or a PEM public key') {
+    super(`${file}: unusable key: ${defect}: ${fix}`, 52);
   }
 }
 

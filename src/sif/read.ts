@@ -31,6 +31,8 @@ export interface ByteSource {
   readonly name: string;
   readonly size: number;
   read(offset: number, length: number): Buffer;
+  /** Fills `buf` (or its first `length` bytes) from `offset`; returns the bytes read. Saves a fresh buffer per read when streaming large objects. */
+  readInto?(buf: Buffer, offset: number, length: number): number;
 }
 
 /** A loaded image: the header and the used descriptors, in slot order. Object data stays on disk. */
@@ -66,20 +68,24 @@ export function openSource(path: string): ByteSource & { close(): void } {
     closeSync(fd);
     throw new SifOpenError(path, 'not a regular file');
   }
+  const readInto = (buf: Buffer, offset: number, length: number): number => {
+    const n = Math.max(0, Math.min(length, buf.length, st.size - offset));
+    let done = 0;
+    while (done < n) {
+      const got = readSync(fd, buf, done, n - done, offset + done);
+      if (got === 0) break;
+      done += got;
+    }
+    return done;
+  };
   return {
     name: path,
     size: st.size,
     read(offset, length) {
-      const n = Math.max(0, Math.min(length, st.size - offset));
-      const buf = Buffer.alloc(n);
-      let done = 0;
-      while (done < n) {
-        const got = readSync(fd, buf, done, n - done, offset + done);
-        if (got === 0) break;
-        done += got;
-      }
-      return buf.subarray(0, done);
+      const buf = Buffer.alloc(Math.max(0, Math.min(length, st.size - offset)));
+      return buf.subarray(0, readInto(buf, offset, buf.length));
     },
+    readInto,
     close: () => closeSync(fd),
   };
 }

@@ -8,21 +8,15 @@
  *   the concatenated data of a group's objects (linked by group).
  * A signature object links to the group (or object) it covers.
  */
-import { createHash, createPublicKey, verify as cryptoVerify, type KeyObject } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { createHash, verify as cryptoVerify } from 'node:crypto';
 // openpgp is loaded only when verifying: it is large, and every other command would pay for it.
 import type * as OpenPGP from 'openpgp';
 const pgp = () => import('openpgp');
-import { D, DataType, type Descriptor, H } from './format.js';
-import { SifInputError, SifKeyError, SifVerifyError } from './errors.js';
-import { openSource, readSif, type ByteSource, type SifImage } from './read.js';
-
-const METADATA_MEDIA_TYPE = 'application/vnd.sylabs.sif-metadata+json';
-
-export interface VerifyKeys {
-  pgp: OpenPGP.Key[];
-  pem: { file: string; key: KeyObject }[];
-}
+import { DataType, type Descriptor } from './format.js';
+import { descriptorIntegrityBytes, groupObjects, hashObjects, headerIntegrityBytes, METADATA_MEDIA_TYPE, pae, pemFingerprint, type ImageMetadata } from './integrity.js';
+import { SifInputError, SifVerifyError } from './errors.js';
+import type { VerifyKeys } from './keys.js';
+import { findDescriptor, openSource, readSif, type ByteSource, type SifImage } from './read.js';
 
 export interface SignatureResult {
   signatureId: number;
@@ -41,90 +35,25 @@ export interface VerifyReport {
   signatures: SignatureResult[];
 }
 
-/** Reads key files: armored OpenPGP keys (public or private) and PEM keys (public or private). */
-export async function loadKeys(files: string[]): Promise<VerifyKeys> {
-  const keys: VerifyKeys = { pgp: [], pem: [] };
-  const openpgp = await pgp();
-  for (const file of files) {
-    let text: string;
-    try {
-      text = readFileSync(file, 'utf8');
-    } catch (err) {
-      throw new SifKeyError(file, `cannot read it (${(err as NodeJS.ErrnoException).code ?? err})`);
-    }
-    try {
-      if (text.includes('-----BEGIN PGP PRIVATE KEY BLOCK-----')) {
-        keys.pgp.push(...(await openpgp.readPrivateKeys({ armoredKeys: text })).map((k) => k.toPublic()));
-      } else if (text.includes('-----BEGIN PGP PUBLIC KEY BLOCK-----')) {
-        keys.pgp.push(...(await openpgp.readKeys({ armoredKeys: text })));
-      } else if (text.includes('-----BEGIN')) {
-        keys.pem.push({ file, key: createPublicKey(text) });
-      } else {
-        throw new Error('no armored OpenPGP key or PEM block in it');
-      }
-    } catch (err) {
-      if (err instanceof SifKeyError) throw err;
-      throw new SifKeyError(file, (err as Error).message.split('\n')[0]);
-    }
-  }
-  return keys;
-}
-
 /** Node's name for a SIF hash type (legacy signatures) or a digest prefix (metadata). */
 const SIF_HASHES: Record<number, string> = { 1: 'sha256', 2: 'sha384', 3: 'sha512', 4: 'blake2s256' };
 const DIGEST_HASHES: Record<string, string> = { sha224: 'sha224', sha256: 'sha256', sha384: 'sha384', sha512: 'sha512', sha512_224: 'sha512-224', sha512_256: 'sha512-256' };
 
 class Failure extends Error {}
 
-/** Streams object data through a hash without loading large objects into memory. */
-function hashObjects(src: ByteSource, algo: string, ds: Descriptor[]): string {
-  const h = createHash(algo);
-  const chunk = 8 * 1024 * 1024;
-  for (const d of ds) for (let done = 0; done < d.size; done += chunk) h.update(src.read(d.offset + done, Math.min(chunk, d.size - done)));
-  return h.digest('hex');
-}
-
-function checkDigest(src: ByteSource, text: unknown, what: string, data: Buffer | Descriptor[]): void {
+async function checkDigest(src: ByteSource, text: unknown, what: string, data: Buffer | Descriptor[]): Promise<void> {
   const m = typeof text === 'string' ? /^([a-z0-9_]+):([0-9a-f]+)$/.exec(text) : null;
   const algo = m ? DIGEST_HASHES[m[1]] : undefined;
   if (!m || !algo) throw new Failure(`malformed digest for ${what}`);
-  const got = Buffer.isBuffer(data) ? createHash(algo).update(data).digest('hex') : hashObjects(src, algo, data);
+  const got = Buffer.isBuffer(data) ? createHash(algo).update(data).digest('hex') : await hashObjects(src, algo, data);
   if (got !== m[2]) throw new Failure(`${what} integrity compromised (digest mismatch)`);
 }
 
-/** The signed fields of the global header: launch script, magic, version and ID. */
-function headerIntegrityBytes(image: SifImage): Buffer {
-  return Buffer.concat([image.rawHeader.subarray(0, H.arch), image.rawHeader.subarray(H.id, H.id + 16)]);
-}
-
-/** The signed fields of a descriptor, with its ID made relative to the group's smallest ID. */
-function descriptorIntegrityBytes(image: SifImage, d: Descriptor, relativeId: number): Buffer {
-  const raw = image.rawDescriptors.get(d.slot)!;
-  const rel = Buffer.alloc(4);
-  rel.writeUInt32LE(relativeId);
-  return Buffer.concat([
-    raw.subarray(D.dataType, D.id),
-    rel,
-    raw.subarray(D.linkedId, D.offset),
-    raw.subarray(D.size, D.sizeWithPadding),
-    raw.subarray(D.createdAt, D.modifiedAt),
-    raw.subarray(D.uid, D.name),
-    raw.subarray(D.name),
-  ]);
-}
-
-function groupObjects(image: SifImage, group: number): Descriptor[] {
-  return image.descriptors.filter((d) => d.group === group && d.dataType !== DataType.Signature);
-}
-
-interface ImageMetadata {
-  version: number;
-  header: { digest: string };
-  objects: { relativeId: number; descriptorDigest: string; objectDigest: string }[];
-}
-
-/** Checks image metadata JSON against the image; returns the covered object IDs. */
-function checkMetadata(image: SifImage, src: ByteSource, sig: Descriptor, json: string): number[] {
+/**
+ * Checks image metadata JSON against the image; returns the covered object IDs. With `only`, just
+ * those objects are checked and must be covered (the rest of the group may be unsigned).
+ */
+async function checkMetadata(image: SifImage, src: ByteSource, sig: Descriptor, json: string, only?: number[]): Promise<number[]> {
   if (!sig.linkIsGroup || sig.link === 0) throw new Failure('a metadata signature must link to a group');
   let md: ImageMetadata;
   try {
@@ -133,7 +62,7 @@ function checkMetadata(image: SifImage, src: ByteSource, sig: Descriptor, json: 
     throw new Failure('signed message is not image metadata JSON');
   }
   if (md?.version !== 1 || !Array.isArray(md.objects)) throw new Failure('unsupported image metadata version');
-  checkDigest(src, md.header?.digest, 'global header', headerIntegrityBytes(image));
+  await checkDigest(src, md.header?.digest, 'global header', headerIntegrityBytes(image));
   const members = groupObjects(image, sig.link);
   if (members.length === 0) throw new Failure(`signed group ${sig.link} has no objects`);
   const minId = Math.min(...members.map((d) => d.id));
@@ -142,11 +71,12 @@ function checkMetadata(image: SifImage, src: ByteSource, sig: Descriptor, json: 
     const id = minId + Number(om.relativeId);
     const d = members.find((x) => x.id === id);
     if (!d) throw new Failure(`signed object ${id} not found in group ${sig.link}`);
-    checkDigest(src, om.descriptorDigest, `object ${id} descriptor`, descriptorIntegrityBytes(image, d, id - minId));
-    checkDigest(src, om.objectDigest, `object ${id} data`, [d]);
+    if (only && !only.includes(id)) continue;
+    await checkDigest(src, om.descriptorDigest, `object ${id} descriptor`, descriptorIntegrityBytes(image, d, id - minId));
+    await checkDigest(src, om.objectDigest, `object ${id} data`, [d]);
     covered.push(id);
   }
-  const unsigned = members.filter((d) => !covered.includes(d.id)).map((d) => d.id);
+  const unsigned = members.filter((d) => !covered.includes(d.id) && (!only || only.includes(d.id))).map((d) => d.id);
   if (unsigned.length > 0) throw new Failure(`object(s) ${unsigned.join(', ')} of group ${sig.link} not covered by the signature`);
   return covered.sort((a, b) => a - b);
 }
@@ -177,11 +107,6 @@ async function checkClearsign(text: string, keys: VerifyKeys): Promise<{ text: s
   throw new Failure('OpenPGP signature not valid for the given keys');
 }
 
-/** The DSSE pre-authentication encoding the signatures are made over. */
-function pae(type: string, body: Buffer): Buffer {
-  return Buffer.concat([Buffer.from(`DSSEv1 ${Buffer.byteLength(type)} ${type} ${body.length} `), body]);
-}
-
 function checkDsse(envelopeText: string, keys: VerifyKeys, hash: string): { payload: string; signers: string[] } {
   if (keys.pem.length === 0) throw new Failure('a DSSE signature needs a PEM public key: pass --key with a PEM file');
   let env: { payloadType?: unknown; payload?: unknown; signatures?: unknown };
@@ -206,14 +131,14 @@ function checkDsse(envelopeText: string, keys: VerifyKeys, hash: string): { payl
       } catch {
         ok = false;
       }
-      if (ok) signers.add(createHash('sha256').update(key.export({ type: 'spki', format: 'der' })).digest('hex'));
+      if (ok) signers.add(pemFingerprint(key));
     }
   }
   if (signers.size === 0) throw new Failure('DSSE signature not valid for the given keys');
   return { payload: body.toString('utf8'), signers: [...signers] };
 }
 
-async function checkSignature(image: SifImage, src: ByteSource, sig: Descriptor, keys: VerifyKeys): Promise<SignatureResult> {
+async function checkSignature(image: SifImage, src: ByteSource, sig: Descriptor, keys: VerifyKeys, only?: number[]): Promise<SignatureResult> {
   const result: SignatureResult = { signatureId: sig.id, format: 'pgp', covers: [], signers: [], ok: false };
   try {
     const text = src.read(sig.offset, sig.size).toString('utf8');
@@ -222,7 +147,7 @@ async function checkSignature(image: SifImage, src: ByteSource, sig: Descriptor,
       const hash = SIF_HASHES[sig.signature?.hashType ?? 1] ?? 'sha256';
       const { payload, signers } = checkDsse(text, keys, hash);
       result.signers = signers;
-      result.covers = checkMetadata(image, src, sig, payload);
+      result.covers = await checkMetadata(image, src, sig, payload, only);
     } else {
       const { text: plain, fingerprint } = await checkClearsign(text, keys);
       result.signers = [fingerprint];
@@ -235,10 +160,10 @@ async function checkSignature(image: SifImage, src: ByteSource, sig: Descriptor,
         const covered = sig.linkIsGroup ? groupObjects(image, sig.link) : image.descriptors.filter((d) => d.id === sig.link);
         if (covered.length === 0) throw new Failure(`signed ${sig.linkIsGroup ? 'group' : 'object'} ${sig.link} not found`);
         const want = plain.slice('SIFHASH:'.length).trim();
-        if (hashObjects(src, algo, covered) !== want) throw new Failure(`object(s) ${covered.map((d) => d.id).join(', ')} integrity compromised (digest mismatch)`);
+        if ((await hashObjects(src, algo, covered)) !== want) throw new Failure(`object(s) ${covered.map((d) => d.id).join(', ')} integrity compromised (digest mismatch)`);
         result.covers = covered.map((d) => d.id);
       } else {
-        result.covers = checkMetadata(image, src, sig, plain);
+        result.covers = await checkMetadata(image, src, sig, plain, only);
       }
     }
     result.ok = true;
@@ -249,16 +174,38 @@ async function checkSignature(image: SifImage, src: ByteSource, sig: Descriptor,
   return result;
 }
 
-/** Verifies every signature object in the image. Fails when there is none. */
-export async function verifySif(file: string, keys: VerifyKeys): Promise<VerifyReport> {
+/** What to verify: every signature (default), those of one group, or those covering some objects. */
+export interface VerifySelection {
+  group?: number;
+  /** Only these objects are checked, so a signature may cover part of their group (as `sif sign --object`). */
+  objects?: number[];
+}
+
+/** The signatures the selection asks for: linked to the group, or to the objects or their groups. */
+function selectSignatures(image: SifImage, sel: VerifySelection): Descriptor[] {
+  const all = image.descriptors.filter((d) => d.dataType === DataType.Signature);
+  const groupOf = (id: number) => image.descriptors.find((d) => d.id === id)?.group;
+  if (sel.group !== undefined) return all.filter((s) => (s.linkIsGroup ? s.link : groupOf(s.link)) === sel.group);
+  if (sel.objects?.length) {
+    const objects = sel.objects.map((id) => findDescriptor(image, id));
+    return all.filter((s) => objects.some((o) => (s.linkIsGroup ? o.group === s.link : o.id === s.link)));
+  }
+  return all;
+}
+
+/** Verifies every (selected) signature object in the image. Fails when there is none. */
+export async function verifySif(file: string, keys: VerifyKeys, sel: VerifySelection = {}): Promise<VerifyReport> {
   if (keys.pgp.length === 0 && keys.pem.length === 0) throw new SifInputError('no key given: pass --key FILE (an armored OpenPGP key or a PEM public key)');
   const image = readSif(file);
-  const sigs = image.descriptors.filter((d) => d.dataType === DataType.Signature);
-  if (sigs.length === 0) throw new SifVerifyError(file, 'the image has no signature objects: sign it first');
+  const sigs = selectSignatures(image, sel);
+  if (sigs.length === 0) {
+    const what = sel.group !== undefined ? `group ${sel.group} has` : sel.objects?.length ? `object(s) ${sel.objects.join(', ')} have` : 'the image has';
+    throw new SifVerifyError(file, `${what} no signature objects: sign it first`);
+  }
   const signatures: SignatureResult[] = [];
   const src = openSource(file);
   try {
-    for (const sig of sigs) signatures.push(await checkSignature(image, src, sig, keys));
+    for (const sig of sigs) signatures.push(await checkSignature(image, src, sig, keys, sel.objects?.length ? sel.objects : undefined));
   } finally {
     src.close();
   }

@@ -123,7 +123,7 @@ test('cri serve: a bad configuration file is a one-line startup error naming the
     writeFileSync(file, 'stateDir: /tmp/x\nlogLevl: debug\n');
     let r = cli(['cri', 'serve', '--socket', join(dir, 's.sock'), '--config', file]);
     assert.is(r.status, 71);
-    assert.is(r.stderr.trim(), `sifkube: ${file}: unknown key logLevl: use one of stateDir, runDir, imageDir, cni, registry, streaming, seccompDefault, cgroupParent, logLevel`);
+    assert.is(r.stderr.trim(), `sifkube: ${file}: unknown key logLevl: use one of stateDir, runDir, imageDir, cni, registry, streaming, seccompDefault, cgroupParent, logLevel, requireSigned`);
     writeFileSync(file, 'cni: [1, 2\n');
     r = cli(['cri', 'serve', '--config', file]);
     assert.is(r.status, 71);

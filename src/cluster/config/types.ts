@@ -52,4 +52,13 @@ export interface ClusterConfig {
   featureGates: Record<string, boolean>;
   /** registry mirrors, credentials and plain-HTTP hosts, given to every node's CRI (nodes added later too) */
   registry: RegistryConfig;
+  /** `requireSigned`: the keyring (its text, read at init) whose keys must have signed every image a node runs. */
+  requireSigned?: SigningPolicy;
+}
+
+export interface SigningPolicy {
+  /** the file or folder the keyring was read from */
+  source: string;
+  /** the public keys, armored (OpenPGP) or PEM */
+  keyring: string;
 }

@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
-import { isAbsolute } from 'node:path';
+import { isAbsolute, resolve } from 'node:path';
 import { parse } from 'yaml';
+import { readKeyring } from '../../sif/index.js';
 import { parseRegistryConfig } from '../../cri/index.js';
 import { ClusterConfigError, NotSupportedYetError } from '../errors.js';
 import { parseCidr, size } from './cidr.js';
@@ -203,12 +204,14 @@ export interface ConfigOverrides {
   kubernetesVersion?: string;
   /** init --registry-mirror HOST=URL: tried before the file's mirrors of HOST */
   registryMirrors?: Record<string, string[]>;
+  /** a keyring file or folder (`init --require-signed`) */
+  requireSigned?: string;
 }
 
 export function validateClusterConfig(doc: unknown, source: string, overrides: ConfigOverrides = {}): ClusterConfig {
   const c = new Checker(source);
   const o = c.object(doc, 'the document');
-  c.only(o, '', ['apiVersion', 'kind', 'name', 'kubernetesVersion', 'nodes', 'networking', 'featureGates', 'registry']);
+  c.only(o, '', ['apiVersion', 'kind', 'name', 'kubernetesVersion', 'nodes', 'networking', 'featureGates', 'registry', 'requireSigned']);
   if (o.apiVersion !== CONFIG_API_VERSION) c.fail('apiVersion', `${JSON.stringify(o.apiVersion)} is not supported`, `write apiVersion: ${CONFIG_API_VERSION}`);
   if (o.kind !== CONFIG_KIND) c.fail('kind', `${JSON.stringify(o.kind)} is not supported`, `write kind: ${CONFIG_KIND}`);
   const name = checkClusterName(overrides.name ?? c.string(o.name, 'name', 'sifkube'), overrides.name ? '--name' : source);
@@ -250,7 +253,10 @@ export function validateClusterConfig(doc: unknown, source: string, overrides: C
   for (const [host, urls] of Object.entries(parseRegistryConfig({ mirrors: overrides.registryMirrors }, '--registry-mirror').mirrors)) {
     registry.mirrors[host] = [...urls, ...(registry.mirrors[host] ?? [])];
   }
-  return { name, kubernetesVersion, kubernetesVersionChosen, nodes, networking, featureGates, registry };
+  const keyring = overrides.requireSigned ?? (o.requireSigned === undefined ? undefined : c.string(o.requireSigned, 'requireSigned'));
+  // The keyring is kept in the cluster's state: later changes to the file do not change the cluster.
+  const requireSigned = keyring === undefined ? undefined : { source: resolve(keyring), keyring: readKeyring(resolve(keyring)) };
+  return { name, kubernetesVersion, kubernetesVersionChosen, nodes, networking, featureGates, registry, ...(requireSigned ? { requireSigned } : {}) };
 }
 
 /** Parses and validates a YAML config text. */
@@ -265,7 +271,7 @@ export function parseClusterConfig(text: string, source: string, overrides: Conf
 }
 
 /** The config of `init --nodes N` without a file: one control-plane node and N-1 workers. */
-export function defaultClusterConfig(name: string, nodes: number, kubernetesVersion?: string, registryMirrors?: Record<string, string[]>): ClusterConfig {
+export function defaultClusterConfig(name: string, nodes: number, kubernetesVersion?: string, registryMirrors?: Record<string, string[]>, requireSigned?: string): ClusterConfig {
   if (!Number.isInteger(nodes) || nodes < 1 || nodes > 50) {
     throw new ClusterConfigError('--nodes', 'nodes', `${nodes} is out of range`, 'use 1 to 50 nodes');
   }
@@ -276,6 +282,6 @@ export function defaultClusterConfig(name: string, nodes: number, kubernetesVers
       nodes: [{ role: 'control-plane' }, ...Array.from({ length: nodes - 1 }, () => ({ role: 'worker' }))],
     },
     '--nodes',
-    { name, kubernetesVersion, registryMirrors },
+    { name, kubernetesVersion, registryMirrors, requireSigned },
   );
 }

@@ -1,4 +1,4 @@
-import { createWriteStream, existsSync } from 'node:fs';
+import { createWriteStream, existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createLogger, DEFAULT_CONFIG, startCriServer, type CriConfig, type RunningCriServer } from '../../cri/index.js';
 import type { NodeLayout } from '../components/layout.js';
@@ -35,11 +35,15 @@ export function nodeCriConfig(plan: ClusterPlan, layout: NodeLayout, registry: R
     cni: { binDir: cniBinDir(), confDir: layout.cniConfDir },
     // Inside the node's own cgroup root, so the cluster's cgroups hold every pod (delete removes them).
     cgroupParent: `/${plan.names.cgroupParent}/${layout.name}/sifkube-cri`,
+    ...(plan.requireSigned ? { requireSigned: join(layout.dir, 'keyring.asc') } : {}),
   };
 }
 
 /** Starts the node's CRI server in this process, logging to logs/cri.log. */
 export async function startNodeCri(plan: ClusterPlan, layout: NodeLayout, registry: RegistryConfig): Promise<RunningCriServer> {
   const out = createWriteStream(join(layout.logs, 'cri.log'), { flags: 'a' });
-  return startCriServer(nodeCriConfig(plan, layout, registry), layout.criSocket, createLogger('info', (l) => out.write(l)));
+  const config = nodeCriConfig(plan, layout, registry);
+  // The keyring the cluster was made with, from its state (the user's file may have changed since).
+  if (config.requireSigned) writeFileSync(config.requireSigned, plan.requireSigned!.keyring);
+  return startCriServer(config, layout.criSocket, createLogger('info', (l) => out.write(l)));
 }

@@ -8,12 +8,14 @@ export default class SifVerify extends SifkubeCommand {
   static args = { file: Args.string({ required: true, description: 'SIF image' }) };
   static flags = {
     key: Flags.string({ multiple: true, required: true, description: 'key file: armored OpenPGP key, or PEM public key (ECDSA, Ed25519, RSA); repeatable' }),
+    group: Flags.integer({ description: 'verify only the signatures of this group', exclusive: ['object'], min: 1 }),
+    object: Flags.integer({ multiple: true, description: 'verify only this object (repeatable): its group may be signed in part, as `sif sign --object` does', min: 1 }),
     json: Flags.boolean({ description: 'print the report as JSON' }),
   };
 
   async run(): Promise<void> {
     const { args, flags } = await this.parse(SifVerify);
-    const report = await verifySif(args.file, await loadKeys(flags.key));
+    const report = await verifySif(args.file, await loadKeys(flags.key), { group: flags.group, objects: flags.object });
     if (flags.json) this.printJson(report);
     else {
       for (const s of report.signatures) {

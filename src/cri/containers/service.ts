@@ -272,6 +272,7 @@ export class ContainerService {
     if (!cfg.image?.image) throw new InvalidArgumentError('config.image.image is empty: name the image (pull it first)');
     const img = this.images.find(cfg.image.image, 'config.image.image');
     if (!img) throw new NotFoundError(`image ${cfg.image.image} is not in the image store: pull it first (PullImage)`);
+    await this.images.checkSigned(cfg.image.image, img);
     const clash = this.list().find((c) => c.sandboxId === sandbox.id && c.config.metadata?.name === md.name && c.config.metadata?.attempt === md.attempt);
     if (clash) throw new AlreadyExistsError(`container ${md.name} attempt ${md.attempt} already exists in sandbox ${sandbox.id.slice(0, 12)} as ${clash.id}: remove it first`);
     const sc = cfg.linux?.securityContext;

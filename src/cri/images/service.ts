@@ -5,6 +5,7 @@ import { readImageConfig, readSif } from '../../sif/index.js';
 import type { CriConfig, RegistryAuth } from '../config.js';
 import { FailedPreconditionError, InvalidArgumentError, NotFoundError, UnimplementedError } from '../errors.js';
 import type { Logger } from '../log.js';
+import { SignedImagePolicy } from './policy.js';
 import { Puller } from './pull.js';
 import { localFilePath, localFileTag, parseReference, repository, taggedName } from './reference.js';
 import { defaultEndpoint, type Credentials } from './registry.js';
@@ -50,6 +51,7 @@ export function imageUser(rec: ImageRecord): { uid: { value: string } | null; us
 export class ImageService {
   readonly store: ImageStore;
   private readonly puller: Puller;
+  private readonly policy?: SignedImagePolicy;
   private readonly fileDigests = new Map<string, { key: string; id: string }>();
 
   constructor(
@@ -58,6 +60,12 @@ export class ImageService {
   ) {
     this.store = new ImageStore(config.imageDir, config.imageScope);
     this.puller = new Puller(this.store, log);
+    if (config.requireSigned) this.policy = new SignedImagePolicy(config.requireSigned, log);
+  }
+
+  /** Under `requireSigned`, refuses an image no key of the keyring signed (before a container of it is made). */
+  async checkSigned(image: string, rec: ImageRecord): Promise<void> {
+    await this.policy?.check(image, rec);
   }
 
   /**
