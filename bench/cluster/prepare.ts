@@ -62,12 +62,12 @@ async function ours(containers = false): Promise<Record<string, number>> {
     const plan = state.plan;
     const layout = nodeLayout(plan, plan.nodes[0]);
     if (containers) {
-      plan.nodes.forEach((n, i) =>
-        startNode(plan, n, {
+      for (const [i, n] of plan.nodes.entries()) {
+        await startNode(plan, n, {
           runtime: 'runc',
           components: i === 0 ? [{ name: 'etcd', command: resolveEtcd(), args: etcdArgs(n.name, layout.etcdData), health: { url: 'http://127.0.0.1:2379/health' } }] : [],
-        }),
-      );
+        });
+      }
       mark('nodes');
       for (;;) {
         const s = existsSync(layout.supervisorStatus) ? readSupervisorStatus(layout.supervisorStatus).components[0] : undefined;

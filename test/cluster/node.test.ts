@@ -60,15 +60,18 @@ test('three node containers: own hostname, network, overlay root, contained sysc
   const runc = (...args: string[]) => spawnSync(runtime, ['--root', root, ...args], { encoding: 'utf8' });
   let deleted = false;
   try {
-    const started = plan.nodes.map((n) =>
-      startNode(plan, n, {
+    const started: { id: string; netns: string }[] = [];
+    for (const n of plan.nodes) {
+      started.push(
+        await startNode(plan, n, {
         runtime,
         components:
           n.role === 'control-plane'
             ? [{ name: 'etcd', command: resolveEtcd(), args: etcdArgs(n.name, nodeLayout(plan, n).etcdData), health: { url: 'http://127.0.0.1:2379/health' } }]
             : [{ name: 'idle', command: 'sh', args: ['-c', '(sleep 0.1 &); exec sleep 3600'] }],
-      }),
-    );
+        }),
+      );
+    }
     const id = started[0].id;
     const netns = started[0].netns;
 

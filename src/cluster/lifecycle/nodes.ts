@@ -12,7 +12,8 @@ const CRI_READY_MS = 30_000;
  * a Version call on its socket: from then on a kubelet can run there.
  */
 export async function bootNodes(plan: ClusterPlan, nodes: NodePlan[], components: (node: NodePlan) => ComponentSpec[], runtime?: string): Promise<void> {
-  for (const node of nodes) startNode(plan, node, { runtime, components: components(node) });
+  // One after another: each start is quick in-process, and nodes boot while the next one starts.
+  for (const node of nodes) await startNode(plan, node, { runtime, components: components(node) });
   await Promise.all(
     nodes.map((node) =>
       until(`the CRI server of node ${node.name} answering`, CRI_READY_MS, `read ${nodeLayout(plan, node).logs}/node.log and cri.log`, () => criAnswers(nodeLayout(plan, node).criSocket)),

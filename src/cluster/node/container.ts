@@ -3,7 +3,7 @@ import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, 
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { constants } from 'node:os';
-import { deleteContainer, killContainer } from '../../runtime/index.js';
+import { deleteContainer, killContainer, runContainer } from '../../runtime/index.js';
 import { helperPath } from '../../runtime/native.js';
 import { nodeLayout } from '../components/layout.js';
 import { HostSetupError } from '../errors.js';
@@ -62,8 +62,10 @@ export interface StartNodeOptions {
 /**
  * Starts one node: a network namespace attached to the bridge, the supervisor's component list, the
  * overlay root, the OCI bundle, and the container itself (detached; its output in logs/node.log).
+ * Ours runs in-process (a CLI start per node would cost more than the work, as for delete); a peer
+ * runtime through its command line.
  */
-export function startNode(plan: ClusterPlan, node: NodePlan, opts: StartNodeOptions): { id: string; netns: string } {
+export async function startNode(plan: ClusterPlan, node: NodePlan, opts: StartNodeOptions): Promise<{ id: string; netns: string }> {
   const layout = nodeLayout(plan, node);
   const netns = addNodeNetns(plan.names, node);
   attachNode(plan, node, netns);
@@ -77,9 +79,16 @@ export function startNode(plan: ClusterPlan, node: NodePlan, opts: StartNodeOpti
   const log = join(layout.logs, 'node.log');
   const fd = openSync(log, 'a');
   const id = nodeContainerId(plan.names, node);
+  const failed = (why: string) => new HostSetupError(`starting node ${node.name} with ${runtime}`, why);
   try {
-    const r = spawnSync(runtime, ['--root', root, 'run', '-d', '--bundle', bundle, id], { stdio: ['ignore', fd, fd] });
-    if (r.error || r.status !== 0) throw new HostSetupError(`starting node ${node.name} with ${runtime}`, r.error?.message ?? readFileSync(log, 'utf8').trim().split('\n').pop() ?? `exit ${r.status}`);
+    if (runtime === SIFKUBE_OCI) {
+      await runContainer(id, { root, bundle, detach: true, stdio: ['ignore', fd, fd] }).catch((err: Error) => {
+        throw failed(err.message);
+      });
+    } else {
+      const r = spawnSync(runtime, ['--root', root, 'run', '-d', '--bundle', bundle, id], { stdio: ['ignore', fd, fd] });
+      if (r.error || r.status !== 0) throw failed(r.error?.message ?? readFileSync(log, 'utf8').trim().split('\n').pop() ?? `exit ${r.status}`);
+    }
   } finally {
     closeSync(fd);
   }
