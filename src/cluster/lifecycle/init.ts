@@ -88,7 +88,7 @@ export function nodeComponents(state: ClusterState, pki: PkiPaths, dist: KubeDis
  * (NodeRestriction) once it registers, then waits `waitMs` for all of them Ready.
  */
 export async function joinNodes(state: ClusterState, nodes: NodePlan[], waitMs: number, onStep: (step: InitStep) => void = () => undefined): Promise<void> {
-  void preloadApiLibrary().catch(() => undefined); // loads while the API server starts; awaited below
+  void preloadApiLibrary().catch(() => undefined); // started by init already; node add and start begin here
   onStep('api');
   await until('the API server answering /readyz', API_READY_MS, 'read the control-plane node\'s kube-apiserver.log (`sifkube logs export DIR`)', () => apiServerReady(state));
   onStep('labels');
@@ -117,6 +117,7 @@ export async function initCluster(opts: InitOptions): Promise<ClusterState> {
     state.kubeBinDir = kubeBinDir;
     writeClusterState(state);
     step('nodes');
+    void preloadApiLibrary().catch(() => undefined); // loads while the nodes boot; joinNodes awaits it
     await bootNodes(state.plan, state.plan.nodes, nodeComponents(state, pki, dist, etcd));
     await joinNodes(state, state.plan.nodes, opts.waitMs, step);
     mergeKubeconfig(opts.kubeconfig ?? defaultKubeconfigPath(), parse(readFileSync(pkiPaths(state.plan.names.stateDir).kubeconfig.admin, 'utf8')));
