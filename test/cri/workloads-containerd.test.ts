@@ -1,7 +1,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { CriClient } from '../../src/cri/index.js';
@@ -202,6 +202,22 @@ test('attach to a container created without log_path: its live stdin, stdout and
   }
   assert.equal(out.ours, out.containerd);
   assert.equal(out.ours, { stdout: 'got hello\n', stderr: 'err\n' });
+});
+
+test('ReopenContainerLog after a rotation: the new file exists when the call returns and gets the next lines, as on containerd', async () => {
+  for (const [who, c] of peers()) {
+    const r = await runOn(c, `rot-${who}`, ['sh', '-c', 'i=0; while :; do i=$((i+1)); echo line $i; sleep 0.1; done']);
+    const log = join(r.logs, 'main/0.log');
+    for (let i = 0; i < 100 && records(log).length < 2; i++) await new Promise((res) => setTimeout(res, 50));
+    renameSync(log, `${log}.1`);
+    await c.runtime.ReopenContainerLog({ containerId: r.id });
+    assert.ok(existsSync(log), `${who}: the new log exists when ReopenContainerLog returns`);
+    for (let i = 0; i < 100 && records(log).length < 2; i++) await new Promise((res) => setTimeout(res, 50));
+    const last = Number(records(`${log}.1`).pop()!.split(' ').pop());
+    assert.is(Number(records(log)[0].split(' ').pop()), last + 1, `${who}: no line lost or repeated`);
+    await c.runtime.StopPodSandbox({ podSandboxId: r.sandbox });
+    await c.runtime.RemovePodSandbox({ podSandboxId: r.sandbox });
+  }
 });
 
 /** Whether PATH is a mount point on the host. */

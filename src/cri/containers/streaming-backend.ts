@@ -22,8 +22,8 @@ export class CriStreamingBackend implements StreamingBackend {
   /** Port-forward reaches 127.0.0.1:PORT inside the pod's network namespace. */
   portForward(podSandboxId: string, port: number, stream: Duplex, signal: AbortSignal): Promise<void> {
     const s = this.sandboxes.get(podSandboxId);
-    // A host-network pod has this server's own network namespace (in a node: the node's, which need
-    // not be that of the /proc/1 this server sees).
+    // A host-network pod has this server's own network namespace, which need not be the one of the
+    // /proc/1 this server sees (a server started in a network namespace of its own).
     return forwardInNetns(s.netnsPath ?? '/proc/self/ns/net', port, stream, signal);
   }
 }
