@@ -4,15 +4,19 @@
  * 16 KiB is cut into "P" (partial) records followed by an "F" one; "\r\n" ends a line like "\n";
  * output that ends without a newline is written as a "P" record (containerd does the same).
  * It is its own process so that logging goes on while the CRI server restarts. SIGUSR1 reopens the
- * file (log rotation: ReopenContainerLog). It exits when both streams reach end of file.
+ * file at once (log rotation: ReopenContainerLog waits until the new file is open). With MAX_BYTES
+ * the file is emptied whenever it grows past that (a log kept only for attach). It exits when both
+ * streams reach end of file.
  *
- * usage: sifkube-helper crilog LOGFILE
+ * usage: sifkube-helper crilog LOGFILE [MAX_BYTES]
  */
+#define _GNU_SOURCE /* ppoll */
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/uio.h>
 #include <time.h>
@@ -32,6 +36,7 @@ struct stream {
 static volatile sig_atomic_t reopen_wanted;
 static const char *log_path;
 static int log_fd = -1;
+static off_t max_bytes;
 
 static void on_usr1(int sig) {
   (void)sig;
@@ -58,14 +63,12 @@ static void record(const struct stream *s, const char *text, size_t len, char ta
   gmtime_r(&ts.tv_sec, &tm);
   size_t n = strftime(head, sizeof head, "%Y-%m-%dT%H:%M:%S", &tm);
   n += (size_t)snprintf(head + n, sizeof head - n, ".%09ldZ %s %c ", ts.tv_nsec, s->name, tag);
-  if (reopen_wanted) {
-    reopen_wanted = 0;
-    open_log();
-  }
   struct iovec iov[3] = {{head, n}, {(void *)text, len}, {"\n", 1}};
   ssize_t w;
   do w = writev(log_fd, iov, 3);
   while (w < 0 && errno == EINTR);
+  /* O_APPEND: after the cut the next record starts the file again. */
+  if (max_bytes > 0 && lseek(log_fd, 0, SEEK_END) > max_bytes) (void)!ftruncate(log_fd, 0);
 }
 
 /* Emits every complete line in the buffer, and a partial record when the buffer is full. */
@@ -91,12 +94,20 @@ static void flush_lines(struct stream *s, int at_eof) {
 }
 
 int cmd_crilog(int argc, char **argv) {
-  if (argc != 2) {
-    fprintf(stderr, "usage: sifkube-helper crilog LOGFILE (stdout on fd 3, stderr on fd 4)\n");
+  if (argc != 2 && argc != 3) {
+    fprintf(stderr, "usage: sifkube-helper crilog LOGFILE [MAX_BYTES] (stdout on fd 3, stderr on fd 4)\n");
     return 2;
   }
   log_path = argv[1];
+  if (argc == 3) max_bytes = (off_t)strtoll(argv[2], NULL, 10);
   if (open_log() < 0) return 1;
+  /* SIGUSR1 is blocked except inside ppoll: a reopen asked for while writing is not missed, and it
+   * happens at once even while the container is silent. */
+  sigset_t usr1, unblocked;
+  sigemptyset(&usr1);
+  sigaddset(&usr1, SIGUSR1);
+  sigprocmask(SIG_BLOCK, &usr1, &unblocked);
+  sigdelset(&unblocked, SIGUSR1);
   struct sigaction sa;
   memset(&sa, 0, sizeof sa);
   sa.sa_handler = on_usr1;
@@ -107,7 +118,12 @@ int cmd_crilog(int argc, char **argv) {
   while (open_streams > 0) {
     struct pollfd pfd[2];
     for (int i = 0; i < 2; i++) pfd[i] = (struct pollfd){.fd = streams[i].fd, .events = POLLIN};
-    if (poll(pfd, 2, -1) < 0) {
+    int ready = ppoll(pfd, 2, NULL, &unblocked);
+    if (reopen_wanted) {
+      reopen_wanted = 0;
+      open_log();
+    }
+    if (ready < 0) {
       if (errno == EINTR) continue;
       helper_fail("crilog: poll");
       return 1;

@@ -1,7 +1,9 @@
 // sifkube's CRI server against containerd's CRI plugin on the same machine, same registry, same
 // CNI plugins: pod+container start, stop+remove, 50 pods at once, memory with 50 pods, a ~100 MB
-// pull. Run as root after `npm run build`: node dist/bench/cri/runtime-vs-containerd.js
-import { spawn } from 'node:child_process';
+// pull; and, through crictl (a Go client, as the kubelet is), cold and warm pulls and `crictl run`.
+// Run as root after `npm run build`: node dist/bench/cri/runtime-vs-containerd.js
+// (SIFKUBE_CRICTL names crictl; without it the crictl rows are left out).
+import { execFileSync, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -93,6 +95,33 @@ async function measure(name: string, c: CriClient, image: string, bigImage: stri
   return { start: median(start), stop: median(stop), concurrent, teardown, idleRss: idle, loadedRss: loaded, pull };
 }
 
+const crictl = process.env.SIFKUBE_CRICTL;
+
+/** Milliseconds one crictl command takes against `socket` (process start included, as for any CLI user). */
+function crictlMs(socket: string, args: string[]): number {
+  const t = performance.now();
+  execFileSync(crictl!, ['--runtime-endpoint', `unix://${socket}`, '--image-endpoint', `unix://${socket}`, '--timeout', '120s', ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
+  return performance.now() - t;
+}
+
+/** Cold pull (not in the store), warm pulls (already stored), `crictl run` of a pod with one container. */
+function measureCrictl(name: string, socket: string, cold: string, warm: string) {
+  const coldPull = crictlMs(socket, ['pull', cold]);
+  const warmPulls = Array.from({ length: N }, () => crictlMs(socket, ['pull', warm]));
+  const logDir = join(work, `crictl-logs-${name}`);
+  const runs: number[] = [];
+  for (let i = 0; i < N; i++) {
+    const pod = join(work, `pod-${name}-${i}.json`);
+    const ctr = join(work, `ctr-${name}-${i}.json`);
+    writeFileSync(pod, JSON.stringify({ metadata: { name: `c${name}${i}`, namespace: 'bench', uid: `cu${name}${i}`, attempt: 0 }, log_directory: logDir, linux: { security_context: { namespace_options: { pid: 1 } } } }));
+    writeFileSync(ctr, JSON.stringify({ metadata: { name: 'main' }, image: { image: warm }, command: ['sleep', '100000'], log_path: `main-${i}.log` }));
+    runs.push(crictlMs(socket, ['run', '--no-pull', ctr, pod]));
+    const id = execFileSync(crictl!, ['--runtime-endpoint', `unix://${socket}`, 'pods', '-q', '--name', `c${name}${i}`], { encoding: 'utf8' }).trim();
+    crictlMs(socket, ['rmp', '-f', id]);
+  }
+  return { coldPull, warmPull: median(warmPulls), run: median(runs) };
+}
+
 async function main(): Promise<void> {
   const reg = await startRegistry();
   const ourBridge = `skbo${randomBytes(2).toString('hex')}`;
@@ -110,6 +139,11 @@ async function main(): Promise<void> {
     tagImage(layout, 'big', [{ architecture: 'amd64', layers: [layerFrom(layout, join(work, 'rootfs')), layerFrom(layout, join(work, 'big'))], config: { Cmd: ['sh'] } }]);
     push(layout, 'v1', `${reg.host}/bench/busybox:v1`);
     push(layout, 'big', `${reg.host}/bench/big:v1`);
+    // The cold crictl pull: the busybox image under another name and a layer of its own.
+    mkdirSync(join(work, 'cold'));
+    writeFileSync(join(work, 'cold', 'f'), randomBytes(1024 * 1024));
+    tagImage(layout, 'cold', [{ architecture: 'amd64', layers: [layerFrom(layout, join(work, 'rootfs')), layerFrom(layout, join(work, 'cold'))], config: { Entrypoint: ['sleep', '100000'], Env: ['PATH=/bin'] } }]);
+    push(layout, 'cold', `${reg.host}/bench/cold:v1`);
     const image = `${reg.host}/bench/busybox:v1`;
     const big = `${reg.host}/bench/big:v1`;
 
@@ -129,6 +163,8 @@ async function main(): Promise<void> {
     const a = await measure('sifkube', ours, image, big, () => rssOf((cmd, pid) => pid === serverPid || (cmd.includes('sifkube-helper') && (cmd.includes(work) || cmd.includes(' container')))));
     const b = await measure('containerd', ctd.client, image, big, () => rssOf((cmd, pid) => pid === ctdPid || (cmd.includes('containerd-shim') && cmd.includes(ctdSocket))));
     ours.close();
+    const ac = crictl ? measureCrictl('sifkube', socket, `${reg.host}/bench/cold:v1`, image) : undefined;
+    const bc = crictl ? measureCrictl('containerd', ctdSocket, `${reg.host}/bench/cold:v1`, image) : undefined;
     const rows: [string, number, number, string][] = [
       ['pod + container start, median of ' + N + ' (ms)', a.start, b.start, 'ms'],
       ['container + pod stop and remove, median (ms)', a.stop, b.stop, 'ms'],
@@ -138,6 +174,13 @@ async function main(): Promise<void> {
       [`runtime RSS with ${CONCURRENT} pods, server + per-pod helpers (MiB)`, a.loadedRss / 1024, b.loadedRss / 1024, 'MiB'],
       ['pull of a ~100 MB image from the loopback registry (ms)', a.pull, b.pull, 'ms'],
     ];
+    if (ac && bc) {
+      rows.push(
+        ['crictl pull, cold (~3 MB image, 2 layers, not stored) (ms)', ac.coldPull, bc.coldPull, 'ms'],
+        [`crictl pull, warm (already stored), median of ${N} (ms)`, ac.warmPull, bc.warmPull, 'ms'],
+        [`crictl run (pod + container start), median of ${N} (ms)`, ac.run, bc.run, 'ms'],
+      );
+    }
     console.log(`| measure | sifkube | containerd 1.6 | sifkube / containerd |\n|---|---:|---:|---:|`);
     for (const [label, x, y] of rows) console.log(`| ${label} | ${x.toFixed(1)} | ${y.toFixed(1)} | ${(x / y).toFixed(2)} |`);
   } finally {

@@ -29,7 +29,7 @@ export function receiveConsole(
   size = { width: 0, height: 0 },
   /** input: a pipe (true), none (false), or a file descriptor to read, such as a FIFO. */
   /** resizeFd: where "COLS ROWS" lines come from instead of a pipe (such as a FIFO others write). */
-  opts: { output?: 'pipe' | 'ignore' | Writable; input?: boolean | number; resizeFd?: number; detached?: boolean } = {},
+  opts: { output?: 'pipe' | 'ignore' | Writable | number; input?: boolean | number; resizeFd?: number; detached?: boolean } = {},
 ): Promise<ConsoleRelay> {
   const input = opts.input ?? true;
   const child = spawn(helperPath(), ['console-relay', socket, String(RESIZE_FD), String(READY_FD), String(size.width), String(size.height), ...(input === false ? ['noinput'] : [])], {

@@ -328,10 +328,13 @@ export function createPlan(input: CreatePlanInput): PlanLine[] {
   if (spec.domainname !== undefined) lines.push(['domainname', spec.domainname]);
   const propagation = spec.linux?.rootfsPropagation;
   if (!sharedMounts) {
-    // Nothing the setup mounts may reach the caller's namespace: rslave unless private or slave is
-    // asked for. A shared or unbindable "/" is set once it is the root (a bind from an unbindable
-    // mount fails, and pivot_root refuses a new root whose parent mount is shared).
-    lines.push(['mount', '', '/', '', num(propagationFlags(propagation && /private|slave/.test(propagation) ? propagation : 'rslave')), '']);
+    // Nothing the setup mounts may reach the caller's namespace: rslave unless private, slave or
+    // shared is asked for. Shared is applied now, as runc does, so the container's copies stay in the
+    // caller's peer groups and a bidirectional mount reaches the host; pivot_root then needs the mount
+    // holding the rootfs private (runc's rootfsParentMountPrivate). Unbindable is set once "/" is the
+    // root (a bind from an unbindable mount fails).
+    lines.push(['mount', '', '/', '', num(propagationFlags(propagation && !propagation.includes('unbindable') ? propagation : 'rslave')), '']);
+    if (propagation?.includes('shared')) lines.push(['mount', '', mountPointOf(rootfs), '', num(MS.PRIVATE), '']);
     lines.push(['mount', rootfs, rootfs, '', num(MS.BIND | MS.REC), '']);
   }
   lines.push(...mounts.init);
@@ -347,6 +350,16 @@ export function createPlan(input: CreatePlanInput): PlanLine[] {
   if (propagation && !propagation.includes('private')) lines.push(['mount', '', '/', '', num(propagationFlags(propagation)), '']);
   lines.push(...processLines(process, { console: !!input.consoleSocket || proxy, barrier: true, seccomp: input.seccomp, personality: spec.linux?.personality }));
   return lines;
+}
+
+/** The mount point of the mount a path lies on (the longest mount point above it). */
+function mountPointOf(path: string): string {
+  let best = '/';
+  for (const line of readFileSync('/proc/self/mountinfo', 'utf8').split('\n')) {
+    const point = line.split(' ')[4]?.replace(/\\040/g, ' ');
+    if (point && point.length > best.length && (path === point || path.startsWith(`${point}/`))) best = point;
+  }
+  return best;
 }
 
 /** The namespaces of a running process that differ from ours, as join lines for a new process. */

@@ -1,4 +1,4 @@
-import { closeSync, constants, openSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, constants, openSync, statSync, unlinkSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { InvalidStatusError } from './errors.js';
 import { runHooks } from './hooks.js';
@@ -21,6 +21,7 @@ export async function startContainer(id: string, opts: { root?: string } = {}): 
     throw err;
   }
   const fifo = join(root, id, 'exec.fifo');
+  const before = exeOf(rec.initPid!);
   let fd: number;
   try {
     fd = openSync(fifo, constants.O_WRONLY | constants.O_NONBLOCK);
@@ -33,5 +34,28 @@ export async function startContainer(id: string, opts: { root?: string } = {}): 
     closeSync(fd);
   }
   unlinkSync(fifo);
+  await execDone(rec.initPid!, before);
   await runHooks(spec, 'poststart', state('running'));
+}
+
+/** The executable a process runs, as device:inode ('' once it is gone). */
+function exeOf(pid: number): string {
+  try {
+    const st = statSync(`/proc/${pid}/exe`);
+    return `${st.dev}:${st.ino}`;
+  } catch {
+    return '';
+  }
+}
+
+/**
+ * Waits until the init has exec'd the container process (or died). Until then it is the helper,
+ * the init of its PID namespace without handlers, so a stop signal sent right after start would be
+ * dropped by the kernel instead of reaching the process.
+ */
+async function execDone(pid: number, helperExe: string): Promise<void> {
+  for (const deadline = Date.now() + 5000; Date.now() < deadline; await new Promise((r) => setTimeout(r, 1))) {
+    const now = exeOf(pid);
+    if (now !== helperExe || now === '') return;
+  }
 }

@@ -317,13 +317,15 @@ test('ListContainers filters, events, stats, RemoveImage refuses an image in use
 
 test('containers outlive a restart of the CRI server, their logs continue, ReopenContainerLog follows a rotation', async () => {
   const id = await run({ command: ['sh', '-c', 'i=0; while true; do i=$((i+1)); echo line $i; sleep 0.1; done'] });
-  await new Promise((r) => setTimeout(r, 300));
+  const logPath = (await cri.client.runtime.ContainerStatus({ containerId: id })).status.logPath;
+  for (let i = 0; i < 100 && logLines(logPath).length < 3; i++) await new Promise((r) => setTimeout(r, 50));
   await cri.restart();
   const st = (await cri.client.runtime.ContainerStatus({ containerId: id })).status;
   assert.is(st.state, 'CONTAINER_RUNNING');
   renameSync(st.logPath, `${st.logPath}.1`);
   await cri.client.runtime.ReopenContainerLog({ containerId: id });
-  await new Promise((r) => setTimeout(r, 400));
+  assert.ok(existsSync(st.logPath), 'the new log file exists when ReopenContainerLog returns');
+  for (let i = 0; i < 100 && logLines(st.logPath).length < 2; i++) await new Promise((r) => setTimeout(r, 50));
   const rotated = logLines(`${st.logPath}.1`).map((l) => Number(l.text.split(' ')[1]));
   const fresh = logLines(st.logPath).map((l) => Number(l.text.split(' ')[1]));
   assert.ok(rotated.length >= 3 && fresh.length >= 2, `${rotated.length} then ${fresh.length} lines`);

@@ -1,8 +1,10 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
+import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { buildSif } from '../../src/sif/index.js';
 import { deleteLink, podConfig, removeAllPods, removeCgroupParent, startTestCri, writeBridgeConflist, type TestCri } from '../helpers/cri.js';
 import { crictlPath, missing } from '../helpers/kube-sets.js';
 import { busyboxRootfs, layerFrom, push, startRegistry, tagImage, type TestRegistry } from '../helpers/registry.js';
@@ -11,7 +13,7 @@ import { run as runProgram } from '../helpers/run.js';
 // crictl (the Go CRI client kubelet's authors ship) against `sifkube cri serve`'s server, over the
 // socket path as its endpoint: the `:authority` a Go client sends then is the path itself.
 const crictl = crictlPath();
-const title = 'crictl: version, info, pull, images, runp, create, start, exec (sync and streaming), logs, stats, stop, rm, stopp, rmp';
+const title = 'crictl: version, info, pull, images, inspecti, runp, pods, inspectp, create, start, ps, exec (sync and streaming), logs, stats, stop, rm, stopp, rmp, rmi';
 
 if (!crictl) {
   const why = missing('SIFKUBE_CRICTL');
@@ -114,6 +116,48 @@ if (!crictl) {
     assert.is(await ok('pods', '-q'), '');
     await ok('rmi', image);
     assert.not.match(await ok('images', '-q'), /./);
+  });
+
+  test('crictl: inspect, exec -it through a terminal, logs -f, a local.file/ SIF (as the kubelet names it)', async () => {
+    const rootfs = join(work, 'sif-rootfs');
+    busyboxRootfs(rootfs);
+    const sif = join(work, 'bb.sif');
+    buildSif({ rootfs, out: sif, deterministic: true, imageConfig: { cmd: ['sh'], env: ['PATH=/bin'] } });
+    const image = `local.file${sif}`;
+    await ok('pull', `${image}:latest`);
+    assert.match(await ok('images'), new RegExp(`local.file${sif}\\s+latest`));
+    const podFile = join(work, 'pod2.json');
+    const ctrFile = join(work, 'ctr2.json');
+    writeFileSync(podFile, JSON.stringify({ ...podConfig('crictlpod2'), log_directory: join(work, 'logs2') }));
+    writeFileSync(ctrFile, JSON.stringify({ metadata: { name: 'main' }, image: { image: `${image}:latest` }, command: ['sh', '-c', 'echo first; exec sleep 1000'], log_path: 'main.log' }));
+    const pod = await ok('runp', podFile);
+    const ctr = await ok('create', pod, ctrFile, podFile);
+    await ok('start', ctr);
+    const inspect = JSON.parse(await ok('inspect', ctr)) as { status: { state: string; image: { image: string } } };
+    assert.is(inspect.status.state, 'CONTAINER_RUNNING');
+
+    // exec -it needs a terminal on crictl's side: script(1) gives it one and types the input.
+    const cmd = [crictl, '--config', join(work, 'crictl.yaml'), '--runtime-endpoint', `unix://${cri.socket}`, 'exec', '-it', ctr, 'sh', '-c', "'tty; read x; echo got $x'"].join(' ');
+    const tty = await runProgram('script', ['-qec', cmd, '/dev/null'], { input: 'typed\n', timeoutMs: 30_000 });
+    assert.is(tty.status, 0, tty.stdout + tty.stderr);
+    assert.match(tty.stdout, /\/dev\/pts\/\d+/);
+    assert.match(tty.stdout, /got typed/);
+
+    // logs -f follows: a line the container's init writes later (through its stdout FIFO) shows up.
+    const follow = spawn(crictl, ['--config', join(work, 'crictl.yaml'), '--runtime-endpoint', `unix://${cri.socket}`, 'logs', '-f', ctr]);
+    let followed = '';
+    follow.stdout.on('data', (d: Buffer) => (followed += d.toString()));
+    try {
+      for (let i = 0; i < 100 && !followed.includes('first'); i++) await new Promise((r) => setTimeout(r, 50));
+      await ok('exec', '-s', ctr, 'sh', '-c', 'echo later > /proc/1/fd/1');
+      for (let i = 0; i < 100 && !followed.includes('later'); i++) await new Promise((r) => setTimeout(r, 50));
+      assert.match(followed, /first\nlater\n/);
+    } finally {
+      follow.kill('SIGTERM');
+    }
+    await ok('stopp', pod);
+    await ok('rmp', pod);
+    await ok('rmi', image);
   });
 
   test('crictl: a bad request gets a gRPC error and the server keeps serving', async () => {

@@ -16,6 +16,8 @@ let priv: TestRegistry;
 let proxy: Server;
 let proxyHost = '';
 const blobGets: string[] = [];
+/** Every request through the mirror proxy, as METHOD URL. */
+const requests: string[] = [];
 const work = mkdtempSync(join(tmpdir(), 'sk-cri-image-'));
 const layout = join(work, 'layout');
 
@@ -36,6 +38,7 @@ test.before(async () => {
   // A counting proxy in front of the registry, used as a mirror: it shows what was fetched.
   proxy = createServer((req, res) => {
     if (/\/blobs\//.test(req.url ?? '')) blobGets.push(req.url!);
+    requests.push(`${req.method} ${req.url}`);
     const up = request({ host: '127.0.0.1', port: Number(reg.host.split(':')[1]), path: req.url, method: req.method, headers: req.headers }, (r) => {
       res.writeHead(r.statusCode ?? 502, r.headers);
       r.pipe(res);
@@ -174,6 +177,24 @@ test('concurrent pulls of one image through a mirror fetch and convert it once; 
   assert.equal(readdirSync(tmp).flatMap((d) => readdirSync(join(tmp, d))), []);
 });
 
+test('a re-pull of a stored image is a lookup: one HEAD by tag, no request by digest, nothing converted or rewritten', async () => {
+  const name = 'mirror.invalid/test/multi:latest';
+  const { imageRef } = await cri.client.image.PullImage({ image: { image: name } });
+  const st = await cri.client.image.ImageStatus({ image: { image: name }, verbose: true });
+  const sif = JSON.parse(st.info.info).sif;
+  const index = join(cri.config.imageDir, 'index.json');
+  const stamps = () => [statSync(sif).mtimeMs, statSync(index).mtimeMs];
+  const before = stamps();
+  requests.length = 0;
+  assert.is((await cri.client.image.PullImage({ image: { image: name } })).imageRef, imageRef);
+  assert.equal(requests, ['HEAD /v2/test/multi/manifests/latest']);
+  requests.length = 0;
+  const byDigest = st.image.repoDigests.find((d: string) => d.startsWith('mirror.invalid/'));
+  assert.is((await cri.client.image.PullImage({ image: { image: byDigest } })).imageRef, imageRef);
+  assert.equal(requests, []);
+  assert.equal(stamps(), before);
+});
+
 test('PullImage from an htpasswd registry: refused without or with wrong credentials, works with them', async () => {
   const name = `${priv.host}/private/busybox:v1`;
   let e = await codeOf(cri.client.image.PullImage({ image: { image: name } }));
@@ -226,7 +247,11 @@ test('local.file/ references run a SIF where it lies, and RemoveImage leaves the
   assert.is(imageRef, sha(readFileSync(sif)));
   const st = await cri.client.image.ImageStatus({ image: { image: name } });
   assert.is(st.image.id, imageRef);
-  assert.equal(st.image.repoTags, [name]);
+  assert.equal(st.image.repoTags, [`${name}:latest`]);
+  // The kubelet adds :latest to every untagged name: the same image, under the same name.
+  assert.is((await cri.client.image.PullImage({ image: { image: `${name}:latest` } })).imageRef, imageRef);
+  assert.is((await cri.client.image.ImageStatus({ image: { image: `${name}:latest` } })).image.id, imageRef);
+  assert.equal((await cri.client.image.ImageStatus({ image: { image: name } })).image.repoTags, [`${name}:latest`]);
   await cri.client.image.RemoveImage({ image: { image: imageRef } });
   assert.ok(existsSync(sif));
   assert.is((await cri.client.image.ImageStatus({ image: { image: name } })).image, null);

@@ -29,10 +29,11 @@ import { RecordStore } from '../services/records.js';
 import type { Sandbox, SandboxService } from '../services/sandboxes.js';
 import { nowNanos } from '../validate.js';
 import { followLog, makeResizeFifo, makeStdinFifo } from './attach.js';
-import { reopenLog, startLogWriter } from './logs.js';
+import { attachLogPath, PRIVATE_LOG_MAX_BYTES, reopenLog, startLogWriter } from './logs.js';
 import { mountImage, mountRootfs, unmountImage, unmountRootfs } from './rootfs.js';
 import { buildSpec, resources, type ContainerConfig, type Resources } from './spec.js';
 import { cgroupStats } from './stats.js';
+import { catches, droppedByInit } from './stop-signal.js';
 import { resolveUser } from './users.js';
 import { KeyedLock } from '../services/keyed-lock.js';
 
@@ -65,7 +66,7 @@ export interface ContainerRecord {
 
 export type ContainerEventType = 'CONTAINER_CREATED_EVENT' | 'CONTAINER_STARTED_EVENT' | 'CONTAINER_STOPPED_EVENT' | 'CONTAINER_DELETED_EVENT';
 
-const STOP_POLL_MS = 50;
+const STOP_POLL_MS = 20;
 /** How long an exit status may lag behind the end of the init (the monitor writes it). */
 const EXIT_GRACE_MS = 2000;
 
@@ -99,6 +100,7 @@ export class ContainerService {
   private readonly watcher: NodeJS.Timeout;
   private readonly locks = new KeyedLock();
   private readonly exitPendingSince = new Map<string, number>();
+  private readonly killing = new Map<string, Promise<void>>();
   /** Holders of stdinOnce containers' stdin, closed when the first attach ends. */
   private readonly stdinHolders = new Map<string, number>();
   private readonly attachedOnce = new Set<string>();
@@ -199,6 +201,12 @@ export class ContainerService {
     if (!st) return c.startedAt ? 'CONTAINER_UNKNOWN' : 'CONTAINER_CREATED';
     if (st.status === 'created' || st.status === 'creating') return 'CONTAINER_CREATED';
     if (st.status === 'running' || st.status === 'paused') return 'CONTAINER_RUNNING';
+    // Its init is gone, but where the container shares a PID namespace (pod, node) its other
+    // processes live on: they go first, so a restart never meets them (containerd kills them too).
+    if (this.leftovers(c).length > 0) {
+      void this.killLeftovers(c);
+      return 'CONTAINER_RUNNING';
+    }
     // The init is gone but its monitor may not have written the exit status yet: wait for it a little.
     if (!st.exit && Date.now() - (this.exitPendingSince.get(c.id) ?? (this.exitPendingSince.set(c.id, Date.now()), Date.now())) < EXIT_GRACE_MS) {
       return 'CONTAINER_RUNNING';
@@ -206,6 +214,28 @@ export class ContainerService {
     this.exitPendingSince.delete(c.id);
     this.recordExit(c, st);
     return 'CONTAINER_EXITED';
+  }
+
+  private leftovers(c: ContainerRecord): number[] {
+    try {
+      return new CgroupManager(c.cgroupsPath).pids();
+    } catch {
+      return [];
+    }
+  }
+
+  /** Kills what is left in the container's cgroup once its init is gone, and waits for it to go. */
+  private killLeftovers(c: ContainerRecord): Promise<void> {
+    let p = this.killing.get(c.id);
+    if (!p && this.leftovers(c).length === 0) return Promise.resolve();
+    if (!p) {
+      p = new CgroupManager(c.cgroupsPath)
+        .killAll()
+        .catch((err: Error) => this.log.warn(`container ${c.id.slice(0, 12)}: killing the processes its init left: ${err.message}`))
+        .finally(() => this.killing.delete(c.id));
+      this.killing.set(c.id, p);
+    }
+    return p;
   }
 
   private recordExit(c: ContainerRecord, st: ContainerState): void {
@@ -245,6 +275,10 @@ export class ContainerService {
     await this.images.checkSigned(cfg.image.image, img);
     const clash = this.list().find((c) => c.sandboxId === sandbox.id && c.config.metadata?.name === md.name && c.config.metadata?.attempt === md.attempt);
     if (clash) throw new AlreadyExistsError(`container ${md.name} attempt ${md.attempt} already exists in sandbox ${sandbox.id.slice(0, 12)} as ${clash.id}: remove it first`);
+    const sc = cfg.linux?.securityContext;
+    if (sc?.runAsGroup && !sc.runAsUser && !sc.runAsUsername) {
+      throw new InvalidArgumentError(`config.linux.security_context.run_as_group ${sc.runAsGroup.value} is set without run_as_user or run_as_username: set the user too, or leave the group out`);
+    }
     if (cfg.logPath && (isAbsolute(cfg.logPath) || cfg.logPath.split('/').includes('..'))) {
       throw new InvalidArgumentError(`config.log_path ${cfg.logPath} must be relative to the sandbox log directory, without ..`);
     }
@@ -261,7 +295,6 @@ export class ContainerService {
         const imageDir = this.imageMountDir(img);
         mountImage(img.sif, imageDir);
         await mountRootfs(imageDir, dir);
-        const sc = cfg.linux?.securityContext;
         const user = resolveUser(
           imageDir,
           {
@@ -288,14 +321,11 @@ export class ContainerService {
         writeFileSync(join(dir, 'bundle', 'config.json'), JSON.stringify(spec));
         const fifo = cfg.stdin ? makeStdinFifo(join(dir, 'stdin')) : undefined;
         // Without stdinOnce the log writer (which outlives this server) holds the stdin open for good.
-        const holdInWriter = fifo && !cfg.stdinOnce && logPath ? fifo.holder : undefined;
-        let stdio: ['ignore' | number, 'ignore' | import('node:net').Socket, 'ignore' | import('node:net').Socket] = [fifo && !cfg.tty ? fifo.reader : 'ignore', 'ignore', 'ignore'];
-        let writer: ReturnType<typeof startLogWriter> | undefined;
-        if (logPath) {
-          writer = startLogWriter(logPath, holdInWriter);
-          rec.logPid = writer.pid;
-          stdio = [stdio[0], writer.stdout, writer.stderr];
-        }
+        const holdInWriter = fifo && !cfg.stdinOnce ? fifo.holder : undefined;
+        // Without a log_path the output still goes somewhere attach can follow: a small private log.
+        const writer = startLogWriter(logPath || attachLogPath(dir), dir, holdInWriter, logPath ? undefined : PRIVATE_LOG_MAX_BYTES);
+        rec.logPid = writer.pid;
+        const stdio: [number | 'ignore', number, number] = [fifo && !cfg.tty ? fifo.reader : 'ignore', writer.stdout, writer.stderr];
         if (fifo && holdInWriter === undefined) this.stdinHolders.set(id, fifo.holder);
         else if (fifo) closeSync(fifo.holder);
         // A tty container's init gets a terminal; its screen goes to the CRI log as stdout, relayed by a
@@ -310,8 +340,8 @@ export class ContainerService {
           relay?.close();
           throw err;
         } finally {
-          writer?.stdout.destroy();
-          writer?.stderr.destroy();
+          closeSync(writer.stdout);
+          closeSync(writer.stderr);
           if (fifo) closeSync(fifo.reader);
         }
         rec.creating = undefined;
@@ -351,14 +381,31 @@ export class ContainerService {
     }
   }
 
-  private async waitStopped(c: ContainerRecord, ms: number): Promise<boolean> {
+  private async waitStopped(c: ContainerRecord, ms: number, onPoll?: () => void): Promise<boolean> {
     const deadline = Date.now() + ms;
     for (;;) {
       const st = this.runtimeState(c);
       if (!st || (st.status === 'stopped' && st.exit)) return true;
       if (Date.now() >= deadline) return false;
+      onPoll?.();
       await new Promise((r) => setTimeout(r, STOP_POLL_MS));
     }
+  }
+
+  /**
+   * Sends the stop signal and waits up to `ms` for the exit. A signal the kernel dropped (see
+   * droppedByInit) is sent again as soon as the process has a handler for it.
+   */
+  private async signalAndWait(c: ContainerRecord, pid: number | undefined, ms: number): Promise<boolean> {
+    const sig = this.signalNumber(c);
+    let dropped = pid !== undefined && droppedByInit(pid, sig);
+    this.kill(c, sig);
+    return this.waitStopped(c, ms, () => {
+      if (dropped && catches(pid!, sig)) {
+        dropped = false;
+        this.kill(c, sig);
+      }
+    });
   }
 
   private kill(c: ContainerRecord, sig: number): void {
@@ -378,18 +425,20 @@ export class ContainerService {
   private async stopLocked(c: ContainerRecord, timeoutSeconds: number): Promise<void> {
     const st = this.runtimeState(c);
     if (!st || st.status === 'stopped') {
+      await this.killLeftovers(c);
       if (st) this.recordExit(c, st);
       return;
     }
     if (timeoutSeconds > 0 && st.status !== 'created') {
-      this.kill(c, this.signalNumber(c));
-      if (await this.waitStopped(c, timeoutSeconds * 1000)) {
+      if (await this.signalAndWait(c, st.pid, timeoutSeconds * 1000)) {
+        await this.killLeftovers(c);
         this.state(c);
         return;
       }
     }
     this.kill(c, 9);
     if (!(await this.waitStopped(c, 10_000))) throw new CriOperationError(`container ${c.id.slice(0, 12)} did not exit after SIGKILL`);
+    await this.killLeftovers(c);
     const after = this.runtimeState(c);
     if (after) this.recordExit(c, after);
   }
@@ -455,10 +504,12 @@ export class ContainerService {
     });
   }
 
-  reopenLog(idOrPrefix: string): void {
+  /** Returns once the log writer has the file at the log path open (it creates it if it was renamed away). */
+  async reopenLog(idOrPrefix: string): Promise<void> {
     const c = this.get(idOrPrefix);
     if (this.state(c) !== 'CONTAINER_RUNNING') throw new FailedPreconditionError(`container ${c.id.slice(0, 12)} is not running: its log cannot be reopened`);
-    if (!c.logPid || !reopenLog(c.logPid)) throw new FailedPreconditionError(`container ${c.id.slice(0, 12)} has no log writer (no log_path was given)`);
+    if (!c.logPath) throw new FailedPreconditionError(`container ${c.id.slice(0, 12)} has no log file (no log_path was given)`);
+    if (!c.logPid || !(await reopenLog(c.logPid, c.logPath))) throw new CriOperationError(`the log writer of container ${c.id.slice(0, 12)} did not reopen ${c.logPath}`);
   }
 
   /** Runs a command in the container wired to a streaming session (kubectl exec). */
@@ -502,7 +553,6 @@ export class ContainerService {
   async attach(idOrPrefix: string, io: SessionIO): Promise<void> {
     const c = this.get(idOrPrefix);
     if (this.state(c) !== 'CONTAINER_RUNNING') throw new FailedPreconditionError(`container ${c.id.slice(0, 12)} is not running: attach needs a running container`);
-    if (!c.logPath) throw new FailedPreconditionError(`container ${c.id.slice(0, 12)} has no log_path: attach follows the container's log`);
     if (io.stdin && !c.config.stdin) throw new FailedPreconditionError(`container ${c.id.slice(0, 12)} was created without stdin: attach without stdin (-i), or create it with stdin`);
     const first = !this.attachedOnce.has(c.id);
     this.attachedOnce.add(c.id);
@@ -520,7 +570,7 @@ export class ContainerService {
     io.resize?.on('size', resize);
     const exited = () => io.signal.aborted || this.state(c) !== 'CONTAINER_RUNNING';
     try {
-      await followLog(c.logPath, (chunk) => (chunk.stream === 'stderr' && io.stderr ? io.stderr : io.stdout)?.write(chunk.data), exited);
+      await followLog(c.logPath || attachLogPath(c.dir), (chunk) => (chunk.stream === 'stderr' && io.stderr ? io.stderr : io.stdout)?.write(chunk.data), exited);
     } finally {
       io.resize?.off('size', resize);
       sizes?.end();

@@ -1,3 +1,4 @@
+import { PROPAGATION, rootfsPropagation } from './propagation.js';
 import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Spec } from '../../runtime/index.js';
@@ -117,7 +118,6 @@ export function environment(cfg: ContainerConfig, image: OciImageConfig): string
   return [...env].map(([k, v]) => `${k}=${v}`);
 }
 
-const PROPAGATION: Record<string, string> = { PROPAGATION_PRIVATE: 'rprivate', PROPAGATION_HOST_TO_CONTAINER: 'rslave', PROPAGATION_BIDIRECTIONAL: 'rshared' };
 
 function deviceEntry(d: ContainerConfig['devices'][number]) {
   let st;
@@ -265,6 +265,7 @@ export function buildSpec(inp: SpecInput): Spec {
     },
     linux: {
       namespaces,
+      rootfsPropagation: rootfsPropagation(cfg.mounts),
       ...(devices.length ? { devices: devices.map((d) => d.dev) } : {}),
       ...(res || devices.length ? { resources: { ...(res ?? {}), ...(devices.length ? { devices: devices.map((d) => d.rule) } : {}) } } : {}),
       // Always the CRI's path (as containerd): stats, OOM and removal read the cgroup the record names.

@@ -19,9 +19,11 @@ export class CriStreamingBackend implements StreamingBackend {
     return this.containers.attach(containerId, io);
   }
 
-  /** Port-forward reaches 127.0.0.1:PORT inside the pod's network namespace (host-network pods: none of their own). */
+  /** Port-forward reaches 127.0.0.1:PORT inside the pod's network namespace. */
   portForward(podSandboxId: string, port: number, stream: Duplex, signal: AbortSignal): Promise<void> {
     const s = this.sandboxes.get(podSandboxId);
-    return forwardInNetns(s.netnsPath ?? '/proc/1/ns/net', port, stream, signal);
+    // A host-network pod has this server's own network namespace (in a node: the node's, which need
+    // not be that of the /proc/1 this server sees).
+    return forwardInNetns(s.netnsPath ?? '/proc/self/ns/net', port, stream, signal);
   }
 }

@@ -52,11 +52,18 @@ export class Puller {
 
   private async resolveAndFetch(src: PullSource): Promise<ImageRecord> {
     const reference = src.ref.digest ?? src.ref.tag!;
+    const tags = [taggedName(src.ref)].filter((t): t is string => !!t);
+    // Content already in the store is a lookup: a digest needs no registry at all, a tag one HEAD request.
+    const stored = (digest: string) => this.store.knownByDigest(`${repository(src.ref)}@${digest}`);
+    if (src.ref.digest && stored(src.ref.digest)) return this.store.put(stored(src.ref.digest)!, tags, []);
     let lastErr: Error | undefined;
     for (const ep of src.endpoints) {
       const client = new RegistryClient(ep.url, src.ref, ep.creds);
       let resolved: Awaited<ReturnType<RegistryClient['resolve']>>;
       try {
+        // A registry that refuses HEAD is asked with GET below.
+        const head = src.ref.digest ? undefined : await client.headDigest(reference).catch(() => undefined);
+        if (head && stored(head)) return this.store.put(stored(head)!, tags, [`${repository(src.ref)}@${head}`]);
         resolved = await client.resolve(reference);
       } catch (err) {
         lastErr = err as Error;
@@ -64,7 +71,6 @@ export class Puller {
         continue;
       }
       const id = resolved.manifest.config.digest;
-      const tags = [taggedName(src.ref)].filter((t): t is string => !!t);
       const digests = [`${repository(src.ref)}@${resolved.indexDigest ?? resolved.manifestDigest}`];
       const have = this.store.known(id);
       if (have) return this.store.put(have, tags, digests);

@@ -71,6 +71,12 @@ export function isLoopbackHost(domain: string): boolean {
 /** The `local.file/ABSOLUTE/PATH.sif` form: a SIF used where it lies, as Singularity-CRI did. */
 export const LOCAL_FILE_PREFIX = 'local.file/';
 
+/** The host path of a local.file reference; the `:latest` the kubelet adds to every untagged name is dropped. */
 export function localFilePath(image: string): string | undefined {
-  return image.startsWith(LOCAL_FILE_PREFIX) ? `/${image.slice(LOCAL_FILE_PREFIX.length)}` : undefined;
+  return image.startsWith(LOCAL_FILE_PREFIX) ? `/${image.slice(LOCAL_FILE_PREFIX.length).replace(/:latest$/, '')}` : undefined;
+}
+
+/** The name a local.file image is listed under: with `:latest`, as any untagged name (crictl reads NAME:TAG). */
+export function localFileTag(file: string): string {
+  return `${LOCAL_FILE_PREFIX}${file.slice(1)}:latest`;
 }

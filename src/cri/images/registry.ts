@@ -53,6 +53,11 @@ export function hostPlatform(): { os: string; architecture: string } {
   return { os: 'linux', architecture: arch[process.arch] ?? process.arch };
 }
 
+/** Bearer tokens by endpoint, repository and credentials. */
+const tokens = new Map<string, { authorization: string; until: number }>();
+
+const MANIFEST_TYPES = [MEDIA.ociIndex, MEDIA.dockerList, MEDIA.ociManifest, MEDIA.dockerManifest];
+
 /**
  * A Docker Registry HTTP API v2 client for one repository at one endpoint: anonymous, Basic and
  * Bearer-token authentication (the token fetched from the realm the registry names).
@@ -66,6 +71,14 @@ export class RegistryClient {
     private readonly creds: Credentials | undefined,
   ) {
     if (creds?.token) this.authorization = `Bearer ${creds.token}`;
+    else {
+      const cached = tokens.get(this.tokenKey());
+      if (cached && cached.until > Date.now()) this.authorization = cached.authorization;
+    }
+  }
+
+  private tokenKey(): string {
+    return `${this.endpoint} ${this.ref.path} ${this.basic() ?? ''}`;
   }
 
   private basic(): string | undefined {
@@ -88,16 +101,20 @@ export class RegistryClient {
     const basic = this.basic();
     const res = await fetch(url, { headers: basic ? { authorization: basic } : {} });
     if (!res.ok) throw new CriOperationError(`registry ${this.ref.domain}: the token service ${url.origin}${url.pathname} refused the credentials (HTTP ${res.status}): check the user name and password`);
-    const body = (await res.json()) as { token?: string; access_token?: string };
+    const body = (await res.json()) as { token?: string; access_token?: string; expires_in?: number };
     const token = body.token ?? body.access_token;
     if (!token) throw new CriOperationError(`registry ${this.ref.domain}: the token service answered without a token`);
     this.authorization = `Bearer ${token}`;
+    // Kept for the next pulls of the repository (a re-pull then costs one manifest request), until
+    // shortly before it expires (60 s when the service does not say).
+    const life = Math.min(Number(body.expires_in) || 60, 3600);
+    tokens.set(this.tokenKey(), { authorization: this.authorization, until: Date.now() + (life - 10) * 1000 });
   }
 
-  private async get(path: string, accept?: string[]): Promise<Response> {
+  private async get(path: string, accept?: string[], method = 'GET'): Promise<Response> {
     const url = `${this.endpoint}/v2/${this.ref.path}/${path}`;
     const send = () =>
-      fetch(url, { headers: { ...(accept ? { accept: accept.join(', ') } : {}), ...(this.authorization ? { authorization: this.authorization } : {}) }, redirect: 'follow' });
+      fetch(url, { method, headers: { ...(accept ? { accept: accept.join(', ') } : {}), ...(this.authorization ? { authorization: this.authorization } : {}) }, redirect: 'follow' });
     let res: Response;
     try {
       res = await send();
@@ -127,9 +144,16 @@ export class RegistryClient {
     return res;
   }
 
+  /** The digest of what a tag names now, from a HEAD request (undefined when the registry does not say). */
+  async headDigest(reference: string): Promise<string | undefined> {
+    const res = await this.get(`manifests/${reference}`, MANIFEST_TYPES, 'HEAD');
+    const digest = res.headers.get('docker-content-digest') ?? undefined;
+    return digest && /^sha256:[0-9a-f]{64}$/.test(digest) ? digest : undefined;
+  }
+
   /** A manifest or index by tag or digest, its digest checked. */
   async manifest(reference: string): Promise<{ digest: string; mediaType: string; body: Buffer }> {
-    const res = await this.get(`manifests/${reference}`, [MEDIA.ociIndex, MEDIA.dockerList, MEDIA.ociManifest, MEDIA.dockerManifest]);
+    const res = await this.get(`manifests/${reference}`, MANIFEST_TYPES);
     const body = Buffer.from(await res.arrayBuffer());
     const digest = `sha256:${createHash('sha256').update(body).digest('hex')}`;
     if (reference.startsWith('sha256:') && reference !== digest) {

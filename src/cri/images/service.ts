@@ -7,7 +7,7 @@ import { FailedPreconditionError, InvalidArgumentError, NotFoundError, Unimpleme
 import type { Logger } from '../log.js';
 import { SignedImagePolicy } from './policy.js';
 import { Puller } from './pull.js';
-import { localFilePath, parseReference, repository, taggedName } from './reference.js';
+import { localFilePath, localFileTag, parseReference, repository, taggedName } from './reference.js';
 import { defaultEndpoint, type Credentials } from './registry.js';
 import { ImageStore, type ImageRecord } from './store.js';
 
@@ -102,7 +102,7 @@ export class ImageService {
 
   /** A SIF used in place: checked to be a SIF, identified by the digest of its bytes. */
   private async addLocalFile(image: string, file: string): Promise<ImageRecord> {
-    if (!isAbsolute(file) || !file.endsWith('.sif')) throw new InvalidArgumentError(`image.image ${image}: write local.file/ABSOLUTE/PATH.sif`);
+    if (!isAbsolute(file) || !file.endsWith('.sif')) throw new InvalidArgumentError(`image.image ${image}: write local.file/ABSOLUTE/PATH.sif (optionally with :latest)`);
     if (!existsSync(file)) throw new NotFoundError(`image.image ${image}: ${file} does not exist`);
     try {
       readSif(file);
@@ -126,7 +126,7 @@ export class ImageService {
       os: 'linux',
       config: { Entrypoint: c?.entrypoint, Cmd: c?.cmd, Env: c?.env, User: c?.user, WorkingDir: c?.workingDir },
     };
-    return this.store.put(existing ?? { id, repoTags: [], repoDigests: [], size: st.size, sif: file, config, external: true }, [image], []);
+    return this.store.put(existing ?? { id, repoTags: [], repoDigests: [], size: st.size, sif: file, config, external: true }, [localFileTag(file)], []);
   }
 
   /** Removing an unknown image succeeds (the call is idempotent); an image a container uses is refused. */

@@ -141,6 +141,12 @@ export class ImageStore {
     return this.list().find((i) => i.repoTags.includes(name));
   }
 
+  /** An image by repository digest whether or not this scope sees it. */
+  knownByDigest(name: string): ImageRecord | undefined {
+    this.refresh();
+    return [...this.images.values()].find((i) => i.repoDigests.includes(name));
+  }
+
   byDigest(name: string): ImageRecord | undefined {
     return this.list().find((i) => i.repoDigests.includes(name));
   }
@@ -152,6 +158,7 @@ export class ImageStore {
    */
   put(rec: ImageRecord, tags: string[], digests: string[], scopes?: string[]): ImageRecord {
     this.refresh();
+    const before = JSON.stringify([...this.images.values()]);
     for (const other of this.images.values()) {
       if (other.id !== rec.id) other.repoTags = other.repoTags.filter((t) => !tags.includes(t));
     }
@@ -162,7 +169,8 @@ export class ImageStore {
     merged.scopes = this.widened(existing, scopes);
     if (merged.scopes === undefined) delete merged.scopes;
     this.images.set(rec.id, merged);
-    this.flush();
+    // A re-pull that changes nothing writes nothing.
+    if (JSON.stringify([...this.images.values()]) !== before) this.flush();
     return merged;
   }
 

@@ -91,8 +91,8 @@ export function containerMethods(svc: CriServices, streaming: StreamingServer): 
         await svc.containers.updateResources(requireString(req.containerId, 'container_id'), req.linux);
         return {};
       },
-      ReopenContainerLog: (req: { containerId: string }) => {
-        svc.containers.reopenLog(requireString(req.containerId, 'container_id'));
+      ReopenContainerLog: async (req: { containerId: string }) => {
+        await svc.containers.reopenLog(requireString(req.containerId, 'container_id'));
         return {};
       },
       ExecSync: async (req: { containerId: string; cmd: string[]; timeout: string }) => {

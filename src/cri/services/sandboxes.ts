@@ -43,6 +43,8 @@ export interface Sandbox {
 }
 
 const NAME_RE = /^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/;
+/** The kernel's limit (sethostname fails with "name too long" past it). */
+const HOST_NAME_MAX = 64;
 
 /** Pod sandboxes: a network namespace held by a bind mount, CNI networking, the pod's files. */
 export class SandboxService {
@@ -142,8 +144,8 @@ export class SandboxService {
     if (!md.uid) throw new InvalidArgumentError('config.metadata.uid is empty: set the pod UID');
     if (runtimeHandler !== '') throw new NotFoundError(`runtime_handler ${runtimeHandler} is unknown: sifkube has only the default handler (send "")`);
     const hostNetwork = config.linux?.securityContext?.namespaceOptions?.network === 'NODE';
-    if (!hostNetwork && config.hostname !== '' && !NAME_RE.test(config.hostname)) {
-      throw new InvalidArgumentError(`config.hostname ${config.hostname} is not a valid host name: use lower-case letters, digits, - and .`);
+    if (!hostNetwork && config.hostname !== '' && (!NAME_RE.test(config.hostname) || config.hostname.length > HOST_NAME_MAX)) {
+      throw new InvalidArgumentError(`config.hostname ${config.hostname} is not a valid host name: use at most ${HOST_NAME_MAX} lower-case letters, digits, - and ., or leave it empty for the node's host name`);
     }
     for (const pm of config.portMappings) {
       if (pm.hostPort < 0 || pm.hostPort > 65535 || pm.containerPort < 0 || pm.containerPort > 65535) {
@@ -175,7 +177,8 @@ export class SandboxService {
   }
 
   private async setUp(s: Sandbox): Promise<void> {
-    const hostname = s.hostNetwork ? hostHostname() : s.config.hostname || s.config.metadata!.name;
+    // No hostname: the pod keeps the node's, as containerd does (a pod name may be too long for one).
+    const hostname = s.hostNetwork ? hostHostname() : s.config.hostname || hostHostname();
     const network = s.hostNetwork ? undefined : this.networkStatus();
     if (network && !network.network) throw new UnimplementedError(`cannot give the pod a network: ${network.problem}: write a CNI configuration there or run the pod with host networking`);
     const hostIpc = s.config.linux?.securityContext?.namespaceOptions?.ipc === 'NODE';
