@@ -7,17 +7,18 @@ import { join } from 'node:path';
 import { clusterLeftovers, clusterNames, deleteCluster, readClusterState } from '../../src/cluster/index.js';
 import { buildSif, DataType, deleteObject, newKey, primaryPartition, readSif, signSif } from '../../src/sif/index.js';
 import { diffSnapshots, hostSnapshot } from '../helpers/leaks.js';
+import { kubeSets, missing } from '../helpers/kube-sets.js';
 import { BIN, makeRootfs } from '../helpers/sif.js';
 
-// Signed images end to end with real Kubernetes binaries (only where SIFKUBE_KUBE_BIN_DIR names a
-// release): a 1-node cluster made with --require-signed runs a signed SIF; `image load` refuses an
-// unsigned one; and an image whose stored SIF lost its signature, or changed after signing, is
-// refused at container creation with the reason in `kubectl describe pod`.
-const binDir = process.env.SIFKUBE_KUBE_BIN_DIR;
+// Signed images end to end with real Kubernetes binaries (the first set of SIFKUBE_KUBE_SETS, or
+// SIFKUBE_KUBE_BIN_DIR): a 1-node cluster made with --require-signed runs a signed SIF; `image load`
+// refuses an unsigned one; and an image whose stored SIF lost its signature, or changed after
+// signing, is refused at container creation with the reason in `kubectl describe pod`.
+const binDir = kubeSets()[0];
 const title = 'init --require-signed → signed pod runs → unsigned load refused → unsigned and tampered images refused in describe pod → delete, clean host';
 
 if (!binDir) {
-  console.log(`skipped: ${title}: SIFKUBE_KUBE_BIN_DIR is not set (it names a folder with kube-apiserver, kube-controller-manager, kube-scheduler, kubelet, kube-proxy and kubectl)`);
+  console.log(`skipped: ${title}: ${missing('SIFKUBE_KUBE_SETS')}`);
   test.skip(title, () => undefined);
 } else {
   test(title, async () => {
@@ -39,9 +40,7 @@ if (!binDir) {
         buildSif({ rootfs, out: sifs[img], deterministic: true, imageConfig: { cmd: ['sh'], env: [`IMAGE=${img}`] } });
         if (img !== 'unsigned') await signSif(sifs[img], { keys: [key.privateFile] });
       }
-      // The release in the folder, whatever sifkube's default is.
-      const version = /v\d+\.\d+\.\d+/.exec(spawnSync(join(binDir, 'kube-apiserver'), ['--version'], { encoding: 'utf8' }).stdout)![0];
-      const init = sifkube('init', '--name', name, '--nodes', '1', '--kube-bin-dir', binDir, '--kubernetes-version', version, '--wait', '3m', '--kubeconfig', kubeconfig, '--require-signed', join(work, 'keys'));
+      const init = sifkube('init', '--name', name, '--nodes', '1', '--kube-bin-dir', binDir, '--wait', '3m', '--kubeconfig', kubeconfig, '--require-signed', join(work, 'keys'));
       assert.is(init.status, 0, init.stdout + init.stderr);
 
       const refused = sifkube('image', 'load', '--name', name, sifs.unsigned);

@@ -40,8 +40,8 @@ export class SignedImagePolicy {
     const { problem, fix } = unsignedRefusal(reason, rec.external ? rec.sif : undefined);
     // A registry image is converted to a SIF here, and nobody signed that SIF.
     const pulled = !rec.external && rec.repoDigests.length > 0 ? ' (an image pulled from a registry is converted to an unsigned SIF: sign a SIF of it and `sifkube image load` that)' : '';
-    // The kubelet names images by ID: the tags say which one it is.
-    const names = [...rec.repoTags, ...rec.repoDigests].filter((n) => n !== image);
+    // The kubelet names images by ID: the tags say which one it is (a local.file/ tag gets `:latest`).
+    const names = [...rec.repoTags, ...rec.repoDigests].filter((n) => n !== image && n !== `${image}:latest`);
     throw new FailedPreconditionError(`image ${image}${names.length ? ` (${names.join(', ')})` : ''}: ${problem}: ${fix}${pulled}`);
   }
 }
