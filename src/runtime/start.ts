@@ -1,4 +1,4 @@
-import { closeSync, constants, openSync, statSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, constants, openSync, readFileSync, statSync, unlinkSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { InvalidStatusError } from './errors.js';
 import { runHooks } from './hooks.js';
@@ -38,11 +38,15 @@ export async function startContainer(id: string, opts: { root?: string } = {}): 
   await runHooks(spec, 'poststart', state('running'));
 }
 
-/** The executable a process runs, as device:inode ('' once it is gone). */
+/**
+ * What a process runs: its executable (device:inode) and its command line, '' once it is gone. The
+ * command line counts too: a container whose program is the helper binary itself (a cluster node's
+ * node-init) runs the same executable after the exec.
+ */
 function exeOf(pid: number): string {
   try {
     const st = statSync(`/proc/${pid}/exe`);
-    return `${st.dev}:${st.ino}`;
+    return `${st.dev}:${st.ino}:${readFileSync(`/proc/${pid}/cmdline`, 'latin1')}`;
   } catch {
     return '';
   }
