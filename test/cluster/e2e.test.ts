@@ -2,7 +2,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { clusterLeftovers, deleteCluster, nodeLayout, readClusterState } from '../../src/cluster/index.js';
@@ -131,7 +131,12 @@ for (const dir of sets) {
       ok(k('run', 'solo', '--image=example.org/web:v1', '--image-pull-policy=Never', '--labels=app=solo', '--overrides', JSON.stringify({ spec: { nodeName: worker.name } }), '--command', '--', 'busybox', 'httpd', '-f', '-p', '8080', '-h', '/etc'));
       ok(k('expose', 'pod', 'solo', '--type=NodePort', '--port=80', '--target-port=8080', '--overrides', JSON.stringify({ spec: { ports: [{ port: 80, targetPort: 8080, nodePort: 30081 }] } })));
       ok(k('wait', '--for=condition=Ready', 'pod/solo', '--timeout=60s'));
-      for (const n of plan.nodes) assert.is(await fetchText(`http://${n.address}:30081/motd`), 'hello from sifkube\n', `NodePort on ${n.name}`);
+      for (const n of plan.nodes) {
+        const body = await fetchText(`http://${n.address}:30081/motd`, 400);
+        // On a miss, what kube-proxy on that node saw, so the failure says why.
+        const why = body === '' ? `${ok(k('get', 'endpointslices', '-l', 'kubernetes.io/service-name=solo', '-o', 'wide'))}\n${readFileSync(join(nodeLayout(plan, n).logs, 'kube-proxy.log'), 'utf8').split('\n').slice(-15).join('\n')}` : '';
+        assert.is(body, 'hello from sifkube\n', `NodePort on ${n.name}\n${why}`);
+      }
 
       if (crictl) {
         // crictl (Go) on a worker's own CRI socket, the one its kubelet uses: from the host, and from
