@@ -1,5 +1,6 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import { constants } from 'node:os';
 import { join } from 'node:path';
 import { findExecutable } from './doctor.js';
 import { KubeBinaryMissingError, KubernetesApiError } from './errors.js';
@@ -35,7 +36,14 @@ export function kubectl(state: ClusterState, args: string[]): string {
 export function kubectlInteractive(state: ClusterState, args: string[]): Promise<number> {
   return new Promise((resolve, reject) => {
     const child = spawn(kubectlPath(state), kubectlArgs(state, args), { stdio: 'inherit' });
+    // A signal to sifkube (a script ending `kubectl port-forward`) must reach kubectl, not orphan it.
+    const forward = (sig: NodeJS.Signals) => child.kill(sig);
+    const signals = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
+    for (const s of signals) process.on(s, forward);
     child.on('error', reject);
-    child.on('exit', (code, signal) => resolve(code ?? (signal ? 128 : 1)));
+    child.on('exit', (code, signal) => {
+      for (const s of signals) process.off(s, forward);
+      resolve(code ?? (signal ? 128 + (constants.signals[signal] ?? 0) : 1));
+    });
   });
 }
