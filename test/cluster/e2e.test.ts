@@ -90,10 +90,16 @@ for (const dir of sets) {
       writeFileSync(join(work, 'web.yaml'), DAEMONSET);
       ok(k('apply', '-f', join(work, 'web.yaml')));
       ok(k('rollout', 'status', 'daemonset/web', '--timeout=120s'));
-      const pods = ok(k('get', 'pods', '-l', 'app=web', '-o', 'jsonpath={range .items[*]}{.metadata.name}={.spec.nodeName}={.status.phase} {end}'))
-        .trim()
-        .split(' ')
-        .map((p) => p.split('='));
+      // rollout status can answer before the controller has counted the nodes: wait for the pods too.
+      let pods: string[][] = [];
+      for (let i = 0; i < 240 && !(pods.length === 3 && pods.every((p) => p[2] === 'Running')); i++) {
+        if (i > 0) await new Promise((r) => setTimeout(r, 500));
+        pods = ok(k('get', 'pods', '-l', 'app=web', '-o', 'jsonpath={range .items[*]}{.metadata.name}={.spec.nodeName}={.status.phase} {end}'))
+          .trim()
+          .split(' ')
+          .filter(Boolean)
+          .map((p) => p.split('='));
+      }
       assert.equal(pods.map((p) => p[1]).sort(), [`${name}-control-plane`, `${name}-worker`, `${name}-worker2`]);
       assert.ok(pods.every((p) => p[2] === 'Running'), JSON.stringify(pods));
       const [pod] = pods.find((p) => p[1] === `${name}-worker`)!;
