@@ -1,4 +1,4 @@
-import type { V1Node, V1Pod, V1ServiceAccount } from '@kubernetes/client-node';
+import type { V1Node, V1Pod } from '@kubernetes/client-node';
 import { apiError, apiStatus, type ClusterApi } from './client.js';
 import { watchUntil } from './watch.js';
 
@@ -56,17 +56,14 @@ export async function deleteNodeObject(api: ClusterApi, name: string): Promise<v
 }
 
 /**
- * Waits for the `default` ServiceAccount of the `default` namespace, which kube-controller-manager
- * makes a few seconds after it starts: until then every pod there is refused ("serviceaccount
- * default not found"), so a cluster is not usable before it exists.
+ * Makes the `default` ServiceAccount of the `default` namespace, which kube-controller-manager would
+ * make only 10+ s after it starts: until it exists every pod there is refused ("serviceaccount
+ * default not found"). The controller finds it made and leaves it.
  */
-export async function waitForDefaultServiceAccount(api: ClusterApi, opts: { ms: number; fix: string }): Promise<void> {
-  await watchUntil<V1ServiceAccount>(api, {
-    path: '/api/v1/namespaces/default/serviceaccounts',
-    list: () => api.core.listNamespacedServiceAccount({ namespace: 'default' }),
-    done: (accounts) => accounts.has('default/default'),
-    what: 'the default ServiceAccount',
-    fix: opts.fix,
-    ms: opts.ms,
-  });
+export async function ensureDefaultServiceAccount(api: ClusterApi): Promise<void> {
+  try {
+    await api.core.createNamespacedServiceAccount({ namespace: 'default', body: { metadata: { name: 'default' } } });
+  } catch (err) {
+    if (apiStatus(err) !== 409) throw apiError('creating ServiceAccount default/default', err);
+  }
 }

@@ -18,7 +18,7 @@ import { pkiPaths, type PkiPaths } from '../pki/cluster-pki.js';
 import type { NodePlan } from '../plan.js';
 import { bootNodes } from './nodes.js';
 import { apiServerReady, until } from './wait.js';
-import { clusterApi, labelNode, preloadApiLibrary, waitForDefaultServiceAccount, waitForNodes } from '../api/index.js';
+import { clusterApi, labelNode, preloadApiLibrary, ensureDefaultServiceAccount, waitForNodes } from '../api/index.js';
 
 export const INIT_STEPS = ['kubernetes', 'state', 'sysctls', 'pki', 'cgroups', 'network', 'nodes', 'api', 'labels', 'ready'] as const;
 export type InitStep = (typeof INIT_STEPS)[number];
@@ -85,8 +85,8 @@ export function nodeComponents(state: ClusterState, pki: PkiPaths, dist: KubeDis
 
 /**
  * Waits for the API server, then watches the nodes: labels each with what its kubelet may not set
- * (NodeRestriction) once it registers, then waits `waitMs` for all of them Ready and for the default
- * ServiceAccount (pods are refused without it).
+ * (NodeRestriction) once it registers, makes the default ServiceAccount (pods are refused without
+ * it), then waits `waitMs` for all of them Ready.
  */
 export async function joinNodes(state: ClusterState, nodes: NodePlan[], waitMs: number, onStep: (step: InitStep) => void = () => undefined): Promise<void> {
   void preloadApiLibrary().catch(() => undefined); // started by init already; node add and start begin here
@@ -96,12 +96,9 @@ export async function joinNodes(state: ClusterState, nodes: NodePlan[], waitMs: 
   const api = await clusterApi(state);
   const names = nodes.map((n) => n.name);
   await waitForNodes(api, names, { ready: false, ms: API_READY_MS, fix: 'read the node\'s kubelet log (`sifkube logs export DIR`)' });
-  await Promise.all(nodes.map((n) => labelNode(api, n.name, n.apiLabels)));
+  await Promise.all([...nodes.map((n) => labelNode(api, n.name, n.apiLabels)), ensureDefaultServiceAccount(api)]);
   onStep('ready');
-  if (waitMs > 0) {
-    await waitForNodes(api, names, { ready: true, ms: waitMs, fix: 'wait longer (--wait), or read the kubelet logs (`sifkube logs export DIR`)' });
-    await waitForDefaultServiceAccount(api, { ms: waitMs, fix: 'wait longer (--wait), or read the control-plane node\'s kube-controller-manager.log (`sifkube logs export DIR`)' });
-  }
+  if (waitMs > 0) await waitForNodes(api, names, { ready: true, ms: waitMs, fix: 'wait longer (--wait), or read the kubelet logs (`sifkube logs export DIR`)' });
 }
 
 /**
