@@ -9,10 +9,11 @@ import { findKubectl } from '../kubectl.js';
 import { defaultKubeconfigPath, mergeKubeconfig } from '../pki/kubeconfig.js';
 import { prepareCluster, type PrepareStep } from '../prepare.js';
 import { checkNewPersistentDir, writeClusterState, type ClusterState } from '../state/store.js';
-import { existsSync, mkdtempSync, readFileSync, realpathSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { exportLogs } from '../logs-export.js';
+import { hiddenInNodes, resolved } from '../state/persistent.js';
 import { parse } from 'yaml';
 import { pkiPaths, type PkiPaths } from '../pki/cluster-pki.js';
 import type { NodePlan } from '../plan.js';
@@ -70,8 +71,8 @@ export async function resolveBinaries(config: ClusterConfig, binDirGiven?: strin
  * own /tmp, /run, /dev, /proc and /sys: a --kube-bin-dir there would be empty inside a node.
  */
 function nodeVisibleFolder(dir: string): string {
-  const real = existsSync(dir) ? realpathSync(dir) : resolve(dir);
-  const hidden = ['/tmp', '/run', '/dev', '/proc', '/sys'].find((d) => real === d || real.startsWith(`${d}/`));
+  const real = resolved(resolve(dir));
+  const hidden = hiddenInNodes(real);
   if (hidden) {
     throw new ClusterConfigError('--kube-bin-dir', 'folder', `${dir} lies under ${hidden}, which every node mounts its own of`, 'move the binaries elsewhere (e.g. /var/tmp or /opt), or copy them into the cache with `sifkube kube import DIR`');
   }

@@ -10,8 +10,16 @@ function within(inner: string, outer: string): boolean {
   return rel === '' || (!rel.startsWith('..') && !isAbsolute(rel));
 }
 
+/**
+ * The folder a node mounts its own of (/tmp, /run, /dev, /proc, /sys) that `real` lies in: a host
+ * folder there is not what a node sees at that path. Undefined for a path nodes see as the host does.
+ */
+export function hiddenInNodes(real: string): string | undefined {
+  return ['/tmp', '/run', '/dev', '/proc', '/sys'].find((d) => within(real, d));
+}
+
 /** The path with every symbolic link resolved, for a path that need not exist yet. */
-function resolved(path: string): string {
+export function resolved(path: string): string {
   if (existsSync(path)) return realpathSync(path);
   const parent = dirname(path);
   return parent === path ? path : join(resolved(parent), path.slice(parent.length));
@@ -64,9 +72,8 @@ export function checkPersistentDir(dir: string, others: Record<string, string>):
   if (!isAbsolute(dir)) throw new PersistentDirError(dir, 'not an absolute path', 'pass an absolute folder path');
   if (existsSync(dir) && !statSync(dir).isDirectory()) throw new PersistentDirError(dir, 'not a folder', 'pass a folder path (new or empty)');
   const real = resolved(dir);
-  // A node mounts its own /tmp, /run, /dev, /proc and /sys over the host's: the folder would be hidden
-  // there (and /tmp and /run do not survive a reboot).
-  const hidden = ['/tmp', '/run', '/dev', '/proc', '/sys'].find((d) => within(real, d));
+  // Hidden inside the nodes (and /tmp and /run do not survive a reboot).
+  const hidden = hiddenInNodes(real);
   if (hidden) throw new PersistentDirError(dir, `lies under ${hidden}, which every node mounts its own of`, 'pass a folder elsewhere, e.g. under /var/lib or /srv');
   for (const own of [stateRoot(), '/run/sifkube']) {
     if (within(real, resolved(own)) || within(resolved(own), real)) throw new PersistentDirError(dir, `overlaps sifkube's own folder ${own}`, 'pass a folder outside it');
