@@ -1,4 +1,4 @@
-import type { V1Node, V1Pod } from '@kubernetes/client-node';
+import type { V1Node } from '@kubernetes/client-node';
 import { apiError, apiStatus, type ClusterApi } from './client.js';
 import { watchUntil } from './watch.js';
 
@@ -20,20 +20,6 @@ export async function waitForNodes(api: ClusterApi, names: string[], opts: { rea
     ms: opts.ms,
   });
   return new Map([...byName.values()].map((n) => [n.metadata?.name ?? '', n]));
-}
-
-/** Watches the pods matching `labelSelector` until `done` holds for them. */
-export async function waitForPods(api: ClusterApi, namespace: string, labelSelector: string, opts: { done: (pods: V1Pod[]) => boolean; what: string; ms: number; fix: string }): Promise<V1Pod[]> {
-  const pods = await watchUntil<V1Pod>(api, {
-    path: `/api/v1/namespaces/${namespace}/pods`,
-    query: { labelSelector },
-    list: () => api.core.listNamespacedPod({ namespace, labelSelector }),
-    done: (byKey) => opts.done([...byKey.values()]),
-    what: opts.what,
-    fix: opts.fix,
-    ms: opts.ms,
-  });
-  return [...pods.values()];
 }
 
 /** Sets labels the kubelet may not set on its own node (NodeRestriction), as a merge patch. */
