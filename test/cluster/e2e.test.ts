@@ -17,7 +17,7 @@ import { BIN, makeRootfs } from '../helpers/sif.js';
 const sets = kubeSets();
 const crictl = crictlPath();
 const title = (v: string) =>
-  `e2e ${v}: init 3 nodes (release from the folder, a registry mirror) → Ready → SIF DaemonSet on every node → kubectl exec (stdin, exit code), logs, port-forward → NodePort from the host → cluster DNS, ClusterIP and a pod on another node from a pod → a NodePort on nodes without its pod → crictl on a node socket → node add → a pull through the mirror on it → node remove → delete, host as before`;
+  `e2e ${v}: init 3 nodes (release from the folder, a registry mirror) → Ready → SIF DaemonSet on every node → kubectl exec (stdin, exit code), logs, port-forward → NodePort from the host → cluster DNS, ClusterIP and a pod on another node from a pod → a NodePort on nodes without its pod → crictl on a node socket → node add → a pull through the mirror on it → node remove (its pods with it) → stop → start → serving again → delete, host as before`;
 
 if (sets.length === 0) {
   const why = missing('SIFKUBE_KUBE_SETS');
@@ -185,6 +185,15 @@ for (const dir of sets) {
       }
       ok(sifkube(['node', 'remove', '--name', name, `${name}-worker3`]));
       assert.not.match(ok(k('get', 'nodes')), /worker3/);
+      // Its pods went with it: none is left for the EndpointSlice controller to stumble on.
+      assert.is(ok(k('get', 'pods', '-A', '--field-selector', `spec.nodeName=${name}-worker3`, '-o', 'name')), '');
+
+      // stop → start: the nodes' pod namespaces went with them; the kubelets tear the old sandboxes
+      // down (CNI DEL without a namespace) and the DaemonSet serves again at the pods' new addresses.
+      ok(sifkube(['stop', '--name', name]));
+      ok(sifkube(['start', '--name', name, '--wait', '2m']));
+      assert.is(await fetchText(`http://${worker.address}:30080/motd`, 600), 'hello from sifkube\n');
+      ok(k('rollout', 'status', 'daemonset/web', '--timeout=120s'));
 
       ok(sifkube(['delete', '--name', name, '--kubeconfig', kubeconfig]));
     } finally {

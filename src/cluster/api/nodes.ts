@@ -42,6 +42,31 @@ export async function deleteNodeObject(api: ClusterApi, name: string): Promise<v
 }
 
 /**
+ * Deletes, at once, the pods bound to a node that is gone with its containers. Left to the pod garbage
+ * collector they linger for minutes, and while a Service selects one of them the EndpointSlice
+ * controller of Kubernetes up to 1.29 refuses to update that Service ("Node … Not Found"), backing off
+ * exponentially: the Service keeps serving the old addresses of every other pod.
+ */
+export async function deleteNodePods(api: ClusterApi, nodeName: string): Promise<number> {
+  let pods;
+  try {
+    pods = await api.core.listPodForAllNamespaces({ fieldSelector: `spec.nodeName=${nodeName}` });
+  } catch (err) {
+    throw apiError(`listing the pods of node ${nodeName}`, err);
+  }
+  for (const pod of pods.items) {
+    const { name, namespace } = pod.metadata ?? {};
+    if (!name || !namespace) continue;
+    try {
+      await api.core.deleteNamespacedPod({ name, namespace, gracePeriodSeconds: 0 });
+    } catch (err) {
+      if (apiStatus(err) !== 404) throw apiError(`deleting pod ${namespace}/${name} of removed node ${nodeName}`, err);
+    }
+  }
+  return pods.items.length;
+}
+
+/**
  * Makes the `default` ServiceAccount of the `default` namespace, which kube-controller-manager would
  * make only 10+ s after it starts: until it exists every pod there is refused ("serviceaccount
  * default not found"). The controller finds it made and leaves it.

@@ -14,7 +14,7 @@ import type { NodePlan } from '../plan.js';
 import { killAndWait } from '../processes.js';
 import { writeClusterState, type ClusterState } from '../state/store.js';
 import type { ComponentSpec } from '../supervisor/index.js';
-import { clusterApi, deleteNodeObject } from '../api/index.js';
+import { clusterApi, deleteNodeObject, deleteNodePods } from '../api/index.js';
 import { nodeComponents, joinNodes, resolveBinaries } from './init.js';
 import { bootNodes } from './nodes.js';
 import { apiServerReady } from './wait.js';
@@ -99,15 +99,17 @@ export async function addKubeWorkers(state: ClusterState, names: (string | undef
 }
 
 /**
- * Removes one worker from a running cluster: its Node object (when the API server answers), its
- * container and every process in it, its routes, links, network namespace, cgroups, folder and credentials.
+ * Removes one worker from a running cluster: its Node object and pods (when the API server answers),
+ * its container and every process in it, its routes, links, network namespace, cgroups, folder and
+ * credentials.
  */
 export async function removeNode(state: ClusterState, nodeName: string): Promise<void> {
   const plan = state.plan;
   const node = plan.nodes.find((n) => n.name === nodeName);
   if (!node) throw new UnknownNodeError(plan.name, nodeName, plan.nodes.map((n) => n.name));
   if (node.role === 'control-plane') throw new ClusterConfigError('node remove', nodeName, 'the control-plane node cannot be removed', `delete the whole cluster with \`sifkube delete --name ${plan.name}\``);
-  if (await apiServerReady(state)) await deleteNodeObject(await clusterApi(state), nodeName);
+  const api = (await apiServerReady(state)) ? await clusterApi(state) : undefined;
+  if (api) await deleteNodeObject(api, nodeName);
   const layout = nodeLayout(plan, node);
   // Every process of the node is in its cgroups (the node's own and its pods', under cgroupRoot).
   const pids = cgroupMounts().flatMap((m) => nodePids(join(m, node.cgroupRoot)));
@@ -120,6 +122,8 @@ export async function removeNode(state: ClusterState, nodeName: string): Promise
   trySh('ip', ['netns', 'delete', `${plan.names.netnsPrefix}${node.index}`]);
   trySh('umount', [nodeRootfsPaths(layout).merged]);
   for (const m of cgroupMounts()) removeTree(join(m, node.cgroupRoot));
+  // Its containers are gone: so are its pods (no kubelet is left to report them).
+  if (api) await deleteNodePods(api, nodeName);
   rmSync(layout.dir, { recursive: true, force: true });
   rmSync(layout.criSocket, { force: true });
   // A later node of the same name gets new credentials: the old ones must not outlive this node.
