@@ -17,7 +17,7 @@ import { BIN, makeRootfs } from '../helpers/sif.js';
 const sets = kubeSets();
 const crictl = crictlPath();
 const title = (v: string) =>
-  `e2e ${v}: init 3 nodes (release from the folder, a registry mirror) → Ready → SIF DaemonSet on every node → kubectl exec (stdin, exit code), logs, port-forward → NodePort from the host → cluster DNS, ClusterIP and a pod on another node from a pod → a NodePort on nodes without its pod → crictl on a node socket → node add → a pull through the mirror on it → node remove (its pods with it) → stop → start → serving again → delete, host as before`;
+  `e2e ${v}: init 3 nodes (release from the folder, a registry mirror) → Ready → SIF DaemonSet on every node → kubectl exec (stdin, exit code), logs, port-forward → NodePort from the host → cluster DNS, ClusterIP and a pod on another node from a pod → a NodePort and a host port mapping on nodes without its pod → crictl on a node socket → node add → a pull through the mirror on it → node remove (its pods with it) → stop → start → serving again → delete, host as before`;
 
 if (sets.length === 0) {
   const why = missing('SIFKUBE_KUBE_SETS');
@@ -78,7 +78,9 @@ for (const dir of sets) {
       // registry mirror can be named before the bridge it listens on exists.
       const octet = 150 + Math.floor(Math.random() * 100);
       const mirror = `172.29.${octet}.1:${await freePort()}`;
-      writeFileSync(join(work, 'cluster.yaml'), `apiVersion: sifkube.io/v1alpha1\nkind: Cluster\nnodes: [{role: control-plane}, {role: worker}, {role: worker}]\nnetworking: {nodeSubnet: 172.29.${octet}.0/24}\n`);
+      // A host port mapped to the control-plane node's NodePort 30081 (kind's extraPortMappings).
+      const hostPort = await freePort();
+      writeFileSync(join(work, 'cluster.yaml'), `apiVersion: sifkube.io/v1alpha1\nkind: Cluster\nnodes: [{role: control-plane, extraPortMappings: [{containerPort: 30081, hostPort: ${hostPort}}]}, {role: worker}, {role: worker}]\nnetworking: {nodeSubnet: 172.29.${octet}.0/24}\n`);
       ok(sifkube(['init', '--name', name, '--config', join(work, 'cluster.yaml'), '--kube-bin-dir', dir, '--registry-mirror', `registry.invalid=http://${mirror}`, '--wait', '3m', '--kubeconfig', kubeconfig]));
       const nodes = ok(k('get', 'nodes', '-o', 'jsonpath={range .items[*]}{.metadata.name}={.status.conditions[?(@.type=="Ready")].status}={.status.nodeInfo.kubeletVersion} {end}'));
       assert.is(nodes.trim(), [`${name}-control-plane`, `${name}-worker`, `${name}-worker2`].map((n) => `${n}=True=${version}`).join(' '));
@@ -143,6 +145,8 @@ for (const dir of sets) {
         const why = body === '' ? `${ok(k('get', 'endpointslices', '-l', 'kubernetes.io/service-name=solo', '-o', 'wide'))}\n${readFileSync(join(nodeLayout(plan, n).logs, 'kube-proxy.log'), 'utf8').split('\n').slice(-15).join('\n')}` : '';
         assert.is(body, 'hello from sifkube\n', `NodePort on ${n.name}\n${why}`);
       }
+      // The host port mapped to the control plane's 30081, where the pod does not run.
+      assert.is(await fetchText(`http://127.0.0.1:${hostPort}/motd`), 'hello from sifkube\n');
 
       if (crictl) {
         // crictl (Go) on a worker's own CRI socket, the one its kubelet uses: from the host, and from
