@@ -49,6 +49,8 @@ export interface BuildImageOptions {
   /** Progress: the step now running (one of `planSteps`), and its latest output line. */
   onStep?: (step: string) => void;
   onOutput?: (line: string) => void;
+  /** Interrupts the build (the CLI aborts it on SIGINT and SIGTERM): it stops at once and cleans up. */
+  signal?: AbortSignal;
 }
 
 export interface BuildResult {
@@ -138,7 +140,10 @@ export async function buildImage(opts: BuildImageOptions): Promise<BuildResult> 
   const out = resolve(opts.out);
   const file = resolve(opts.definition);
   const dir = dirname(file);
-  const step = (id: string) => opts.onStep?.(id);
+  const step = (id: string) => {
+    if (opts.signal?.aborted) throw new BuildStepError(id, 'interrupted');
+    opts.onStep?.(id);
+  };
   const onOutput = (line: string) => opts.onOutput?.(line);
   const registry = opts.registry ?? NO_REGISTRY;
   const compression = opts.compression ?? DEFAULT_COMPRESSION;
@@ -169,9 +174,9 @@ export async function buildImage(opts: BuildImageOptions): Promise<BuildResult> 
     for (const [i, stage] of definition.stages.entries()) {
       rootfs = join(work, `stage-${i}`, 'rootfs');
       mkdirSync(rootfs, { recursive: true, mode: 0o755 });
-      const sectionCtx = { work, onOutput };
+      const sectionCtx = { work, onOutput, signal: opts.signal };
       step(`${i}:bootstrap`);
-      base = await AGENT_IMPLEMENTATIONS[stage.agent].bootstrap(stage, { file, dir, rootfs, work, registry, onOutput });
+      base = await AGENT_IMPLEMENTATIONS[stage.agent].bootstrap(stage, { file, dir, rootfs, work, registry, onOutput, signal: opts.signal });
       if (stage.scripts.setup) {
         step(`${i}:setup`);
         await runSetup(stage.scripts.setup, rootfs, dir, sectionCtx);
@@ -189,10 +194,11 @@ export async function buildImage(opts: BuildImageOptions): Promise<BuildResult> 
     }
     const last = definition.stages[definition.stages.length - 1];
     step('metadata');
+    const sectionCtx = { work, onOutput, signal: opts.signal };
     const meta = writeMetadata(rootfs, last, base, definition.text, extraLabels(last, !!opts.deterministic));
     if (last.scripts.test && !opts.noTest) {
       step('test');
-      await runTest(last.scripts.test, rootfs, { work, onOutput });
+      await runTest(last.scripts.test, rootfs, sectionCtx);
     }
     step('sif');
     try {

@@ -28,8 +28,14 @@ export async function buildWithProgress(opts: BuildImageOptions): Promise<BuildR
     line = `runtime: ${message}`;
     signal();
   });
+  // Ctrl-C or SIGTERM stops the build where it is; it still removes everything it made.
+  const interrupt = new AbortController();
+  const abort = () => interrupt.abort();
+  process.once('SIGINT', abort);
+  process.once('SIGTERM', abort);
   const build = buildImage({
     ...opts,
+    signal: interrupt.signal,
     onStep: (id) => {
       at = Math.max(at, steps.findIndex((s) => s.id === id));
       line = '';
@@ -44,6 +50,8 @@ export async function buildWithProgress(opts: BuildImageOptions): Promise<BuildR
     (err: unknown) => (outcome = { err }),
   );
   void build.finally(() => {
+    process.off('SIGINT', abort);
+    process.off('SIGTERM', abort);
     finished = true;
     signal();
   });

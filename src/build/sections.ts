@@ -21,6 +21,8 @@ export interface SectionContext {
   /** Folder for logs, bundles and the runtime's state. */
   work: string;
   onOutput: (line: string) => void;
+  /** Aborted when the build is interrupted (a %post container gets the signal from the runtime itself). */
+  signal?: AbortSignal;
 }
 
 function argv(s: Script): string[] {
@@ -41,8 +43,8 @@ export async function runSetup(s: Script, rootfs: string, dir: string, ctx: Sect
   let code: number;
   try {
     code = await new Promise<number>((resolve, reject) => {
-      const child = spawn('unshare', ['--mount', '--propagation', 'private', ...argv(s)], { cwd: dir, stdio: ['ignore', fd, fd], env: { ...process.env, SINGULARITY_ROOTFS: rootfs, APPTAINER_ROOTFS: rootfs } });
-      child.once('error', reject);
+      const child = spawn('unshare', ['--mount', '--propagation', 'private', ...argv(s)], { cwd: dir, stdio: ['ignore', fd, fd], signal: ctx.signal, env: { ...process.env, SINGULARITY_ROOTFS: rootfs, APPTAINER_ROOTFS: rootfs } });
+      child.once('error', (e) => reject(new BuildStepError(`%setup (line ${s.line})`, ctx.signal?.aborted ? 'interrupted' : e.message)));
       child.once('close', (c, sig) => resolve(c ?? (sig ? 128 : 255)));
     });
   } finally {

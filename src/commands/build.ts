@@ -14,11 +14,11 @@ export default class Build extends SifkubeCommand {
     definition: Args.string({ required: true, description: 'definition file' }),
   };
   static flags = {
-    'build-arg': Flags.string({ multiple: true, description: 'value for {{ NAME }} in the definition, NAME=VALUE; repeatable' }),
+    'build-arg': Flags.string({ multiple: true, multipleNonGreedy: true, description: 'value for {{ NAME }} in the definition, NAME=VALUE; repeatable' }),
     notest: Flags.boolean({ description: 'skip %test' }),
     deterministic: Flags.boolean({ description: 'same inputs, same bytes: no times, nil image ID' }),
     force: Flags.boolean({ char: 'F', description: 'replace OUT if it exists' }),
-    sign: Flags.string({ multiple: true, description: 'sign the image with this private key (sifkube key new); repeatable' }),
+    sign: Flags.string({ multiple: true, multipleNonGreedy: true, description: 'sign the image with this private key (sifkube key new); repeatable' }),
     'no-cache': Flags.boolean({ description: 'build from scratch, neither reading nor filling the build cache' }),
     'cache-dir': Flags.string({ description: 'build cache folder', default: '/var/lib/sifkube/build-cache' }),
     'registry-config': Flags.string({ description: 'CRI configuration file whose registry section (mirrors, auths, plainHttp) Docker base images are pulled with' }),

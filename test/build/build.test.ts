@@ -8,7 +8,10 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { BuildInputError, BuildStepError } from '../../src/build/index.js';
 import { DataType, loadKeys, newKey, primaryPartition, readImageConfig, readObject, readSif, verifySif } from '../../src/sif/index.js';
+import { run } from '../helpers/run.js';
 import { buildDir, leftBehind, runImage, workIsEmpty } from './helpers.js';
+
+const SIFKUBE = new URL('../../../bin/sifkube.js', import.meta.url).pathname;
 
 const SCRATCH = `Bootstrap: scratch
 
@@ -117,7 +120,7 @@ test('a failing %post names the command, shows its output, and leaves nothing be
   try {
     b.write('fail.def', 'Bootstrap: scratch\n%files\n    busybox /bin/sh\n    busybox /bin/busybox\n%post\n    /bin/busybox echo step one\n    /bin/busybox ls /no/such/dir\n    /bin/busybox echo never\n');
     let err: unknown;
-    const leaks = await leftBehind(async () => {
+    const leaks = await leftBehind(b, async () => {
       err = await b.build('fail.def', 'fail.sif').catch((e: unknown) => e);
     });
     assert.instance(err, BuildStepError);
@@ -203,6 +206,30 @@ test('--sign: the built image verifies with the public key; a bad key fails befo
     const bad = await b.build('tiny.def', 'x.sif', { buildArgs: { WHO: 's' }, sign: [join(b.dir, 'nokey.pem')] }).catch((e: Error) => e);
     assert.match(String(bad), /nokey\.pem/);
     assert.not.ok(existsSync(join(b.dir, 'x.sif')));
+  } finally {
+    b.done();
+  }
+});
+
+test('the command: progress per step, a cache hit said so, a bad definition names its line (exit 100), globs in %files', async () => {
+  const b = buildDir();
+  try {
+    b.write('tiny.def', SCRATCH.replace('busybox /bin/sh', 'busybox /bin/sh\n    bus*x /opt/globbed/'));
+    const args = (out: string) => ['build', '--cache-dir', b.cache, '--build-arg', 'WHO=cli', join(b.dir, out), join(b.dir, 'tiny.def')];
+    const first = await run(process.execPath, [SIFKUBE, ...args('a.sif')], { timeoutMs: 120_000 });
+    assert.is(first.status, 0, first.stderr);
+    for (const title of ['Look up the build cache', 'Bootstrap scratch', '%files', '%post', '%test', 'Write the SIF (squashfs, lz4)']) assert.ok(first.stdout.includes(title), `${title} in ${first.stdout}`);
+    assert.match(first.stdout, /a\.sif: built in [\d.]+ s/);
+    assert.ok(existsSync(join(unpack(join(b.dir, 'a.sif'), b.dir), 'opt/globbed/busybox')), 'bus*x matched busybox');
+    const second = await run(process.execPath, [SIFKUBE, ...args('b.sif')], { timeoutMs: 60_000 });
+    assert.is(second.status, 0, second.stderr);
+    assert.match(second.stdout, /image taken from the cache/);
+    assert.match(second.stdout, /b\.sif: from the build cache in/);
+    b.write('bad.def', 'Bootstrap: scratch\n\n%post\n    true\n%postt\n');
+    const bad = await run(process.execPath, [SIFKUBE, 'build', join(b.dir, 'c.sif'), join(b.dir, 'bad.def')]);
+    assert.is(bad.status, 100);
+    assert.is(bad.stderr, `sifkube: ${join(b.dir, 'bad.def')}:5: %postt is not a section: use one of %arguments %setup %files %post %environment %runscript %startscript %labels %help %test\n`);
+    assert.not.ok(existsSync(join(b.dir, 'c.sif')));
   } finally {
     b.done();
   }

@@ -20,10 +20,12 @@ export interface AgentContext {
   registry: CriConfig['registry'];
   /** Live output of a long step. */
   onOutput: (line: string) => void;
+  /** Aborted when the build is interrupted: child processes are killed. */
+  signal?: AbortSignal;
 }
 
 /** A bootstrap agent: `inputs` is cheap and names the base exactly (for the cache key); `bootstrap` fills the root filesystem. */
 export interface BootstrapAgent {
-  inputs(stage: Stage, ctx: Omit<AgentContext, 'rootfs' | 'work' | 'onOutput'>): Promise<string>;
+  inputs(stage: Stage, ctx: Omit<AgentContext, 'rootfs' | 'work' | 'onOutput' | 'signal'>): Promise<string>;
   bootstrap(stage: Stage, ctx: AgentContext): Promise<BaseImage>;
 }

@@ -33,11 +33,11 @@ export const debootstrapAgent: BootstrapAgent = {
     let code: number | null;
     try {
       code = await new Promise<number | null>((resolve, reject) => {
-        const child = spawn('unshare', ['--mount', '--propagation', 'private', 'debootstrap', ...args], { stdio: ['ignore', fd, fd] });
+        const child = spawn('unshare', ['--mount', '--propagation', 'private', 'debootstrap', ...args], { stdio: ['ignore', fd, fd], signal: ctx.signal });
         const timer = setInterval(() => ctx.onOutput(readFileSync(log, 'utf8').trimEnd().split('\n').pop() ?? ''), 500);
         child.once('error', (e) => {
           clearInterval(timer);
-          reject(e);
+          reject(new BuildStepError(`debootstrap ${args.join(' ')}`, ctx.signal?.aborted ? 'interrupted' : e.message));
         });
         child.once('close', (c) => {
           clearInterval(timer);
