@@ -110,8 +110,10 @@ export class Puller {
         await applyLayer(rootfs, blob.path);
       }
       const out = this.store.sifPath(id);
-      buildSif({ rootfs, out: `${out}.tmp`, imageConfig: sifImageConfig(config), deterministic: true, labels: config.config?.Labels ?? {} });
-      renameSync(`${out}.tmp`, out);
+      // Built in the pull's folder: what a crash leaves half-written is discarded with it.
+      const built = join(work, 'image.sif');
+      buildSif({ rootfs, out: built, imageConfig: sifImageConfig(config), deterministic: true, labels: config.config?.Labels ?? {} });
+      renameSync(built, out);
       this.log.info(`image ${id.slice(0, 19)} from ${endpoint}: ${layers.length} layers (${fetched} fetched) converted to SIF in ${Date.now() - t0} ms`);
       return this.store.put({ id, repoTags: [], repoDigests: [], size: statSync(out).size, sif: out, config, external: false, layers }, tags, digests);
     } finally {
