@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import { UnimplementedError } from '../errors.js';
 
 const DIGEST = /^sha256:([0-9a-f]{64})$/;
 
@@ -22,14 +23,11 @@ export class BlobStore {
     mkdirSync(this.dir, { recursive: true });
   }
 
+  /** The blob's file; the digest comes from a manifest, so nothing but `sha256:` and 64 hex digits names one. */
   path(digest: string): string {
     const m = DIGEST.exec(digest);
-    if (!m) throw new Error(`not a sha256 digest: ${digest}`);
+    if (!m) throw new UnimplementedError(`not supported yet: layer digest ${digest} (sifkube stores sha256 layers only)`);
     return join(this.dir, m[1]);
-  }
-
-  has(digest: string): boolean {
-    return existsSync(this.path(digest));
   }
 
   /**
