@@ -1,6 +1,7 @@
 // sifkube's CRI server against containerd's CRI plugin on the same machine, same registry, same
 // CNI plugins: pod+container start, stop+remove, 50 pods at once, memory with 50 pods, a ~100 MB
-// pull; and, through crictl (a Go client, as the kubelet is), cold and warm pulls and `crictl run`.
+// pull; and, through crictl (a Go client, as the kubelet is), a cold pull, a warm pull of the same
+// image, a pull of a new image sharing all but one layer with a stored one, and `crictl run`.
 // Run as root after `npm run build`: node dist/bench/cri/runtime-vs-containerd.js
 // (SIFKUBE_CRICTL names crictl; without it the crictl rows are left out).
 import { execFileSync, spawn } from 'node:child_process';
@@ -104,22 +105,26 @@ function crictlMs(socket: string, args: string[]): number {
   return performance.now() - t;
 }
 
-/** Cold pull (not in the store), warm pulls (already stored), `crictl run` of a pod with one container. */
-function measureCrictl(name: string, socket: string, cold: string, warm: string) {
+/**
+ * Cold pull (nothing of it stored), warm pulls (the same image again), pulls of new images sharing all
+ * layers but the top one with the cold one, `crictl run` of a pod with one container.
+ */
+function measureCrictl(name: string, socket: string, cold: string, shared: string[], runImage: string) {
   const coldPull = crictlMs(socket, ['pull', cold]);
-  const warmPulls = Array.from({ length: N }, () => crictlMs(socket, ['pull', warm]));
+  const warmPulls = Array.from({ length: N }, () => crictlMs(socket, ['pull', cold]));
+  const sharedPulls = shared.map((s) => crictlMs(socket, ['pull', s]));
   const logDir = join(work, `crictl-logs-${name}`);
   const runs: number[] = [];
   for (let i = 0; i < N; i++) {
     const pod = join(work, `pod-${name}-${i}.json`);
     const ctr = join(work, `ctr-${name}-${i}.json`);
     writeFileSync(pod, JSON.stringify({ metadata: { name: `c${name}${i}`, namespace: 'bench', uid: `cu${name}${i}`, attempt: 0 }, log_directory: logDir, linux: { security_context: { namespace_options: { pid: 1 } } } }));
-    writeFileSync(ctr, JSON.stringify({ metadata: { name: 'main' }, image: { image: warm }, command: ['sleep', '100000'], log_path: `main-${i}.log` }));
+    writeFileSync(ctr, JSON.stringify({ metadata: { name: 'main' }, image: { image: runImage }, command: ['sleep', '100000'], log_path: `main-${i}.log` }));
     runs.push(crictlMs(socket, ['run', '--no-pull', ctr, pod]));
     const id = execFileSync(crictl!, ['--runtime-endpoint', `unix://${socket}`, 'pods', '-q', '--name', `c${name}${i}`], { encoding: 'utf8' }).trim();
     crictlMs(socket, ['rmp', '-f', id]);
   }
-  return { coldPull, warmPull: median(warmPulls), run: median(runs) };
+  return { coldPull, warmPull: median(warmPulls), sharedPull: median(sharedPulls), run: median(runs) };
 }
 
 async function main(): Promise<void> {
@@ -139,11 +144,22 @@ async function main(): Promise<void> {
     tagImage(layout, 'big', [{ architecture: 'amd64', layers: [layerFrom(layout, join(work, 'rootfs')), layerFrom(layout, join(work, 'big'))], config: { Cmd: ['sh'] } }]);
     push(layout, 'v1', `${reg.host}/bench/busybox:v1`);
     push(layout, 'big', `${reg.host}/bench/big:v1`);
-    // The cold crictl pull: the busybox image under another name and a layer of its own.
-    mkdirSync(join(work, 'cold'));
-    writeFileSync(join(work, 'cold', 'f'), randomBytes(1024 * 1024));
-    tagImage(layout, 'cold', [{ architecture: 'amd64', layers: [layerFrom(layout, join(work, 'rootfs')), layerFrom(layout, join(work, 'cold'))], config: { Entrypoint: ['sleep', '100000'], Env: ['PATH=/bin'] } }]);
-    push(layout, 'cold', `${reg.host}/bench/cold:v1`);
+    // The crictl pulls: a cold image of 4 layers no runtime has (busybox with a file of its own, two
+    // of 8 MiB that do not compress, a 1 MiB top), and images sharing all but that top layer with it.
+    const folder = (name: string, bytes: number) => {
+      mkdirSync(join(work, name, 'opt'), { recursive: true });
+      writeFileSync(join(work, name, 'opt', name), randomBytes(bytes));
+      return layerFrom(layout, join(work, name));
+    };
+    busyboxRootfs(join(work, 'cold-base'));
+    writeFileSync(join(work, 'cold-base', 'etc', 'cold'), randomBytes(16).toString('hex'));
+    const lower = [layerFrom(layout, join(work, 'cold-base')), folder('mid1', 8 << 20), folder('mid2', 8 << 20)];
+    const coldCfg = { Entrypoint: ['sleep', '100000'], Env: ['PATH=/bin'] };
+    const sharedRefs = Array.from({ length: N + 1 }, (_, i) => (i === 0 ? 'cold' : `shared${i}`));
+    for (const tag of sharedRefs) {
+      tagImage(layout, tag, [{ architecture: 'amd64', layers: [...lower, folder(`top-${tag}`, 1 << 20)], config: coldCfg }]);
+      push(layout, tag, `${reg.host}/bench/${tag}:v1`);
+    }
     const image = `${reg.host}/bench/busybox:v1`;
     const big = `${reg.host}/bench/big:v1`;
 
@@ -163,8 +179,9 @@ async function main(): Promise<void> {
     const a = await measure('sifkube', ours, image, big, () => rssOf((cmd, pid) => pid === serverPid || (cmd.includes('sifkube-helper') && (cmd.includes(work) || cmd.includes(' container')))));
     const b = await measure('containerd', ctd.client, image, big, () => rssOf((cmd, pid) => pid === ctdPid || (cmd.includes('containerd-shim') && cmd.includes(ctdSocket))));
     ours.close();
-    const ac = crictl ? measureCrictl('sifkube', socket, `${reg.host}/bench/cold:v1`, image) : undefined;
-    const bc = crictl ? measureCrictl('containerd', ctdSocket, `${reg.host}/bench/cold:v1`, image) : undefined;
+    const shared = sharedRefs.slice(1).map((t) => `${reg.host}/bench/${t}:v1`);
+    const ac = crictl ? measureCrictl('sifkube', socket, `${reg.host}/bench/cold:v1`, shared, image) : undefined;
+    const bc = crictl ? measureCrictl('containerd', ctdSocket, `${reg.host}/bench/cold:v1`, shared, image) : undefined;
     const rows: [string, number, number, string][] = [
       ['pod + container start, median of ' + N + ' (ms)', a.start, b.start, 'ms'],
       ['container + pod stop and remove, median (ms)', a.stop, b.stop, 'ms'],
@@ -176,8 +193,9 @@ async function main(): Promise<void> {
     ];
     if (ac && bc) {
       rows.push(
-        ['crictl pull, cold (~3 MB image, 2 layers, not stored) (ms)', ac.coldPull, bc.coldPull, 'ms'],
-        [`crictl pull, warm (already stored), median of ${N} (ms)`, ac.warmPull, bc.warmPull, 'ms'],
+        ['crictl pull, cold (~19 MB image, 4 layers, none stored) (ms)', ac.coldPull, bc.coldPull, 'ms'],
+        [`crictl pull, warm (the same image again), median of ${N} (ms)`, ac.warmPull, bc.warmPull, 'ms'],
+        [`crictl pull, a new image sharing 3 of its 4 layers with a stored one, median of ${N} (ms)`, ac.sharedPull, bc.sharedPull, 'ms'],
         [`crictl run (pod + container start), median of ${N} (ms)`, ac.run, bc.run, 'ms'],
       );
     }

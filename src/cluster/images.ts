@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { copyFileSync, createReadStream, existsSync, renameSync, rmSync, statSync } from 'node:fs';
+import { copyFileSync, createReadStream, existsSync, renameSync, statSync } from 'node:fs';
 import { basename } from 'node:path';
 import { CriRequestError, ImageStore, parseReference, taggedName, type ImageRecord } from '../cri/index.js';
 import { parseKeyring, readImageConfig, readSif, unsignedReason, unsignedRefusal } from '../sif/index.js';
@@ -13,7 +13,7 @@ function openStore<T>(state: ClusterState, fn: (store: ImageStore) => T): T {
   try {
     return fn(store);
   } finally {
-    rmSync(store.tmpDir, { recursive: true, force: true });
+    store.close();
   }
 }
 

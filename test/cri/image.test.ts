@@ -170,11 +170,12 @@ test('concurrent pulls of one image through a mirror fetch and convert it once; 
   const again = await Promise.all(Array.from({ length: 4 }, () => cri.client.image.PullImage({ image: { image: name } })));
   assert.is(new Set(again.map((r) => r.imageRef)).size, 1);
   const layerGets = blobGets.filter((u) => !u.includes(refs[0].imageRef.slice(7)));
-  assert.is(layerGets.length, 2, `each of the 2 layers fetched once: ${layerGets.join(' ')}`);
+  // The base layer stayed in the store (test/docker and test/multi use it): only the top one is fetched again, once.
+  assert.is(layerGets.length, 1, `the top layer fetched once: ${layerGets.join(' ')}`);
   assert.is(sha(readFileSync(sif)), before, 'reproducible SIF');
-  // Each server pulls in a folder of its own under tmp/: nothing is left in it.
+  // Each server pulls in a folder of its own under tmp/: nothing is left in it but its beacon socket.
   const tmp = join(cri.config.imageDir, 'tmp');
-  assert.equal(readdirSync(tmp).flatMap((d) => readdirSync(join(tmp, d))), []);
+  assert.equal(readdirSync(tmp).flatMap((d) => readdirSync(join(tmp, d))), ['live']);
 });
 
 test('a re-pull of a stored image is a lookup: one HEAD by tag, no request by digest, nothing converted or rewritten', async () => {

@@ -76,7 +76,7 @@ export class Puller {
       if (have) return this.store.put(have, tags, digests);
       let conversion = this.byId.get(id);
       if (!conversion) {
-        conversion = this.convert(client, resolved.manifest, id, ep.url).finally(() => this.byId.delete(id));
+        conversion = this.convert(client, resolved.manifest, id, ep.url, tags, digests).finally(() => this.byId.delete(id));
         this.byId.set(id, conversion);
       }
       return this.store.put(await conversion, tags, digests);
@@ -85,29 +85,37 @@ export class Puller {
     throw new CriOperationError(`cannot pull ${formatReference(src.ref)}: ${lastErr?.message ?? 'no endpoint'}`);
   }
 
-  /** Downloads config and layers, applies the layers in order, builds the SIF (deterministically). */
-  private async convert(client: RegistryClient, manifest: Manifest, id: string, endpoint: string): Promise<ImageRecord> {
+  /**
+   * Fetches the layers the blob store lacks (the config always: it is small), applies every layer in
+   * order from the store, builds the SIF (deterministically) and puts the image, naming its layers,
+   * in the index. The layers stay marked as this pull's until then.
+   */
+  private async convert(client: RegistryClient, manifest: Manifest, id: string, endpoint: string, tags: string[], digests: string[]): Promise<ImageRecord> {
     const t0 = Date.now();
     const work = join(this.store.tmpDir, randomBytes(8).toString('hex'));
     const rootfs = join(work, 'rootfs');
     mkdirSync(rootfs, { recursive: true, mode: 0o755 });
     try {
+      const layers = manifest.layers.map((l) => l.digest);
+      this.store.pin(work, layers);
       const config = JSON.parse((await client.blobBytes(manifest.config)).toString('utf8')) as OciImageConfig;
       // Downloads run side by side; layers are applied strictly in order.
-      const files = manifest.layers.map((_, i) => join(work, `layer-${i}`));
-      const downloads = manifest.layers.map((l, i) => client.blobToFile(l, files[i]));
+      const blobs = manifest.layers.map((l) => this.store.blobs.ensure(l.digest, (file) => client.blobToFile(l, file)));
       // A failure is reported by the await below; the other downloads must not go unhandled.
-      for (const d of downloads) d.catch(() => undefined);
-      for (let i = 0; i < files.length; i++) {
-        await downloads[i];
-        await applyLayer(rootfs, files[i]);
-        rmSync(files[i], { force: true });
+      for (const b of blobs) b.catch(() => undefined);
+      let fetched = 0;
+      for (const b of blobs) {
+        const blob = await b;
+        if (blob.fetched) fetched += 1;
+        await applyLayer(rootfs, blob.path);
       }
       const out = this.store.sifPath(id);
-      buildSif({ rootfs, out: `${out}.tmp`, imageConfig: sifImageConfig(config), deterministic: true, labels: config.config?.Labels ?? {} });
-      renameSync(`${out}.tmp`, out);
-      this.log.info(`image ${id.slice(0, 19)} from ${endpoint}: ${manifest.layers.length} layers converted to SIF in ${Date.now() - t0} ms`);
-      return { id, repoTags: [], repoDigests: [], size: statSync(out).size, sif: out, config, external: false };
+      // Built in the pull's folder: what a crash leaves half-written is discarded with it.
+      const built = join(work, 'image.sif');
+      buildSif({ rootfs, out: built, imageConfig: sifImageConfig(config), deterministic: true, labels: config.config?.Labels ?? {} });
+      renameSync(built, out);
+      this.log.info(`image ${id.slice(0, 19)} from ${endpoint}: ${layers.length} layers (${fetched} fetched) converted to SIF in ${Date.now() - t0} ms`);
+      return this.store.put({ id, repoTags: [], repoDigests: [], size: statSync(out).size, sif: out, config, external: false, layers }, tags, digests);
     } finally {
       rmSync(work, { recursive: true, force: true });
     }

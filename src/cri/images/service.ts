@@ -120,13 +120,27 @@ export class ImageService {
     return this.store.put(existing ?? { id, repoTags: [], repoDigests: [], size: st.size, sif: file, config, external: true }, [localFileTag(file)], []);
   }
 
-  /** Removing an unknown image succeeds (the call is idempotent); an image a container uses is refused. */
-  remove(image: string, usedBy: (id: string) => string[]): void {
+  /**
+   * Removing an unknown image succeeds (the call is idempotent); an image a container uses is refused.
+   * The layers no other image (and no pull in progress) needs are freed with it.
+   */
+  async remove(image: string, usedBy: (id: string) => string[]): Promise<void> {
     const rec = this.find(image);
     if (!rec) return;
     const users = usedBy(rec.id);
     if (users.length > 0) throw new FailedPreconditionError(`image ${image} (${rec.id}) is used by container(s) ${users.map((c) => c.slice(0, 12)).join(', ')}: remove them first`);
     this.store.delete(rec.id);
-    this.log.info(`image ${rec.id.slice(0, 19)} removed (${[...rec.repoTags, ...rec.repoDigests].join(', ')})`);
+    const freed = await this.store.collect();
+    this.log.info(`image ${rec.id.slice(0, 19)} removed (${[...rec.repoTags, ...rec.repoDigests].join(', ')}), ${freed.length} layer(s) freed`);
+  }
+
+  /** At start: the pull folders of dead processes (half-written blobs) go, and layers nothing names. */
+  async recover(): Promise<void> {
+    const freed = await this.store.collect();
+    if (freed.length > 0) this.log.info(`image store: ${freed.length} layer(s) no image names freed`);
+  }
+
+  close(): void {
+    this.store.close();
   }
 }

@@ -1,6 +1,8 @@
-import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { BlobStore } from './blobs.js';
+import { withStoreLock } from './store-lock.js';
+import { WorkDirs } from './work-dirs.js';
 
 /** The parts of an OCI image configuration sifkube keeps (the whole `config` section is kept as is). */
 export interface OciImageConfig {
@@ -33,6 +35,8 @@ export interface ImageRecord {
   config: OciImageConfig;
   /** A `local.file/…` image: the store does not own the file and never deletes it. */
   external: boolean;
+  /** A pulled image's layer digests: its blobs stay in the store while an image names them. */
+  layers?: string[];
   /**
    * The scopes (in a cluster: node names) whose CRI servers see this image; absent: every one. One
    * store serves every node of a cluster, so `image load --nodes` restricts without copying.
@@ -40,8 +44,8 @@ export interface ImageRecord {
   scopes?: string[];
 }
 
-/** A pull folder untouched this long belongs to a process that died. */
-const STALE_PULL_MS = 24 * 3600_000;
+/** The file in a pull's folder naming the layers it needs (kept from a sweep while the pull runs). */
+const PINS = 'layers.json';
 
 interface IndexFile {
   version: 1;
@@ -49,9 +53,11 @@ interface IndexFile {
 }
 
 /**
- * The image store: SIF files by content digest under `sif/`, and one JSON index mapping names
- * (RepoTags, RepoDigests) to images. The index is rewritten atomically on every change, and read
- * again whenever another process (a cluster's other nodes, `sifkube image load`) rewrote it.
+ * The image store: SIF files by content digest under `sif/`, the pulled layers by digest under
+ * `blobs/`, and one JSON index mapping names (RepoTags, RepoDigests) to images and images to their
+ * layers. The index is rewritten atomically on every change, and read again whenever another process
+ * (a cluster's other nodes, `sifkube image load`) rewrote it. A layer no image and no pull in progress
+ * names is freed by `collect`.
  */
 export class ImageStore {
   private readonly images = new Map<string, ImageRecord>();
@@ -60,6 +66,9 @@ export class ImageStore {
   private indexStamp = '';
   readonly sifDir: string;
   readonly tmpDir: string;
+  readonly blobs: BlobStore;
+  private readonly work: WorkDirs;
+  private readonly lockFile: string;
 
   /** `scope`: this process sees only the images visible to it (a node's CRI); none: every image. */
   constructor(
@@ -68,16 +77,12 @@ export class ImageStore {
   ) {
     this.indexFile = join(dir, 'index.json');
     this.sifDir = join(dir, 'sif');
-    // Each process pulls in a folder of its own: another one sharing the store may be pulling now.
-    const tmpRoot = join(dir, 'tmp');
-    this.tmpDir = join(tmpRoot, randomBytes(6).toString('hex'));
+    this.lockFile = join(dir, 'lock');
     mkdirSync(this.sifDir, { recursive: true });
-    mkdirSync(this.tmpDir, { recursive: true });
-    // Half-finished pulls of a run that died long ago are worth nothing.
-    for (const e of readdirSync(tmpRoot)) {
-      const p = join(tmpRoot, e);
-      if (Date.now() - statSync(p).mtimeMs > STALE_PULL_MS) rmSync(p, { recursive: true, force: true });
-    }
+    // Each process pulls in a folder of its own: another one sharing the store may be pulling now.
+    this.work = new WorkDirs(join(dir, 'tmp'));
+    this.tmpDir = this.work.own;
+    this.blobs = new BlobStore(dir, this.tmpDir);
     this.refresh();
   }
 
@@ -198,9 +203,58 @@ export class ImageStore {
     if (!rec.external) rmSync(rec.sif, { force: true });
   }
 
-  /** Total bytes and files of the SIFs the store owns (ImageFsInfo). */
+  /** Total bytes and files of the SIFs the store owns and of the layer blobs (ImageFsInfo). */
   usage(): { bytes: number; inodes: number } {
     const owned = this.list().filter((i) => !i.external);
-    return { bytes: owned.reduce((n, i) => n + i.size, 0), inodes: owned.length };
+    const blobs = this.blobs.usage();
+    return { bytes: owned.reduce((n, i) => n + i.size, 0) + blobs.bytes, inodes: owned.length + blobs.inodes };
+  }
+
+  /**
+   * Marks the layers a pull working in `workDir` needs, so no sweep frees them until the folder goes
+   * (the pull put its image, which names them, in the index first). Under the store lock: a sweep
+   * either saw this mark or ran entirely before it (and the pull then finds the blob missing).
+   */
+  pin(workDir: string, layers: string[]): void {
+    withStoreLock(this.lockFile, () => writeFileSync(join(workDir, PINS), JSON.stringify(layers)));
+  }
+
+  /**
+   * Frees the layer blobs no stored image and no pull in progress (in any process) names, after
+   * discarding the folders of processes that died (their half-written blobs and their marks).
+   * Returns the digests freed.
+   */
+  async collect(): Promise<string[]> {
+    await this.work.discardDead();
+    return withStoreLock(this.lockFile, () => {
+      // Marks first, then the index: a pull puts its image before it drops its mark.
+      const keep = new Set<string>();
+      for (const proc of this.work.all()) {
+        for (const pull of safeList(proc)) {
+          try {
+            for (const d of JSON.parse(readFileSync(join(proc, pull, PINS), 'utf8')) as string[]) keep.add(d);
+          } catch {
+            // not a pull folder, or one that is gone
+          }
+        }
+      }
+      this.indexStamp = '';
+      this.refresh();
+      for (const img of this.images.values()) for (const d of img.layers ?? []) keep.add(d);
+      return this.blobs.sweep(keep);
+    });
+  }
+
+  /** Stops this process's beacon and removes its pull folder. */
+  close(): void {
+    this.work.close();
+  }
+}
+
+function safeList(dir: string): string[] {
+  try {
+    return readdirSync(dir);
+  } catch {
+    return [];
   }
 }

@@ -44,8 +44,8 @@ export function imageMethods(svc: CriServices): MethodGroup {
         const rec = await svc.images.pull(requireMessage(req.image, 'image').image, req.auth);
         return { imageRef: rec.id };
       },
-      RemoveImage: (req: { image: ImageSpec | null }) => {
-        svc.images.remove(requireMessage(req.image, 'image').image, (id) => svc.containers.usingImage(id));
+      RemoveImage: async (req: { image: ImageSpec | null }) => {
+        await svc.images.remove(requireMessage(req.image, 'image').image, (id) => svc.containers.usingImage(id));
         return {};
       },
       ImageFsInfo: () => {

@@ -35,11 +35,13 @@ export async function startCriServer(config: CriConfig, socket: string, log: Log
   // Containers first: a half-made container is undone before the sandbox it was in is looked at.
   await services.containers.recover();
   await services.sandboxes.recover();
+  await services.images.recover();
   const streaming = new StreamingServer(new CriStreamingBackend(services.containers, services.sandboxes), { address: config.streaming.address });
   try {
     await streaming.start();
   } catch (err) {
     services.containers.close();
+    services.images.close();
     throw new CriConfigError(`streaming.address: ${(err as Error).message}`);
   }
   const pkg = criPackage();
@@ -59,6 +61,7 @@ export async function startCriServer(config: CriConfig, socket: string, log: Log
     listener = await listenUnix(server, socket);
   } catch (err) {
     services.containers.close();
+    services.images.close();
     await streaming.stop();
     throw new CriConfigError((err as Error).message);
   }
@@ -78,6 +81,8 @@ export async function startCriServer(config: CriConfig, socket: string, log: Log
           resolve();
         });
       });
+      // After the calls in flight: a pull still running has its folder until then.
+      services.images.close();
     },
   };
 }
