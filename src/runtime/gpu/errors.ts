@@ -4,7 +4,7 @@ import { SifkubeError } from '../../errors.js';
 export class GpuRequestError extends SifkubeError {
   constructor(
     readonly request: string,
-    reason: string,
+    readonly reason: string,
   ) {
     super(`GPU ${JSON.stringify(request)}: ${reason}`, 20);
   }
