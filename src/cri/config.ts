@@ -49,6 +49,8 @@ export interface CriConfig {
    * requests `nvidia.com/gpu=…` resolve against it. Unset: the server has no GPU and refuses them.
    */
   gpuRoot?: string;
+  /** The GPUs under gpuRoot that are this server's, by index (a cluster node's share); unset: every one. */
+  gpus?: number[];
 }
 
 export const DEFAULT_CONFIG: CriConfig = {
@@ -153,7 +155,7 @@ export function parseRegistryConfig(value: unknown, file: string): CriConfig['re
 
 /** Validates a parsed configuration document. */
 export function parseCriConfig(doc: unknown, file = 'the CRI configuration'): CriConfig {
-  const top = section(file, '', doc, ['stateDir', 'runDir', 'imageDir', 'cni', 'registry', 'streaming', 'seccompDefault', 'cgroupParent', 'logLevel', 'requireSigned', 'gpuRoot']);
+  const top = section(file, '', doc, ['stateDir', 'runDir', 'imageDir', 'cni', 'registry', 'streaming', 'seccompDefault', 'cgroupParent', 'logLevel', 'requireSigned', 'gpuRoot', 'gpus']);
   const cni = section(file, 'cni', top.cni, ['binDir', 'confDir', 'writeConfig']);
   const streaming = section(file, 'streaming', top.streaming, ['address']);
   const d = DEFAULT_CONFIG;
@@ -173,6 +175,10 @@ export function parseCriConfig(doc: unknown, file = 'the CRI configuration'): Cr
   };
   if (top.requireSigned !== undefined) config.requireSigned = absPath(file, 'requireSigned', top.requireSigned, '');
   if (top.gpuRoot !== undefined) config.gpuRoot = absPath(file, 'gpuRoot', top.gpuRoot, '');
+  if (top.gpus !== undefined) {
+    if (!Array.isArray(top.gpus) || top.gpus.some((g) => !Number.isInteger(g) || (g as number) < 0)) throw new CriConfigError(`${file}: gpus must be a list of GPU indexes (the N of /dev/nvidiaN)`);
+    config.gpus = top.gpus as number[];
+  }
   if (cni.writeConfig !== undefined) {
     const w = section(file, 'cni.writeConfig', cni.writeConfig, ['name', 'bridge']);
     const bridge = str(file, 'cni.writeConfig.bridge', w.bridge, 'skcni0');

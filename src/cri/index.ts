@@ -10,3 +10,4 @@ export { CriConfigError, CriRequestError } from './errors.js';
 export { ImageStore } from './images/store.js';
 export type { ImageRecord } from './images/store.js';
 export { parseReference, taggedName } from './images/reference.js';
+export { listenUnix, type UnixGrpcListener } from './grpc/unix-server.js';

@@ -6,10 +6,10 @@ export const CDI_GPU_KIND = 'nvidia.com/gpu';
 
 /**
  * What a container's CDI device requests add to it: the runtime's GPU injection for the GPUs they
- * name, found under the server's gpuRoot; undefined when it asks for none. A malformed name, another
+ * name, found under the server's gpuRoot (of its `gpus` only, where it lists them); undefined when it asks for none. A malformed name, another
  * kind, a GPU the node lacks, or any request on a server without GPUs is INVALID_ARGUMENT naming it.
  */
-export function resolveCdiDevices(devices: { name: string }[], gpuRoot: string | undefined): GpuInjection | undefined {
+export function resolveCdiDevices(devices: { name: string }[], gpuRoot: string | undefined, only?: number[]): GpuInjection | undefined {
   if (devices.length === 0) return undefined;
   const requests = devices.map(({ name }, i) => {
     const eq = name.indexOf('=');
@@ -19,7 +19,8 @@ export function resolveCdiDevices(devices: { name: string }[], gpuRoot: string |
     return name.slice(eq + 1);
   });
   if (gpuRoot === undefined) throw new InvalidArgumentError(`config.CDI_devices ${devices.map((d) => d.name).join(', ')}: this node has no GPU (its CRI server has no gpuRoot): run the container on a GPU node`);
-  const host = discoverGpus(gpuRoot);
+  const all = discoverGpus(gpuRoot);
+  const host = only ? { ...all, gpus: all.gpus.filter((g) => only.includes(g.index)) } : all;
   try {
     return gpuInjection(host, selectGpus(host, requests));
   } catch (err) {

@@ -285,7 +285,7 @@ export class ContainerService {
       throw new InvalidArgumentError(`config.log_path ${cfg.logPath} must be relative to the sandbox log directory, without ..`);
     }
     // CDI requests are resolved before anything is made: a bad one fails the call alone.
-    const gpus = resolveCdiDevices(cfg.CDIDevices ?? [], this.config.gpuRoot);
+    const gpus = resolveCdiDevices(cfg.CDIDevices ?? [], this.config.gpuRoot, this.config.gpus);
     const id = randomBytes(32).toString('hex');
     const dir = join(this.config.runDir, 'containers', id);
     const logPath = cfg.logPath && sandbox.config.logDirectory ? join(sandbox.config.logDirectory, cfg.logPath) : '';
