@@ -1,5 +1,6 @@
 export { runHostChecks, kernelRelease, cgroupLayout, findExecutable, CNI_BIN_DIRS } from './doctor.js';
 export type { HostCheck } from './doctor.js';
+export { gpuChecks } from './doctor-gpu.js';
 export * from './errors.js';
 export * from './config/types.js';
 export { parseClusterConfig, validateClusterConfig, defaultClusterConfig, checkClusterName, checkKubernetesVersion } from './config/validate.js';
@@ -31,3 +32,4 @@ export { loadImage, listImages, checkImageNodes } from './images.js';
 export { exportLogs } from './logs-export.js';
 export * from './api/index.js';
 export { runClusterDns, publishDnsService, ClusterRecords, serveDns, upstreamResolvers, DNS_PORT } from './addons/dns/index.js';
+export { runNodeGpuPlugin, runGpuDevicePlugin, GPU_RESOURCE } from './addons/gpu/index.js';

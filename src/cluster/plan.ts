@@ -25,6 +25,8 @@ export interface NodePlan {
   /** the kubelet's cgroupRoot, the same path in every hierarchy */
   cgroupRoot: string;
   veth: string;
+  /** the node's share of the host's GPUs: every `of`-th GPU from the `share`-th (undefined: no GPU) */
+  gpu?: { share: number; of: number };
 }
 
 export interface ClusterPlan {
@@ -44,6 +46,8 @@ export interface ClusterPlan {
   nodes: NodePlan[];
   /** every node's CRI runs only SIFs a key of this keyring signed */
   requireSigned?: SigningPolicy;
+  /** the root of the NVIDIA driver tree GPU nodes take their GPUs from (absent in states made before GPUs) */
+  gpuRoot?: string;
 }
 
 /** A subnet already in use on the host: a route, or another sifkube cluster. */
@@ -86,6 +90,7 @@ export function planCluster(config: ClusterConfig, taken: TakenSubnet[]): Cluste
     { cidr: formatCidr(node), what: `nodeSubnet ${formatCidr(node)}` },
   ]);
   const counts = { 'control-plane': 0, worker: 0 };
+  const gpuNodes = config.nodes.filter((n) => n.gpu);
   const single = config.nodes.length === 1;
   const nodes = config.nodes.map((n, index): NodePlan => {
     counts[n.role] += 1;
@@ -104,6 +109,7 @@ export function planCluster(config: ClusterConfig, taken: TakenSubnet[]): Cluste
       extraMounts: n.extraMounts,
       cgroupRoot: `/${names.cgroupParent}/${name}`,
       veth: vethName(names, index),
+      ...(n.gpu ? { gpu: { share: gpuNodes.indexOf(n), of: gpuNodes.length } } : {}),
     };
   });
   const nodeNames = nodes.map((n) => n.name);
@@ -124,5 +130,6 @@ export function planCluster(config: ClusterConfig, taken: TakenSubnet[]): Cluste
     featureGates: config.featureGates,
     nodes,
     ...(config.requireSigned ? { requireSigned: config.requireSigned } : {}),
+    ...(gpuNodes.length > 0 ? { gpuRoot: config.gpuRoot } : {}),
   };
 }

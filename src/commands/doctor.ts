@@ -1,16 +1,19 @@
 import { Flags } from '@oclif/core';
 import { SifkubeCommand } from '../cli/command.js';
-import { kernelRelease, kubernetesBinariesCheck, runHostChecks } from '../cluster/index.js';
+import { gpuChecks, kernelRelease, kubernetesBinariesCheck, runHostChecks } from '../cluster/index.js';
 
 export default class Doctor extends SifkubeCommand {
   static summary = 'Check this host for everything sifkube needs';
   static description =
-    'One row per requirement (root, namespaces, overlayfs, squashfs, loop or FUSE, bridge/veth, cgroups, helper programs, CNI plugins, the default Kubernetes release in the cache or downloadable) with the fix for each miss. Exits 1 when something `sifkube init` needs is missing.';
-  static flags = { json: Flags.boolean({ description: 'print the checks as JSON' }) };
+    'One row per requirement (root, namespaces, overlayfs, squashfs, loop or FUSE, bridge/veth, cgroups, helper programs, CNI plugins, the default Kubernetes release in the cache or downloadable, and for GPU passthrough the NVIDIA devices, driver version, GPUs and driver files) with the fix for each miss. Exits 1 when something `sifkube init` needs is missing.';
+  static flags = {
+    json: Flags.boolean({ description: 'print the checks as JSON' }),
+    'gpu-root': Flags.string({ description: 'root of the NVIDIA driver tree to look for GPUs under', default: '/' }),
+  };
 
   async run(): Promise<void> {
     const { flags } = await this.parse(Doctor);
-    const checks = [...runHostChecks(), await kubernetesBinariesCheck()];
+    const checks = [...runHostChecks(), await kubernetesBinariesCheck(), ...gpuChecks(flags['gpu-root'])];
     const missing = checks.filter((c) => c.status === 'missing').length;
     if (flags.json) {
       this.printJson({ kernel: kernelRelease(), ok: missing === 0, checks });

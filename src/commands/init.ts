@@ -35,6 +35,8 @@ export default class Init extends SifkubeCommand {
     'require-signed': Flags.string({ description: 'keyring (a file of public keys, or a folder of .pub, .asc and .pem files): every node runs only SIFs a key of it signed' }),
     wait: Flags.string({ description: 'how long to wait for every node Ready (0: do not wait)', default: '2m' }),
     'registry-mirror': Flags.string({ description: 'pull images of registry HOST through URL first, on every node (HOST=URL, e.g. docker.io=http://10.0.0.5:5000)', multiple: true }),
+    gpu: Flags.boolean({ description: 'give the NVIDIA GPUs to the nodes that take workloads (the workers, or a lone control-plane node), shared out among them, with the nvidia.com/gpu device plugin' }),
+    'gpu-root': Flags.string({ description: 'root of the NVIDIA driver tree the GPUs are found under (default /)' }),
     retain: Flags.boolean({ description: 'keep the cluster if init fails, for debugging (its logs are exported either way)' }),
   };
 
@@ -44,9 +46,10 @@ export default class Init extends SifkubeCommand {
     const version = flags['kubernetes-version'];
     const registryMirrors = parseMirrors(flags['registry-mirror']);
     const requireSigned = flags['require-signed'];
+    const gpus = { gpu: flags.gpu, gpuRoot: flags['gpu-root'] };
     const config = flags.config
-      ? parseClusterConfig(readConfig(flags.config), flags.config, { name, kubernetesVersion: version, registryMirrors, requireSigned })
-      : defaultClusterConfig(name, flags.nodes ?? 1, version, registryMirrors, requireSigned);
+      ? parseClusterConfig(readConfig(flags.config), flags.config, { name, kubernetesVersion: version, registryMirrors, requireSigned, ...gpus })
+      : defaultClusterConfig(name, flags.nodes ?? 1, version, registryMirrors, requireSigned, gpus);
     // A corrupt keyring fails here, before anything is created.
     if (config.requireSigned) await parseKeyring(config.requireSigned.keyring, config.requireSigned.source);
     config.nodes[0].extraPortMappings.push(...parsePortMappings(flags.port));

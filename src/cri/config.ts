@@ -44,6 +44,13 @@ export interface CriConfig {
   logLevel: LogLevel;
   /** A keyring (file or folder of public keys): containers only from SIFs its keys signed. */
   requireSigned?: string;
+  /**
+   * The root of the NVIDIA driver tree this server's GPUs are found under (/ on a GPU host): CDI
+   * requests `nvidia.com/gpu=…` resolve against it. Unset: the server has no GPU and refuses them.
+   */
+  gpuRoot?: string;
+  /** The GPUs under gpuRoot that are this server's, by index (a cluster node's share); unset: every one. */
+  gpus?: number[];
 }
 
 export const DEFAULT_CONFIG: CriConfig = {
@@ -148,7 +155,7 @@ export function parseRegistryConfig(value: unknown, file: string): CriConfig['re
 
 /** Validates a parsed configuration document. */
 export function parseCriConfig(doc: unknown, file = 'the CRI configuration'): CriConfig {
-  const top = section(file, '', doc, ['stateDir', 'runDir', 'imageDir', 'cni', 'registry', 'streaming', 'seccompDefault', 'cgroupParent', 'logLevel', 'requireSigned']);
+  const top = section(file, '', doc, ['stateDir', 'runDir', 'imageDir', 'cni', 'registry', 'streaming', 'seccompDefault', 'cgroupParent', 'logLevel', 'requireSigned', 'gpuRoot', 'gpus']);
   const cni = section(file, 'cni', top.cni, ['binDir', 'confDir', 'writeConfig']);
   const streaming = section(file, 'streaming', top.streaming, ['address']);
   const d = DEFAULT_CONFIG;
@@ -167,6 +174,11 @@ export function parseCriConfig(doc: unknown, file = 'the CRI configuration'): Cr
     logLevel: oneOf(file, 'logLevel', top.logLevel, LOG_LEVELS, d.logLevel),
   };
   if (top.requireSigned !== undefined) config.requireSigned = absPath(file, 'requireSigned', top.requireSigned, '');
+  if (top.gpuRoot !== undefined) config.gpuRoot = absPath(file, 'gpuRoot', top.gpuRoot, '');
+  if (top.gpus !== undefined) {
+    if (!Array.isArray(top.gpus) || top.gpus.some((g) => !Number.isInteger(g) || (g as number) < 0)) throw new CriConfigError(`${file}: gpus must be a list of GPU indexes (the N of /dev/nvidiaN)`);
+    config.gpus = top.gpus as number[];
+  }
   if (cni.writeConfig !== undefined) {
     const w = section(file, 'cni.writeConfig', cni.writeConfig, ['name', 'bridge']);
     const bridge = str(file, 'cni.writeConfig.bridge', w.bridge, 'skcni0');

@@ -15,3 +15,4 @@ export { RegistryClient, type Credentials, type Manifest } from './images/regist
 export { applyLayer } from './images/unpack.js';
 export type { OciImageConfig } from './images/store.js';
 export { secureJoin } from './images/unpack.js';
+export { listenUnix, type UnixGrpcListener } from './grpc/unix-server.js';

@@ -9,6 +9,7 @@ import { cgroupsPathOf, setUpCgroup } from './container-cgroup.js';
 import { compiledSeccomp, createPlan } from './plan.js';
 import { signal } from './processes.js';
 import { sharesMountNs, unmountUnder } from './shared-mounts.js';
+import { withGpus, type GpuRequest } from './gpu/index.js';
 import { loadConfig } from './spec/validate.js';
 import { DEFAULT_ROOT, containerDir, makeContainerDir, rfc3339Nano, processStartTime, writeRecord, writeSpec, type ContainerRecord } from './state.js';
 import { OCI_VERSION } from './version.js';
@@ -31,6 +32,8 @@ export interface CreateOptions {
   ptyProxy?: boolean;
   /** runc's --preserve-fds: the caller's fds 3..3+N-1 are the container process's fds 3..3+N-1. */
   preserveFds?: number;
+  /** GPUs to add to the bundle's config, as Singularity's --nv does (`run --nv`, `--gpus`). */
+  gpus?: GpuRequest;
 }
 
 export interface Created {
@@ -47,7 +50,7 @@ export async function createContainer(id: string, opts: CreateOptions): Promise<
   const root = opts.root ?? DEFAULT_ROOT;
   const dir = containerDir(root, id);
   const bundle = resolve(opts.bundle);
-  const spec = loadConfig(bundle);
+  const spec = opts.gpus ? withGpus(loadConfig(bundle), opts.gpus) : loadConfig(bundle);
   let rootfs = resolve(bundle, spec.root.path);
   let isDir = false;
   try {

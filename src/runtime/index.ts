@@ -24,3 +24,5 @@ export { runtimeDefaultSeccomp } from './seccomp/default-profile.js';
 export type { LinuxSeccomp } from './seccomp/types.js';
 export { CgroupManager } from './cgroups/index.js';
 export { receiveConsole, type ConsoleRelay } from './console-relay.js';
+export { discoverGpus, selectGpus, gpuInjection, injectIntoSpec, withGpus, DEFAULT_GPU_ROOT, DRIVER_FILE_OPTIONS, GpuDiscoveryError, GpuRequestError } from './gpu/index.js';
+export type { Gpu, GpuHost, GpuInjection, GpuRequest, GpuDeviceNode, DriverFile } from './gpu/index.js';

@@ -3,6 +3,7 @@ import { existsSync, mkdirSync, readFileSync, readdirSync, realpathSync, rmSync,
 import { join, resolve } from 'node:path';
 import { SifkubeError } from '../errors.js';
 import { mountEntry, mountSif, readImageConfig, unmountSif } from '../sif/index.js';
+import { withGpus, type GpuRequest } from './gpu/index.js';
 import type { Spec } from './spec/types.js';
 import { OCI_VERSION } from './version.js';
 
@@ -102,11 +103,15 @@ export function bundleSpec(file: string, image: string): Spec {
 /**
  * `oci mount`: makes BUNDLE an OCI bundle of the SIF, as `singularity oci mount` does: the squashfs
  * partition mounted read-only (straight from the file) under an overlay whose writable upper layer is
- * on a tmpfs, and a config.json from the image. On failure everything made is undone.
+ * on a tmpfs, and a config.json from the image (with `gpus`, the GPUs added as --nv adds them).
+ * On failure everything made is undone.
  */
-export function mountBundle(file: string, bundleDir: string): { bundle: string; config: Spec } {
+export function mountBundle(file: string, bundleDir: string, opts: { gpus?: GpuRequest } = {}): { bundle: string; config: Spec } {
   const image = resolve(file);
   if (!existsSync(image)) throw new BundleMountError(image, 'no such SIF image: check the path');
+  // A bad GPU request fails before anything is mounted.
+  const addGpus = opts.gpus ? ((spec: Spec) => withGpus(spec, opts.gpus!)) : (spec: Spec) => spec;
+  addGpus({ ociVersion: OCI_VERSION, root: { path: 'rootfs' } });
   const bundle = resolve(bundleDir);
   if (existsSync(bundle) && readdirSync(bundle).length > 0) throw new BundleMountError(bundle, 'the bundle folder is not empty: pick a new or empty folder');
   const created = !existsSync(bundle);
@@ -127,7 +132,7 @@ export function mountBundle(file: string, bundleDir: string): { bundle: string; 
     undo.push(() => rmdirSync(rootfs));
     sh(['mount', '-t', 'overlay', '-o', `lowerdir=${lower},upperdir=${join(priv, 'upper')},workdir=${join(priv, 'work')}`, 'overlay', rootfs], bundle);
     undo.push(() => sh(['umount', rootfs], rootfs));
-    const config = bundleSpec(image, lower);
+    const config = addGpus(bundleSpec(image, lower));
     writeFileSync(join(bundle, 'config.json'), `${JSON.stringify(config, null, 2)}\n`);
     return { bundle, config };
   } catch (err) {

@@ -6,6 +6,7 @@ import { createServer } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DEFAULT_KUBERNETES_VERSION, KUBE_BINARIES } from '../../src/cluster/index.js';
+import { DRIVER_VERSION, FAKE_GPUS, fakeNvidiaTree } from '../helpers/fake-nvidia.js';
 import { freePort } from '../helpers/registry.js';
 import { run } from '../helpers/run.js';
 
@@ -85,6 +86,37 @@ test('doctor: binaries not cached but the release download answers is fine (init
   } finally {
     server.close();
   }
+});
+
+test('doctor GPU rows: "none" on a root without a GPU (optional, not a failure); the devices, driver version, GPUs and files of a driver tree', () => {
+  const empty = join(work, 'no-gpu');
+  mkdirSync(empty);
+  const gpuRows = (root: string) => {
+    const r = spawnSync(process.execPath, [bin, 'doctor', '--json', '--gpu-root', root], { encoding: 'utf8', env: withCache });
+    const report = JSON.parse(r.stdout) as Report;
+    return { status: r.status, rows: Object.fromEntries(report.checks.filter((c) => /NVIDIA|GPUs/.test(c.name)).map((c) => [c.name, c])) };
+  };
+  const none = gpuRows(empty);
+  assert.is(none.status, 0, 'no GPU is not a failure');
+  assert.equal(Object.keys(none.rows), ['NVIDIA devices', 'NVIDIA driver version', 'GPUs', 'NVIDIA driver files']);
+  for (const row of Object.values(none.rows)) {
+    assert.is(row.status, 'optional');
+    assert.is(row.detail, 'none');
+    assert.match(row.fix ?? '', /only GPU passthrough .* needs it/);
+  }
+  const tree = fakeNvidiaTree(work);
+  try {
+    const { status, rows } = gpuRows(tree.root);
+    assert.is(status, 0);
+    assert.is(rows['NVIDIA devices'].detail, ['/dev/nvidia0', '/dev/nvidia1', '/dev/nvidiactl', '/dev/nvidia-uvm', '/dev/nvidia-uvm-tools'].map((p) => `${p} (under ${tree.root})`).join(', '));
+    assert.is(rows['NVIDIA driver version'].detail, DRIVER_VERSION);
+    assert.is(rows.GPUs.detail, FAKE_GPUS.map((g) => `${g.index} ${g.model} ${g.uuid} ${g.pci}`).join(', '));
+    assert.match(rows['NVIDIA driver files'].detail, /^4 \(.*libcuda\.so\.1.*nvidia-smi\)$/);
+  } finally {
+    tree.remove();
+  }
+  const text = spawnSync(process.execPath, [bin, 'doctor', '--gpu-root', empty], { encoding: 'utf8', env: withCache });
+  assert.match(text.stdout, /^opt {2}NVIDIA devices +none — fix: only GPU passthrough/m);
 });
 
 test.after(() => rmSync(work, { recursive: true, force: true }));

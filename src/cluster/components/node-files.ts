@@ -11,13 +11,15 @@ import { kubeletArgs, kubeletConfiguration } from './kubelet.js';
 import { MAX_SOCKET_PATH, nodeLayout, type NodeLayout } from './layout.js';
 import { ClusterConfigError } from '../errors.js';
 import { DNS_HEALTH_PORT } from '../addons/dns/index.js';
+import { GPU_PLUGIN_HEALTH_PORT } from '../addons/gpu/plugin.js';
 import { SIFKUBE_BIN } from '../node/container.js';
 
 /**
  * Writes a node's generated files (kubelet and kube-proxy configurations, CNI network) and returns
  * the components its supervisor runs: on the control-plane node etcd and kube-apiserver together, then
  * kube-controller-manager, kube-scheduler and the cluster DNS once the API server is healthy; on every node the kubelet and
- * kube-proxy (they retry the API server themselves).
+ * kube-proxy (they retry the API server themselves); on a GPU node the GPU device plugin once the
+ * kubelet is healthy.
  */
 export function writeNodeFiles(plan: ClusterPlan, node: NodePlan, pki: PkiPaths, dist: KubeDistribution, etcd: string): { layout: NodeLayout; components: ComponentSpec[] } {
   const layout = nodeLayout(plan, node);
@@ -46,5 +48,10 @@ export function writeNodeFiles(plan: ClusterPlan, node: NodePlan, pki: PkiPaths,
     { name: 'kubelet', command: p.kubelet, args: kubeletArgs(node, pki, layout), health: { url: 'http://127.0.0.1:10248/healthz' } },
     { name: 'kube-proxy', command: p['kube-proxy'], args: kubeProxyArgs(layout), health: { url: 'http://127.0.0.1:10256/healthz' } },
   );
+  if (node.gpu) {
+    // The device plugin (src/cluster/addons/gpu), on the kubelet's device-plugins socket folder.
+    const args = [SIFKUBE_BIN, 'node', 'gpu', '--name', plan.name, '--node', node.name];
+    components.push({ name: 'gpu-device-plugin', command: process.execPath, args, after: ['kubelet'], health: { url: `http://127.0.0.1:${GPU_PLUGIN_HEALTH_PORT}/` } });
+  }
   return { layout, components };
 }

@@ -29,6 +29,8 @@ export interface NodeConfig {
   labels: Record<string, string>;
   extraPortMappings: PortMapping[];
   extraMounts: ExtraMount[];
+  /** the node gets the host's NVIDIA GPUs (shared out among the GPU nodes) and runs the device plugin */
+  gpu: boolean;
 }
 
 export interface NetworkingConfig {
@@ -54,6 +56,8 @@ export interface ClusterConfig {
   registry: RegistryConfig;
   /** `requireSigned`: the keyring (its text, read at init) whose keys must have signed every image a node runs. */
   requireSigned?: SigningPolicy;
+  /** the root of the NVIDIA driver tree GPU nodes take their GPUs from (/ on a GPU host) */
+  gpuRoot: string;
 }
 
 export interface SigningPolicy {

@@ -1,7 +1,8 @@
 import { existsSync } from 'node:fs';
-import { isAbsolute, resolve } from 'node:path';
+import { isAbsolute, join, resolve } from 'node:path';
 import { parse } from 'yaml';
 import { readKeyring } from '../../sif/index.js';
+import { DEFAULT_GPU_ROOT, discoverGpus } from '../../runtime/index.js';
 import { parseRegistryConfig } from '../../cri/index.js';
 import { ClusterConfigError, NotSupportedYetError } from '../errors.js';
 import { parseCidr, size } from './cidr.js';
@@ -168,7 +169,7 @@ function checkNodes(c: Checker, v: unknown): NodeConfig[] {
   const nodes = list.map((item, i): NodeConfig => {
     const f = `nodes[${i}]`;
     const o = c.object(item, f);
-    c.only(o, f, ['role', 'name', 'labels', 'extraPortMappings', 'extraMounts']);
+    c.only(o, f, ['role', 'name', 'labels', 'extraPortMappings', 'extraMounts', 'gpu']);
     const role = c.string(o.role, `${f}.role`, 'worker');
     if (role !== 'control-plane' && role !== 'worker') c.fail(`${f}.role`, `${JSON.stringify(role)} is not a role`, 'use control-plane or worker');
     const name = o.name === undefined ? undefined : c.string(o.name, `${f}.name`);
@@ -181,6 +182,7 @@ function checkNodes(c: Checker, v: unknown): NodeConfig[] {
       labels: checkLabels(c, o.labels, `${f}.labels`),
       extraPortMappings: checkPorts(c, o.extraPortMappings, `${f}.extraPortMappings`),
       extraMounts: checkMounts(c, o.extraMounts, `${f}.extraMounts`),
+      gpu: c.bool(o.gpu, `${f}.gpu`, false),
     };
   });
   const planes = nodes.filter((n) => n.role === 'control-plane').length;
@@ -196,6 +198,29 @@ function checkNodes(c: Checker, v: unknown): NodeConfig[] {
 }
 
 /**
+ * `--gpu` makes the nodes that take workloads (the workers, or a lone control-plane node) GPU nodes;
+ * the GPU root (`gpuRoot`, `--gpu-root`) must be a folder, and GPU nodes need a GPU there.
+ */
+function checkGpus(c: Checker, nodes: NodeConfig[], overrides: ConfigOverrides, rootField: unknown): string {
+  const field = overrides.gpuRoot !== undefined ? '--gpu-root' : 'gpuRoot';
+  const root = overrides.gpuRoot ?? c.string(rootField, 'gpuRoot', DEFAULT_GPU_ROOT);
+  if (!isAbsolute(root)) c.fail(field, `${root} is not an absolute path`, 'start it with / (the root of the NVIDIA driver tree, / on a GPU host)');
+  if (overrides.gpu) for (const n of nodes) if (n.role === 'worker' || nodes.length === 1) n.gpu = true;
+  if (!nodes.some((n) => n.gpu)) return root;
+  let host;
+  try {
+    host = discoverGpus(root);
+  } catch (err) {
+    return c.fail(field, (err as Error).message, 'give the root of the NVIDIA driver tree (/ on a GPU host)');
+  }
+  const i = nodes.findIndex((n) => n.gpu);
+  if (host.gpus.length === 0) c.fail(overrides.gpu ? '--gpu' : `nodes[${i}].gpu`, `this host has no NVIDIA GPU (no ${join(root, 'dev')}/nvidia[0-9]*)`, 'leave GPUs out on this host (`sifkube doctor` shows what it has), or give --gpu-root the root of a driver tree');
+  const gpuNodes = nodes.filter((n) => n.gpu).length;
+  if (gpuNodes > host.gpus.length) c.fail(overrides.gpu ? '--gpu' : 'nodes', `${gpuNodes} GPU nodes share ${host.gpus.length} GPU(s)`, 'mark at most one node per GPU with gpu: true');
+  return root;
+}
+
+/**
  * Validates a parsed config document. `overrides` are command-line flags, which win over the file.
  * Unknown fields are errors (a typo must not be silently ignored).
  */
@@ -206,12 +231,16 @@ export interface ConfigOverrides {
   registryMirrors?: Record<string, string[]>;
   /** a keyring file or folder (`init --require-signed`) */
   requireSigned?: string;
+  /** init --gpu: the nodes that take workloads get the GPUs */
+  gpu?: boolean;
+  /** init --gpu-root */
+  gpuRoot?: string;
 }
 
 export function validateClusterConfig(doc: unknown, source: string, overrides: ConfigOverrides = {}): ClusterConfig {
   const c = new Checker(source);
   const o = c.object(doc, 'the document');
-  c.only(o, '', ['apiVersion', 'kind', 'name', 'kubernetesVersion', 'nodes', 'networking', 'featureGates', 'registry', 'requireSigned']);
+  c.only(o, '', ['apiVersion', 'kind', 'name', 'kubernetesVersion', 'nodes', 'networking', 'featureGates', 'registry', 'requireSigned', 'gpuRoot']);
   if (o.apiVersion !== CONFIG_API_VERSION) c.fail('apiVersion', `${JSON.stringify(o.apiVersion)} is not supported`, `write apiVersion: ${CONFIG_API_VERSION}`);
   if (o.kind !== CONFIG_KIND) c.fail('kind', `${JSON.stringify(o.kind)} is not supported`, `write kind: ${CONFIG_KIND}`);
   const name = checkClusterName(overrides.name ?? c.string(o.name, 'name', 'sifkube'), overrides.name ? '--name' : source);
@@ -222,6 +251,7 @@ export function validateClusterConfig(doc: unknown, source: string, overrides: C
   const net = c.object(o.networking, 'networking');
   c.only(net, 'networking', ['nodeSubnet', 'podSubnet', 'nodePodPrefix', 'serviceSubnet', 'dnsDomain']);
   const nodes = checkNodes(c, o.nodes);
+  const gpuRoot = checkGpus(c, nodes, overrides, o.gpuRoot);
   const networking = {
     nodeSubnet: net.nodeSubnet === undefined ? undefined : c.cidr(net.nodeSubnet, 'networking.nodeSubnet', 8, 28),
     podSubnet: net.podSubnet === undefined ? undefined : c.cidr(net.podSubnet, 'networking.podSubnet', 8, 24),
@@ -256,7 +286,7 @@ export function validateClusterConfig(doc: unknown, source: string, overrides: C
   const keyring = overrides.requireSigned ?? (o.requireSigned === undefined ? undefined : c.string(o.requireSigned, 'requireSigned'));
   // The keyring is kept in the cluster's state: later changes to the file do not change the cluster.
   const requireSigned = keyring === undefined ? undefined : { source: resolve(keyring), keyring: readKeyring(resolve(keyring)) };
-  return { name, kubernetesVersion, kubernetesVersionChosen, nodes, networking, featureGates, registry, ...(requireSigned ? { requireSigned } : {}) };
+  return { name, kubernetesVersion, kubernetesVersionChosen, nodes, networking, featureGates, registry, gpuRoot, ...(requireSigned ? { requireSigned } : {}) };
 }
 
 /** Parses and validates a YAML config text. */
@@ -271,7 +301,7 @@ export function parseClusterConfig(text: string, source: string, overrides: Conf
 }
 
 /** The config of `init --nodes N` without a file: one control-plane node and N-1 workers. */
-export function defaultClusterConfig(name: string, nodes: number, kubernetesVersion?: string, registryMirrors?: Record<string, string[]>, requireSigned?: string): ClusterConfig {
+export function defaultClusterConfig(name: string, nodes: number, kubernetesVersion?: string, registryMirrors?: Record<string, string[]>, requireSigned?: string, gpus: { gpu?: boolean; gpuRoot?: string } = {}): ClusterConfig {
   if (!Number.isInteger(nodes) || nodes < 1 || nodes > 50) {
     throw new ClusterConfigError('--nodes', 'nodes', `${nodes} is out of range`, 'use 1 to 50 nodes');
   }
@@ -282,6 +312,6 @@ export function defaultClusterConfig(name: string, nodes: number, kubernetesVers
       nodes: [{ role: 'control-plane' }, ...Array.from({ length: nodes - 1 }, () => ({ role: 'worker' }))],
     },
     '--nodes',
-    { name, kubernetesVersion, registryMirrors, requireSigned },
+    { name, kubernetesVersion, registryMirrors, requireSigned, ...gpus },
   );
 }

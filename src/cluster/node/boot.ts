@@ -78,14 +78,15 @@ export async function bootNode(cluster: string, nodeName: string): Promise<void>
   await stopLeftoverComponents(layout, components);
   const sup = new Supervisor({ logDir: layout.logs, statusFile: layout.supervisorStatus });
   // Only the kubelet talks to the CRI: the control plane starts first, so the API server's start
-  // (seconds) overlaps the CRI server's.
-  sup.start(components.filter((c) => c.name !== 'kubelet'));
+  // (seconds) overlaps the CRI server's. What waits for the kubelet (the GPU device plugin) starts with it.
+  const withKubelet = (c: ComponentSpec) => c.name === 'kubelet' || (c.after ?? []).includes('kubelet');
+  sup.start(components.filter((c) => !withKubelet(c)));
   // A state written before clusters had registry settings has none.
   const cri = await startNodeCri(plan, layout, state.config.registry ?? DEFAULT_CONFIG.registry).catch(async (err: unknown) => {
     await sup.stop();
     throw err;
   });
-  sup.start(components.filter((c) => c.name === 'kubelet'));
+  sup.start(components.filter(withKubelet));
   await new Promise<void>((resolve) => {
     const stop = () => void sup.stop().then(() => cri.close()).then(resolve);
     process.once('SIGTERM', stop);

@@ -4,6 +4,7 @@ import { createLogger, DEFAULT_CONFIG, startCriServer, type CriConfig, type Runn
 import type { NodeLayout } from '../components/layout.js';
 import { CNI_BIN_DIRS } from '../doctor.js';
 import type { ClusterPlan } from '../plan.js';
+import { clusterGpuHost, nodeGpus } from '../addons/gpu/share.js';
 import type { RegistryConfig } from '../config/types.js';
 
 /** The cluster's shared image store: one content-addressed folder every node's CRI reads (no copy per node). */
@@ -21,10 +22,13 @@ function cniBinDir(): string {
  * A node's CRI configuration: its records and runtime objects in the node's folder on the cluster's
  * tmpfs (so pods and containers survive a restart of the supervisor and the CRI server), the node's
  * own CNI folder, the cluster's shared image store (seen through the node's scope), the cluster's
- * registry mirrors and credentials.
+ * registry mirrors and credentials; on a GPU node, its share of the host's GPUs for CDI requests.
  */
 export function nodeCriConfig(plan: ClusterPlan, layout: NodeLayout, registry: RegistryConfig): CriConfig {
+  const node = plan.nodes.find((n) => n.name === layout.name);
+  const gpus = node?.gpu ? { gpuRoot: plan.gpuRoot, gpus: nodeGpus(clusterGpuHost(plan), node).map((g) => g.index) } : {};
   return {
+    ...gpus,
     ...DEFAULT_CONFIG,
     registry,
     stateDir: join(layout.dir, 'cri'),

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { NodeLayout } from '../components/layout.js';
 import type { ClusterPlan, NodePlan } from '../plan.js';
+import { nodeGpuAccess } from './gpu.js';
 
 /** Capability names by number (linux/capability.h), for the host's bounding set. */
 const CAPABILITIES = [
@@ -43,10 +44,12 @@ export function nodeProcessCgroup(node: NodePlan): string {
  * The OCI runtime configuration (config.json) of a node container, as DESIGN.md describes a node:
  * its own PID, mount, UTS and IPC namespaces, the network namespace sifkube attached to the bridge,
  * the overlay root, the host's cgroup and /dev trees (the kubelet manages cgroups and devices), the
- * cluster's state folder at the same path, and the config's extraMounts.
+ * cluster's state folder at the same path, the config's extraMounts, and a GPU node's GPUs (the
+ * NVIDIA devices of other nodes denied).
  */
 export function nodeSpec(plan: ClusterPlan, node: NodePlan, layout: NodeLayout, rootfs: string, netns: string, args: string[]): Record<string, unknown> {
   const caps = hostCapabilities();
+  const gpu = nodeGpuAccess(plan, node);
   const mounts = [
     { destination: '/proc', type: 'proc', source: 'proc', options: ['nosuid', 'noexec', 'nodev'] },
     { destination: '/sys', type: 'sysfs', source: 'sysfs', options: ['nosuid', 'noexec', 'nodev', 'rw'] },
@@ -64,6 +67,8 @@ export function nodeSpec(plan: ClusterPlan, node: NodePlan, layout: NodeLayout, 
     bind(realpathSync(plan.names.stateDir), realpathSync(plan.names.stateDir)),
     ...(existsSync('/lib/modules') ? [bind('/lib/modules', '/lib/modules', true)] : []),
     ...node.extraMounts.map((m) => bind(m.hostPath, m.containerPath, m.readOnly)),
+    // Last: a driver tree under /tmp or /run is bound over the node's own tmpfs there.
+    ...gpu.mounts,
   ];
   return {
     ociVersion: '1.0.2',
@@ -71,7 +76,7 @@ export function nodeSpec(plan: ClusterPlan, node: NodePlan, layout: NodeLayout, 
       terminal: false,
       user: { uid: 0, gid: 0 },
       args,
-      env: ['PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', `SIFKUBE_NODE=${node.name}`],
+      env: ['PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', `SIFKUBE_NODE=${node.name}`, ...gpu.env],
       cwd: '/',
       capabilities: Object.fromEntries(['bounding', 'effective', 'permitted', 'inheritable', 'ambient'].map((k) => [k, caps])),
       noNewPrivileges: false,
@@ -82,7 +87,7 @@ export function nodeSpec(plan: ClusterPlan, node: NodePlan, layout: NodeLayout, 
     linux: {
       namespaces: [{ type: 'pid' }, { type: 'mount' }, { type: 'uts' }, { type: 'ipc' }, { type: 'network', path: netns }],
       cgroupsPath: nodeProcessCgroup(node),
-      resources: { devices: [{ allow: true, access: 'rwm' }] },
+      resources: { devices: [{ allow: true, access: 'rwm' }, ...gpu.deviceRules] },
       // Mounts made inside the node (kubelet, CRI) never propagate back to the host.
       rootfsPropagation: 'rslave',
       maskedPaths: [],

@@ -9,6 +9,7 @@ import {
   createContainer,
   deleteContainer,
   execInContainer,
+  injectIntoSpec,
   killContainer,
   parseSignal,
   receiveConsole,
@@ -32,6 +33,7 @@ import { followLog, makeResizeFifo, makeStdinFifo } from './attach.js';
 import { attachLogPath, PRIVATE_LOG_MAX_BYTES, reopenLog, startLogWriter } from './logs.js';
 import { mountImage, mountRootfs, unmountImage, unmountRootfs } from './rootfs.js';
 import { buildSpec, resources, type ContainerConfig, type Resources } from './spec.js';
+import { resolveCdiDevices } from './cdi.js';
 import { cgroupStats } from './stats.js';
 import { catches, droppedByInit } from './stop-signal.js';
 import { resolveUser } from './users.js';
@@ -282,6 +284,8 @@ export class ContainerService {
     if (cfg.logPath && (isAbsolute(cfg.logPath) || cfg.logPath.split('/').includes('..'))) {
       throw new InvalidArgumentError(`config.log_path ${cfg.logPath} must be relative to the sandbox log directory, without ..`);
     }
+    // CDI requests are resolved before anything is made: a bad one fails the call alone.
+    const gpus = resolveCdiDevices(cfg.CDIDevices ?? [], this.config.gpuRoot, this.config.gpus);
     const id = randomBytes(32).toString('hex');
     const dir = join(this.config.runDir, 'containers', id);
     const logPath = cfg.logPath && sandbox.config.logDirectory ? join(sandbox.config.logDirectory, cfg.logPath) : '';
@@ -308,7 +312,7 @@ export class ContainerService {
         );
         Object.assign(rec, user);
         const targetId = sc?.namespaceOptions?.pid === 'TARGET' ? sc.namespaceOptions.targetId : undefined;
-        const spec = buildSpec({
+        const built = buildSpec({
           id,
           cfg,
           sandbox,
@@ -318,6 +322,7 @@ export class ContainerService {
           targetPid: targetId ? this.runtimeState(this.get(targetId))?.pid : undefined,
           seccompDefault: this.config.seccompDefault,
         });
+        const spec = gpus ? injectIntoSpec(built, gpus) : built;
         writeFileSync(join(dir, 'bundle', 'config.json'), JSON.stringify(spec));
         const fifo = cfg.stdin ? makeStdinFifo(join(dir, 'stdin')) : undefined;
         // Without stdinOnce the log writer (which outlives this server) holds the stdin open for good.

@@ -19,6 +19,8 @@ export interface ContainerConfig {
   envs: { key: string; value: string }[];
   mounts: { containerPath: string; hostPath: string; readonly: boolean; propagation: string; recursiveReadOnly: boolean; image: { image: string } | null }[];
   devices: { containerPath: string; hostPath: string; permissions: string }[];
+  /** CDI device names (`nvidia.com/gpu=0`), from the kubelet's device plugins or a client */
+  CDIDevices: { name: string }[];
   labels: Record<string, string>;
   annotations: Record<string, string>;
   logPath: string;

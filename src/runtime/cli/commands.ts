@@ -38,6 +38,9 @@ const CREATE_FLAGS: FlagSpecs = {
   'no-pivot': { kind: 'bool' },
   'no-new-keyring': { kind: 'bool' },
   'preserve-fds': { kind: 'string' },
+  nv: { kind: 'bool' },
+  gpus: { kind: 'string' },
+  'gpu-root': { kind: 'string' },
 };
 
 const str = (f: Flags, k: string) => f[k] as string | undefined;
@@ -49,8 +52,21 @@ function preserveFds(f: Flags): number {
   return Number(n);
 }
 
+/** --nv (every GPU) or --gpus LIST (indexes, UUIDs or all), found under --gpu-root (default /). */
+function gpuRequest(f: Flags): CreateOptions['gpus'] {
+  const list = str(f, 'gpus');
+  if (list === undefined && !f.nv) {
+    if (str(f, 'gpu-root') !== undefined) throw new UsageError('--gpu-root: give --nv or --gpus too (it says where their driver tree is)');
+    return undefined;
+  }
+  const gpus = list === undefined ? ['all'] : list.split(',').map((g) => g.trim());
+  if (gpus.some((g) => g === '')) throw new UsageError(`--gpus ${list}: list GPU indexes or UUIDs separated by commas, or all`);
+  return { gpus, root: str(f, 'gpu-root') };
+}
+
 function createOptions(inv: Invocation): CreateOptions {
   return {
+    gpus: gpuRequest(inv.flags),
     root: inv.root,
     bundle: str(inv.flags, 'bundle') ?? '.',
     pidFile: str(inv.flags, 'pid-file'),
@@ -113,7 +129,7 @@ function execProcess(inv: Invocation, id: string): Process {
 
 export const COMMANDS: Record<string, Command> = {
   create: {
-    usage: 'create [--bundle DIR] [--console-socket SOCK] [--pid-file FILE] [--no-pivot] [--preserve-fds N] ID',
+    usage: 'create [--bundle DIR] [--console-socket SOCK] [--pid-file FILE] [--no-pivot] [--preserve-fds N] [--nv | --gpus LIST] [--gpu-root DIR] ID',
     minArgs: 1,
     flags: CREATE_FLAGS,
     run: async (inv) => {
@@ -123,7 +139,7 @@ export const COMMANDS: Record<string, Command> = {
     },
   },
   run: {
-    usage: 'run [--bundle DIR] [--detach] [--console-socket SOCK] [--pid-file FILE] [--no-pivot] [--preserve-fds N] ID',
+    usage: 'run [--bundle DIR] [--detach] [--console-socket SOCK] [--pid-file FILE] [--no-pivot] [--preserve-fds N] [--nv | --gpus LIST] [--gpu-root DIR] ID',
     minArgs: 1,
     flags: { ...CREATE_FLAGS, detach: { kind: 'bool', short: 'd' }, keep: { kind: 'bool' } },
     run: async (inv) => {
