@@ -8,10 +8,9 @@ import { createHash } from 'node:crypto';
 import { constants, copyFileSync, existsSync, mkdirSync, readdirSync, renameSync, rmSync, statSync, utimesSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Definition } from './definition.js';
-import { AGENT_IMPLEMENTATIONS } from './agents/index.js';
+import { loadAgent } from './agents/index.js';
 import type { CriConfig } from '../cri/index.js';
-import { hashTree } from './inputs.js';
-import { expandGlob } from './files.js';
+import { expandGlob, GLOB, hashTree } from './inputs.js';
 
 export const DEFAULT_CACHE_DIR = '/var/lib/sifkube/build-cache';
 /** Bumped when the builder's output changes for the same inputs. */
@@ -31,12 +30,12 @@ export interface CacheKeyInput {
 export async function cacheKey(k: CacheKeyInput): Promise<string> {
   const parts: unknown[] = [FORMAT, k.definition.text, k.deterministic, k.compression];
   for (const stage of k.definition.stages) {
-    parts.push(await AGENT_IMPLEMENTATIONS[stage.agent].inputs(stage, { file: k.definition.file, dir: k.dir, registry: k.registry }));
+    parts.push(await (await loadAgent(stage.agent)).inputs(stage, { file: k.definition.file, dir: k.dir, registry: k.registry }));
     for (const f of stage.files) {
       if (f.from !== undefined) continue;
       for (const c of f.copies) {
         const path = resolve(k.dir, c.src);
-        const found = /[*?[]/.test(c.src) ? expandGlob(path) : existsSync(path) ? [path] : [];
+        const found = GLOB.test(c.src) ? expandGlob(path) : existsSync(path) ? [path] : [];
         for (const p of found) parts.push([p, await hashTree(p)]);
       }
     }

@@ -3,7 +3,6 @@ import { keyValues } from '../cli/args.js';
 import { SifkubeCommand } from '../cli/command.js';
 import { requireRoot } from '../errors.js';
 import { buildWithProgress } from '../build/progress.js';
-import { loadCriConfig } from '../cri/index.js';
 import { COMPRESSIONS, DEFAULT_COMPRESSION, type Compression } from '../sif/index.js';
 
 export default class Build extends SifkubeCommand {
@@ -31,7 +30,7 @@ export default class Build extends SifkubeCommand {
     const r = await buildWithProgress({
       out: args.out, definition: args.definition, buildArgs: keyValues('--build-arg', flags['build-arg']), noTest: flags.notest,
       deterministic: flags.deterministic, force: flags.force, sign: flags.sign, noCache: flags['no-cache'], cacheDir: flags['cache-dir'],
-      registry: flags['registry-config'] ? loadCriConfig(flags['registry-config']).registry : undefined, compression: flags.compression as Compression,
+      registry: flags['registry-config'] ? (await import('../cri/index.js')).loadCriConfig(flags['registry-config']).registry : undefined, compression: flags.compression as Compression,
     });
     for (const w of r.warnings) this.warn(w);
     this.log(`${r.out}: ${r.cached ? 'from the build cache' : 'built'} in ${(r.ms / 1000).toFixed(1)} s${r.signatures.length ? `, ${r.signatures.length} signature(s)` : ''}`);
