@@ -3,6 +3,7 @@
  * scratch folder, the last stage's /.singularity.d written, %test run, the SIF written. The
  * scratch folder goes whatever happens.
  */
+import { randomBytes } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { arch } from 'node:os';
 import { join } from 'node:path';
@@ -10,7 +11,7 @@ import type { CriConfig } from '../cri/index.js';
 import { buildSif, type Compression } from '../sif/index.js';
 import { loadAgent, type BaseImage } from './agents/index.js';
 import type { Definition, Stage } from './definition.js';
-import { BuildStepError } from './errors.js';
+import { BuildInputError, BuildStepError } from './errors.js';
 import { copyFiles } from './files.js';
 import type { BuildImageOptions } from './index.js';
 import { prepareMetadata, writeMetadata } from './metadata.js';
@@ -41,12 +42,14 @@ function extraLabels(stage: Stage, deterministic: boolean): Record<string, strin
 
 export async function executeBuild(definition: Definition, ctx: ExecuteContext): Promise<void> {
   const { file, dir, out, registry, compression, step, onOutput, opts } = ctx;
-  const work = makeWorkspace(opts.workDir);
+  const name = opts.name ?? randomBytes(4).toString('hex');
+  if (!/^[A-Za-z0-9_.-]{1,40}$/.test(name)) throw new BuildInputError(`build name ${JSON.stringify(name)}`, 'use 1 to 40 letters, digits, _ . -');
+  const work = makeWorkspace(name, opts.workDir);
   try {
     const roots = new Map<string, string>();
     let base: BaseImage = { labels: {} };
     let rootfs = '';
-    const sectionCtx = { work, onOutput, signal: opts.signal };
+    const sectionCtx = { name, work, onOutput, signal: opts.signal };
     for (const [i, stage] of definition.stages.entries()) {
       rootfs = join(work, `stage-${i}`, 'rootfs');
       mkdirSync(rootfs, { recursive: true, mode: 0o755 });

@@ -37,6 +37,8 @@ export interface BuildImageOptions {
   cacheDir?: string;
   /** Parent of the build's scratch folder. */
   workDir?: string;
+  /** Names what the build makes on the host (scratch folder `sifkube-build-NAME-…`, cgroups `/sifkube-build-NAME-…`); random by default. */
+  name?: string;
   /** Mirrors, credentials and plain-HTTP hosts for Docker base images (the CRI configuration's registry section). */
   registry?: CriConfig['registry'];
   compression?: Compression;

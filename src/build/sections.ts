@@ -8,7 +8,7 @@ import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { closeSync, openSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { runScript } from './container.js';
+import { runScript, type ScriptRun } from './container.js';
 import type { Script } from './definition.js';
 import { BuildStepError } from './errors.js';
 import { POST_ENVIRONMENT, POST_LABELS } from './metadata.js';
@@ -18,6 +18,8 @@ const PATH = 'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'
 const TAIL = 25;
 
 export interface SectionContext {
+  /** The build's name: its containers are NAME-N. */
+  name: string;
   /** Folder for logs, bundles and the runtime's state. */
   work: string;
   onOutput: (line: string) => void;
@@ -53,8 +55,14 @@ export async function runSetup(s: Script, rootfs: string, dir: string, ctx: Sect
   if (code !== 0) throw failure('%setup', s, code, log);
 }
 
-function containerId(): string {
-  return `b${randomBytes(6).toString('hex')}`;
+/** Runs a section's container; a container that cannot start (no shell in the image) names the section. */
+async function inContainer(section: string, s: Script, run: Omit<ScriptRun, 'id'>, name: string): Promise<number> {
+  try {
+    return await runScript({ ...run, id: `${name}-${randomBytes(3).toString('hex')}` });
+  } catch (err) {
+    const interp = s.interpreter ?? '/bin/sh';
+    throw new BuildStepError(`${section} (line ${s.line})`, `cannot run it in the image: ${(err as Error).message}: the image needs ${interp} (copy one in with %files, or start from a base that has it)`);
+  }
 }
 
 /** %post: inside `rootfs`, as root, with the host's network. */
@@ -69,7 +77,7 @@ export async function runPost(s: Script, rootfs: string, baseEnv: string[], ctx:
     `SINGULARITY_ENVIRONMENT=${POST_ENVIRONMENT}`,
     `SINGULARITY_LABELS=${POST_LABELS}`,
   ];
-  const code = await runScript({ id: containerId(), rootfs, args: argv(s), env, work: ctx.work, log, onOutput: ctx.onOutput });
+  const code = await inContainer('%post', s, { rootfs, args: argv(s), env, work: ctx.work, log, onOutput: ctx.onOutput }, ctx.name);
   if (code !== 0) throw failure('%post', s, code, log);
 }
 
@@ -78,6 +86,6 @@ export async function runTest(s: Script, rootfs: string, ctx: SectionContext): P
   const log = join(ctx.work, `test-${randomBytes(4).toString('hex')}.log`);
   const sourced = 'for f in /.singularity.d/env/*.sh; do [ -f "$f" ] && . "$f"; done; exec "$@"';
   const args = ['/bin/sh', '-c', sourced, 'sh', s.interpreter ?? '/bin/sh', '-e', '-x', '/.singularity.d/test'];
-  const code = await runScript({ id: containerId(), rootfs, args, env: [PATH, 'HOME=/root'], readonly: true, work: ctx.work, log, onOutput: ctx.onOutput });
+  const code = await inContainer('%test', s, { rootfs, args, env: [PATH, 'HOME=/root'], readonly: true, work: ctx.work, log, onOutput: ctx.onOutput }, ctx.name);
   if (code !== 0) throw failure('%test', s, code, log);
 }

@@ -165,6 +165,9 @@ test('a failing %test fails the build; --notest skips it', async () => {
     assert.match((err as BuildStepError).output, /testing/);
     assert.not.ok(existsSync(join(b.dir, 't.sif')));
     await b.build('t.def', 't.sif', { noTest: true });
+    b.write('nosh.def', 'Bootstrap: scratch\n%post\n    true\n');
+    const nosh = await b.build('nosh.def', 'nosh.sif').catch((e: unknown) => e);
+    assert.match(String(nosh), /%post \(line 2\): cannot run it in the image: .*: the image needs \/bin\/sh/);
     assert.ok(existsSync(join(b.dir, 't.sif')));
     assert.ok(workIsEmpty(b));
   } finally {
