@@ -15,8 +15,9 @@ import { expandGlob, GLOB, hashTree } from './inputs.js';
 export const DEFAULT_CACHE_DIR = '/var/lib/sifkube/build-cache';
 /** Bumped when the builder's output changes for the same inputs. */
 const FORMAT = 1;
-/** Entries beyond this many, least recently used first, are removed. */
+/** Entries beyond this many, or beyond this many bytes in all, are removed least recently used first (the newest is always kept). */
 const KEEP = 20;
+const KEEP_BYTES = 10 * 2 ** 30;
 
 export interface CacheKeyInput {
   definition: Definition;
@@ -73,7 +74,14 @@ export class BuildCache {
     const tmp = `${this.entry(key)}.${process.pid}.tmp`;
     copyFileSync(image, tmp, constants.COPYFILE_FICLONE);
     renameSync(tmp, this.entry(key));
-    const entries = readdirSync(this.dir).filter((f) => f.endsWith('.sif')).map((f) => ({ f, used: statSync(join(this.dir, f)).atimeMs })).sort((a, b) => b.used - a.used);
-    for (const e of entries.slice(KEEP)) rmSync(join(this.dir, e.f), { force: true });
+    const entries = readdirSync(this.dir)
+      .filter((f) => f.endsWith('.sif'))
+      .map((f) => ({ f, st: statSync(join(this.dir, f)) }))
+      .sort((a, b) => b.st.atimeMs - a.st.atimeMs);
+    let bytes = 0;
+    entries.forEach((e, i) => {
+      bytes += e.st.size;
+      if (i > 0 && (i >= KEEP || bytes > KEEP_BYTES)) rmSync(join(this.dir, e.f), { force: true });
+    });
   }
 }

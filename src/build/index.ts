@@ -14,7 +14,7 @@ import { BuildInputError, BuildStepError } from './errors.js';
 export { parseDefinition, AGENTS, SECTIONS, type Definition, type Stage, type Agent } from './definition.js';
 export { substituteArgs } from './args.js';
 export { DefinitionError, BuildInputError, BuildStepError } from './errors.js';
-export { DEFAULT_CACHE_DIR } from './cache.js';
+export { BuildCache, DEFAULT_CACHE_DIR } from './cache.js';
 export { DEFAULT_WORK_DIR } from './workspace.js';
 
 export interface BuildImageOptions {
