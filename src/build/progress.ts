@@ -75,7 +75,8 @@ export async function buildWithProgress(opts: BuildImageOptions): Promise<BuildR
         if (s.id === 'cache' && outcome.result?.cached) task.title = `${s.title}: the same definition and inputs were built before, image taken from the cache`;
       },
     })),
-    { exitOnError: true, rendererOptions: { collapseErrors: false } },
+    // Ctrl-C is the build's to handle (it cleans up), not listr2's (which exits at once).
+    { exitOnError: true, registerSignalListeners: false, rendererOptions: { collapseErrors: false } },
   );
   await list.run().catch(() => undefined);
   await build;

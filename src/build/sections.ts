@@ -31,8 +31,9 @@ function argv(s: Script): string[] {
   return [s.interpreter ?? '/bin/sh', '-e', '-x', '-c', s.body];
 }
 
-function failure(section: string, s: Script, code: number, log: string): BuildStepError {
+function failure(section: string, s: Script, code: number, log: string, signal?: AbortSignal): BuildStepError {
   const out = readFileSync(log, 'utf8').trimEnd().split('\n');
+  if (signal?.aborted) return new BuildStepError(`${section} (line ${s.line})`, 'interrupted', out.slice(-TAIL).join('\n'));
   const failed = [...out].reverse().find((l) => l.startsWith('+ '));
   const why = `exited with ${code}${failed ? ` at "${failed.slice(2)}"` : ''}`;
   return new BuildStepError(`${section} (line ${s.line})`, why, out.slice(-TAIL).join('\n'));
@@ -52,7 +53,7 @@ export async function runSetup(s: Script, rootfs: string, dir: string, ctx: Sect
   } finally {
     closeSync(fd);
   }
-  if (code !== 0) throw failure('%setup', s, code, log);
+  if (code !== 0) throw failure('%setup', s, code, log, ctx.signal);
 }
 
 /** Runs a section's container; a container that cannot start (no shell in the image) names the section. */
@@ -77,8 +78,8 @@ export async function runPost(s: Script, rootfs: string, baseEnv: string[], ctx:
     `SINGULARITY_ENVIRONMENT=${POST_ENVIRONMENT}`,
     `SINGULARITY_LABELS=${POST_LABELS}`,
   ];
-  const code = await inContainer('%post', s, { rootfs, args: argv(s), env, work: ctx.work, log, onOutput: ctx.onOutput }, ctx.name);
-  if (code !== 0) throw failure('%post', s, code, log);
+  const code = await inContainer('%post', s, { rootfs, args: argv(s), env, work: ctx.work, log, onOutput: ctx.onOutput, signal: ctx.signal }, ctx.name);
+  if (code !== 0) throw failure('%post', s, code, log, ctx.signal);
 }
 
 /** %test: in the finished root filesystem, read-only, with the image's environment sourced. */
@@ -86,6 +87,6 @@ export async function runTest(s: Script, rootfs: string, ctx: SectionContext): P
   const log = join(ctx.work, `test-${randomBytes(4).toString('hex')}.log`);
   const sourced = 'for f in /.singularity.d/env/*.sh; do [ -f "$f" ] && . "$f"; done; exec "$@"';
   const args = ['/bin/sh', '-c', sourced, 'sh', s.interpreter ?? '/bin/sh', '-e', '-x', '/.singularity.d/test'];
-  const code = await inContainer('%test', s, { rootfs, args, env: [PATH, 'HOME=/root'], readonly: true, work: ctx.work, log, onOutput: ctx.onOutput }, ctx.name);
-  if (code !== 0) throw failure('%test', s, code, log);
+  const code = await inContainer('%test', s, { rootfs, args, env: [PATH, 'HOME=/root'], readonly: true, work: ctx.work, log, onOutput: ctx.onOutput, signal: ctx.signal }, ctx.name);
+  if (code !== 0) throw failure('%test', s, code, log, ctx.signal);
 }
