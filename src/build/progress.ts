@@ -71,7 +71,8 @@ export async function buildWithProgress(opts: BuildImageOptions): Promise<BuildR
           if (line) task.output = line;
           await changed;
         }
-        if (outcome.err && at === i) throw outcome.err;
+        // The list shows the failure's first line; the command prints it whole (with the output) once.
+        if (outcome.err && at === i) throw new Error(String((outcome.err as Error).message ?? outcome.err).split('\n')[0]);
         if (s.id === 'cache' && outcome.result?.cached) task.title = `${s.title}: the same definition and inputs were built before, image taken from the cache`;
       },
     })),
