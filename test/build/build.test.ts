@@ -4,10 +4,12 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { execFileSync } from 'node:child_process';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, lstatSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { BuildInputError, BuildStepError } from '../../src/build/index.js';
 import { DataType, loadKeys, newKey, primaryPartition, readImageConfig, readObject, readSif, verifySif } from '../../src/sif/index.js';
+import { spawn } from 'node:child_process';
+import { readdirSync } from 'node:fs';
 import { run } from '../helpers/run.js';
 import { buildDir, leftBehind, runImage, workIsEmpty } from './helpers.js';
 
@@ -115,6 +117,24 @@ test('multi-stage: %files from an earlier stage; only the last stage is the imag
   }
 });
 
+test('%files never writes through or reads through a link the image holds', async () => {
+  const b = buildDir();
+  try {
+    const victim = b.write('victim.txt', 'host file\n');
+    const secret = b.write('secret.txt', 'host secret\n');
+    b.write('data.txt', 'image data\n');
+    // Links as a hostile base image could hold them: absolute, to host paths.
+    b.write('links.def', `Bootstrap: scratch\nStage: base\n%setup\n    ln -s ${secret} $SINGULARITY_ROOTFS/leak\n\nBootstrap: scratch\n%setup\n    ln -s ${victim} $SINGULARITY_ROOTFS/target\n%files\n    data.txt /target\n%files from base\n    /leak /leak\n`);
+    await b.build('links.def', 'links.sif', { noCache: true, noTest: true });
+    assert.is(readFileSync(victim, 'utf8'), 'host file\n', 'the host file behind the link is untouched');
+    const x = unpack(join(b.dir, 'links.sif'), b.dir);
+    assert.is(readFileSync(join(x, 'target'), 'utf8'), 'image data\n');
+    assert.ok(lstatSync(join(x, 'leak')).isSymbolicLink(), 'a link from a stage stays a link');
+  } finally {
+    b.done();
+  }
+});
+
 test('a failing %post names the command, shows its output, and leaves nothing behind', async () => {
   const b = buildDir();
   try {
@@ -147,6 +167,9 @@ test('a failing %test fails the build; --notest skips it', async () => {
     assert.match((err as BuildStepError).output, /testing/);
     assert.not.ok(existsSync(join(b.dir, 't.sif')));
     await b.build('t.def', 't.sif', { noTest: true });
+    b.write('nosh.def', 'Bootstrap: scratch\n%post\n    true\n');
+    const nosh = await b.build('nosh.def', 'nosh.sif').catch((e: unknown) => e);
+    assert.match(String(nosh), /%post \(line 2\): cannot run it in the image: .*: the image needs \/bin\/sh/);
     assert.ok(existsSync(join(b.dir, 't.sif')));
     assert.ok(workIsEmpty(b));
   } finally {
@@ -200,6 +223,8 @@ test('--sign: the built image verifies with the public key; a bad key fails befo
     assert.is(r.signatures.length, 1);
     const report = await verifySif(join(b.dir, 's.sif'), await loadKeys([k.publicFile]));
     assert.ok(report.ok);
+    const cliVerify = await run(process.execPath, [SIFKUBE, 'sif', 'verify', join(b.dir, 's.sif'), '--key', k.publicFile]);
+    assert.is(cliVerify.status, 0, cliVerify.stdout + cliVerify.stderr);
     const cached = await b.build('tiny.def', 's2.sif', { buildArgs: { WHO: 's' }, sign: [k.privateFile] });
     assert.is(cached.cached, true);
     assert.ok((await verifySif(join(b.dir, 's2.sif'), await loadKeys([k.publicFile]))).ok, 'a cached image is signed too');
@@ -230,6 +255,33 @@ test('the command: progress per step, a cache hit said so, a bad definition name
     assert.is(bad.status, 100);
     assert.is(bad.stderr, `sifkube: ${join(b.dir, 'bad.def')}:5: %postt is not a section: use one of %arguments %setup %files %post %environment %runscript %startscript %labels %help %test\n`);
     assert.not.ok(existsSync(join(b.dir, 'c.sif')));
+  } finally {
+    b.done();
+  }
+});
+
+test('Ctrl-C during %post stops the build at once and removes everything it made', async () => {
+  const b = buildDir();
+  try {
+    b.write('slow.def', 'Bootstrap: scratch\n%files\n    busybox /bin/sh\n    busybox /bin/busybox\n%post\n    /bin/busybox echo started\n    /bin/busybox sleep 60\n');
+    const t0 = Date.now();
+    const leaks = await leftBehind(b, async () => {
+      const child = spawn(process.execPath, [SIFKUBE, 'build', '--tmpdir', b.work, '--no-cache', join(b.dir, 'slow.sif'), join(b.dir, 'slow.def')]);
+      let out = '';
+      child.stdout.on('data', (d: Buffer) => (out += d));
+      child.stderr.on('data', (d: Buffer) => (out += d));
+      // The container runs once its output reaches the build's log.
+      const log = () => readdirSync(b.work).flatMap((w) => readdirSync(join(b.work, w)).filter((f) => f.startsWith('post-')).map((f) => readFileSync(join(b.work, w, f), 'utf8')));
+      while (!log().some((l) => l.includes('sleep 60'))) await new Promise((r) => setTimeout(r, 100));
+      child.kill('SIGINT');
+      const code = await new Promise<number | null>((r) => child.once('close', r));
+      assert.is(code, 102, out);
+      assert.match(out, /%post \(line 5\): interrupted/);
+    });
+    assert.ok(Date.now() - t0 < 30_000, 'it did not wait for the sleep');
+    assert.equal(leaks, []);
+    assert.ok(workIsEmpty(b));
+    assert.not.ok(existsSync(join(b.dir, 'slow.sif')));
   } finally {
     b.done();
   }
