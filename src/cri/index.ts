@@ -10,3 +10,8 @@ export { CriConfigError, CriRequestError } from './errors.js';
 export { ImageStore } from './images/store.js';
 export type { ImageRecord } from './images/store.js';
 export { parseReference, taggedName } from './images/reference.js';
+export { pullEndpoints } from './images/endpoints.js';
+export { RegistryClient, type Credentials, type Manifest } from './images/registry.js';
+export { applyLayer } from './images/unpack.js';
+export type { OciImageConfig } from './images/store.js';
+export { secureJoin } from './images/unpack.js';

@@ -49,6 +49,8 @@ export interface BuildOptions {
   /** Body of /.singularity.d/runscript (a shell script; `#!/bin/sh` is added when missing). */
   runscript?: string;
   env?: Record<string, string>;
+  /** The environment script verbatim (a definition's %environment), instead of one made from `env`. */
+  environment?: string;
   labels?: Record<string, string>;
   /** The definition file text; one describing the build is generated when absent. */
   definition?: string;
@@ -73,7 +75,11 @@ function shellQuote(v: string): string {
 
 function runscriptFor(opts: BuildOptions): string {
   if (opts.runscript !== undefined) return opts.runscript.startsWith('#!') ? opts.runscript : `#!/bin/sh\n${opts.runscript}\n`;
-  const c = opts.imageConfig;
+  return ociRunscript(opts.imageConfig);
+}
+
+/** A runscript that runs an OCI image's entrypoint and cmd as `docker run` would (a shell when it has neither). */
+export function ociRunscript(c: ImageConfig | undefined): string {
   const argv = [...(c?.entrypoint ?? []), ...(c?.cmd ?? [])];
   if (argv.length > 0) {
     const [cmd, ...args] = argv.map(shellQuote);
@@ -85,6 +91,7 @@ function runscriptFor(opts: BuildOptions): string {
 }
 
 function envScriptFor(opts: BuildOptions): string {
+  if (opts.environment !== undefined) return opts.environment;
   const lines = ['#!/bin/sh', '# Environment of the container, sourced by the runtime.'];
   const fromConfig = (opts.imageConfig?.env ?? []).map((e) => [e.slice(0, e.indexOf('=')), e.slice(e.indexOf('=') + 1)] as const).filter(([k]) => k !== '');
   for (const [k, v] of [...fromConfig, ...Object.entries(opts.env ?? {})]) {
@@ -175,7 +182,7 @@ export function buildSif(opts: BuildOptions): SifImage {
   try {
     const { pseudo, excludes } = pseudoDefinitions(opts.rootfs, stage, {
       '.singularity.d/runscript': { text: runscript, mode: '755', given: opts.runscript !== undefined || opts.imageConfig !== undefined },
-      '.singularity.d/env/90-environment.sh': { text: envScript, mode: '755', given: Object.keys(env).length > 0 },
+      '.singularity.d/env/90-environment.sh': { text: envScript, mode: '755', given: Object.keys(env).length > 0 || opts.environment !== undefined },
       '.singularity.d/labels.json': { text: labelsJson, mode: '644', given: opts.labels !== undefined },
       '.singularity.d/Singularity': { text: definition, mode: '644', given: opts.definition !== undefined },
     });

@@ -2,13 +2,14 @@ import { createHash } from 'node:crypto';
 import { createReadStream, existsSync, statSync } from 'node:fs';
 import { isAbsolute } from 'node:path';
 import { readImageConfig, readSif } from '../../sif/index.js';
-import type { CriConfig, RegistryAuth } from '../config.js';
+import type { CriConfig } from '../config.js';
 import { FailedPreconditionError, InvalidArgumentError, NotFoundError, UnimplementedError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { SignedImagePolicy } from './policy.js';
 import { Puller } from './pull.js';
 import { localFilePath, localFileTag, parseReference, repository, taggedName } from './reference.js';
-import { defaultEndpoint, type Credentials } from './registry.js';
+import { pullEndpoints } from './endpoints.js';
+import type { Credentials } from './registry.js';
 import { ImageStore, type ImageRecord } from './store.js';
 
 /** The CRI AuthConfig message as decoded. */
@@ -33,11 +34,6 @@ function credsFromRequest(auth: AuthConfig | null | undefined): Credentials | un
   }
   if (auth.identityToken) throw new UnimplementedError('not supported yet: auth.identity_token (OAuth2 refresh tokens): send username and password or registry_token');
   return undefined;
-}
-
-function credsFromConfig(a: RegistryAuth | undefined): Credentials | undefined {
-  if (!a) return undefined;
-  return a.token ? { token: a.token } : { username: a.username, password: a.password };
 }
 
 /** The user an image runs as, as the CRI Image message reports it: a numeric UID, or a name. */
@@ -92,12 +88,7 @@ export class ImageService {
     const file = localFilePath(image);
     if (file) return this.addLocalFile(image, file);
     const ref = parseReference(image, 'image.image');
-    const fromRequest = credsFromRequest(auth);
-    const endpoints = [
-      ...(this.config.registry.mirrors[ref.domain] ?? []).map((url) => ({ url, creds: fromRequest ?? credsFromConfig(this.config.registry.auths[new URL(url).host]) })),
-      { url: defaultEndpoint(ref.domain, this.config.registry.plainHttp), creds: fromRequest ?? credsFromConfig(this.config.registry.auths[ref.domain]) },
-    ];
-    return this.puller.pull({ ref, endpoints });
+    return this.puller.pull({ ref, endpoints: pullEndpoints(this.config.registry, ref, credsFromRequest(auth)) });
   }
 
   /** A SIF used in place: checked to be a SIF, identified by the digest of its bytes. */

@@ -1,0 +1,76 @@
+/**
+ * `%files`: copies from the host (paths relative to the definition's folder) or, with `from STAGE`,
+ * from an earlier stage's root filesystem, into the stage being built. As Singularity does, links
+ * are followed (`cp -fLR`), a source may be a glob, and missing parent folders are made. Paths inside
+ * a root filesystem resolve its links as if it were `/`, so nothing lands outside it.
+ */
+import { execFile } from 'node:child_process';
+import { existsSync, mkdirSync, readdirSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { promisify } from 'node:util';
+import { secureJoin } from '../cri/index.js';
+import type { FileCopy, FilesSection } from './definition.js';
+import { BuildStepError, DefinitionError } from './errors.js';
+
+const run = promisify(execFile);
+const GLOB = /[*?[]/;
+
+function globRegex(pattern: string): RegExp {
+  const body = pattern.replace(/[.+^${}()|\\]/g, '\\$&').replace(/\*/g, '[^/]*').replace(/\?/g, '[^/]');
+  return new RegExp(`^${body}$`);
+}
+
+/** Expands `*`, `?` and `[...]` in each component of an absolute path (hidden names only when asked for). */
+export function expandGlob(path: string): string[] {
+  let found = ['/'];
+  for (const part of path.split('/').filter(Boolean)) {
+    if (!GLOB.test(part)) {
+      found = found.map((p) => join(p, part));
+      continue;
+    }
+    const re = globRegex(part);
+    found = found.flatMap((p) => {
+      try {
+        return readdirSync(p).filter((n) => re.test(n) && (part.startsWith('.') || !n.startsWith('.'))).sort().map((n) => join(p, n));
+      } catch {
+        return [];
+      }
+    });
+  }
+  return found.filter((p) => existsSync(p));
+}
+
+/** The host paths a source names; `root` is the stage's root filesystem for `from STAGE`. */
+function sources(copy: FileCopy, file: string, dir: string, root: string | undefined): string[] {
+  const path = root ? secureJoin(root, copy.src) : resolve(dir, copy.src);
+  const found = GLOB.test(copy.src) ? expandGlob(path) : existsSync(path) ? [path] : [];
+  if (found.length === 0) {
+    const where = root ? 'in that stage' : `(a relative path starts at ${dir})`;
+    throw new DefinitionError(file, copy.line, `%files: ${copy.src} does not exist ${where}: fix the path`);
+  }
+  return found;
+}
+
+export interface FilesContext {
+  file: string;
+  dir: string;
+  rootfs: string;
+  /** Root filesystems of the earlier stages by name. */
+  stages: Map<string, string>;
+}
+
+export async function copyFiles(section: FilesSection, ctx: FilesContext): Promise<void> {
+  const root = section.from === undefined ? undefined : ctx.stages.get(section.from);
+  for (const copy of section.copies) {
+    const srcs = sources(copy, ctx.file, ctx.dir, root);
+    const dest = secureJoin(ctx.rootfs, copy.dest);
+    const intoDir = srcs.length > 1 || copy.dest.endsWith('/');
+    mkdirSync(intoDir ? dest : dirname(dest), { recursive: true });
+    try {
+      // An existing folder at the destination receives the source inside it, as cp does.
+      await run('cp', ['-fLR', '--preserve=mode', '--', ...srcs, dest]);
+    } catch (err) {
+      throw new BuildStepError(`%files (line ${copy.line}) ${copy.src} -> ${copy.dest}`, 'the copy failed', ((err as { stderr?: string }).stderr ?? String(err)).trim());
+    }
+  }
+}
