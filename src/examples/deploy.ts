@@ -43,6 +43,20 @@ function withManifest<T>(example: Example, state: ClusterState, opts: ManifestOp
   }
 }
 
+/** `kubectl rollout status` in slices (one kubectl call may run a minute at most) until `seconds` have passed. */
+function waitRollout(state: ClusterState, example: Example, deployment: string, seconds: number): void {
+  const deadline = Date.now() + seconds * 1000;
+  for (;;) {
+    const slice = Math.max(1, Math.min(45, Math.ceil((deadline - Date.now()) / 1000)));
+    try {
+      kubectl(state, ['rollout', 'status', `deployment/${deployment}`, `--timeout=${slice}s`]);
+      return;
+    } catch (err) {
+      if (Date.now() >= deadline) throw new ExampleNotReadyError(example.name, `deployment/${deployment} after ${seconds} s: ${(err as Error).message}`);
+    }
+  }
+}
+
 export interface RunOptions extends ManifestOptions {
   /** builds one image (the command passes the build with progress) */
   build: Builder;
@@ -69,11 +83,7 @@ export async function runExample(state: ClusterState, example: Example, opts: Ru
   withManifest(example, state, opts, (file) => kubectl(state, ['apply', '-f', file]));
   for (const d of example.deployments) {
     opts.onStep?.(`rollout of deployment/${d}`);
-    try {
-      kubectl(state, ['rollout', 'status', `deployment/${d}`, `--timeout=${opts.timeoutSeconds ?? 300}s`]);
-    } catch (err) {
-      throw new ExampleNotReadyError(example.name, (err as Error).message);
-    }
+    waitRollout(state, example, d, opts.timeoutSeconds ?? 300);
   }
   return { url: exampleUrl(state, example), builds };
 }
