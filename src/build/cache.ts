@@ -55,7 +55,14 @@ export class BuildCache {
   restore(key: string, out: string): boolean {
     const file = this.entry(key);
     if (!existsSync(file)) return false;
-    copyFileSync(file, out, constants.COPYFILE_FICLONE);
+    // Copied beside OUT and renamed over it: an interrupted copy never leaves half an image.
+    const tmp = `${out}.${process.pid}.partial`;
+    try {
+      copyFileSync(file, tmp, constants.COPYFILE_FICLONE);
+      renameSync(tmp, out);
+    } finally {
+      rmSync(tmp, { force: true });
+    }
     const now = new Date();
     utimesSync(file, now, statSync(file).mtime);
     return true;

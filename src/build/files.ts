@@ -1,8 +1,8 @@
 /**
  * `%files`: copies from the host (paths relative to the definition's folder) or, with `from STAGE`,
- * from an earlier stage's root filesystem, into the stage being built. As Singularity does, links
- * are followed (`cp -fLR`), a source may be a glob, and missing parent folders are made. Paths inside
- * a root filesystem resolve its links as if it were `/`, so nothing lands outside it.
+ * from an earlier stage's root filesystem, into the stage being built. As Singularity does, host
+ * links are followed (`cp -LR`), a source may be a glob, and missing parent folders are made. Paths
+ * inside a root filesystem resolve its links as if it were `/`, so nothing lands outside it.
  */
 import { execFile } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync } from 'node:fs';
@@ -67,8 +67,10 @@ export async function copyFiles(section: FilesSection, ctx: FilesContext): Promi
     const intoDir = srcs.length > 1 || copy.dest.endsWith('/');
     mkdirSync(intoDir ? dest : dirname(dest), { recursive: true });
     try {
-      // An existing folder at the destination receives the source inside it, as cp does.
-      await run('cp', ['-fLR', '--preserve=mode', '--', ...srcs, dest]);
+      // An existing folder at the destination receives the source inside it, as cp does. Existing
+      // files are replaced, never written through: a link the base image put there could point
+      // anywhere on the host. From a stage, links are copied as links for the same reason.
+      await run('cp', [root ? '-PR' : '-LR', '--remove-destination', '--preserve=mode', '--', ...srcs, dest]);
     } catch (err) {
       throw new BuildStepError(`%files (line ${copy.line}) ${copy.src} -> ${copy.dest}`, 'the copy failed', ((err as { stderr?: string }).stderr ?? String(err)).trim());
     }

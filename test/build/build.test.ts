@@ -4,7 +4,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { execFileSync } from 'node:child_process';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, lstatSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { BuildInputError, BuildStepError } from '../../src/build/index.js';
 import { DataType, loadKeys, newKey, primaryPartition, readImageConfig, readObject, readSif, verifySif } from '../../src/sif/index.js';
@@ -115,6 +115,24 @@ test('multi-stage: %files from an earlier stage; only the last stage is the imag
   }
 });
 
+test('%files never writes through or reads through a link the image holds', async () => {
+  const b = buildDir();
+  try {
+    const victim = b.write('victim.txt', 'host file\n');
+    const secret = b.write('secret.txt', 'host secret\n');
+    b.write('data.txt', 'image data\n');
+    // Links as a hostile base image could hold them: absolute, to host paths.
+    b.write('links.def', `Bootstrap: scratch\nStage: base\n%setup\n    ln -s ${secret} $SINGULARITY_ROOTFS/leak\n\nBootstrap: scratch\n%setup\n    ln -s ${victim} $SINGULARITY_ROOTFS/target\n%files\n    data.txt /target\n%files from base\n    /leak /leak\n`);
+    await b.build('links.def', 'links.sif', { noCache: true, noTest: true });
+    assert.is(readFileSync(victim, 'utf8'), 'host file\n', 'the host file behind the link is untouched');
+    const x = unpack(join(b.dir, 'links.sif'), b.dir);
+    assert.is(readFileSync(join(x, 'target'), 'utf8'), 'image data\n');
+    assert.ok(lstatSync(join(x, 'leak')).isSymbolicLink(), 'a link from a stage stays a link');
+  } finally {
+    b.done();
+  }
+});
+
 test('a failing %post names the command, shows its output, and leaves nothing behind', async () => {
   const b = buildDir();
   try {
@@ -200,6 +218,8 @@ test('--sign: the built image verifies with the public key; a bad key fails befo
     assert.is(r.signatures.length, 1);
     const report = await verifySif(join(b.dir, 's.sif'), await loadKeys([k.publicFile]));
     assert.ok(report.ok);
+    const cliVerify = await run(process.execPath, [SIFKUBE, 'sif', 'verify', join(b.dir, 's.sif'), '--key', k.publicFile]);
+    assert.is(cliVerify.status, 0, cliVerify.stdout + cliVerify.stderr);
     const cached = await b.build('tiny.def', 's2.sif', { buildArgs: { WHO: 's' }, sign: [k.privateFile] });
     assert.is(cached.cached, true);
     assert.ok((await verifySif(join(b.dir, 's2.sif'), await loadKeys([k.publicFile]))).ok, 'a cached image is signed too');

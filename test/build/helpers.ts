@@ -69,12 +69,14 @@ const REPO = new URL('../../..', import.meta.url).pathname.replace(/\/$/, '');
 
 /**
  * Runs `fn` and returns what it left on the host that is a build's: mounts, cgroups and processes
- * naming a build (`sifkube-build`), the test's folder, or this checkout (its native helper). Other
+ * naming a build (`sifkube-build`) or the test's folder, and processes run from this checkout (its
+ * native helper). Other
  * engineers' clusters and registries on the same host come and go meanwhile and are not counted;
  * scripts/test.mjs still checks the whole host around each file.
  */
 export async function leftBehind(b: BuildDir, fn: () => Promise<unknown>): Promise<string[]> {
   const before = hostSnapshot();
   await fn();
-  return diffSnapshots(before, hostSnapshot()).filter((x) => x.includes('sifkube-build') || x.includes(b.dir) || x.includes(REPO));
+  const ours = (x: string) => x.includes('sifkube-build') || x.includes(b.dir) || (x.startsWith('process ') && x.split(' ')[2].startsWith(`${REPO}/`));
+  return diffSnapshots(before, hostSnapshot()).filter(ours);
 }
