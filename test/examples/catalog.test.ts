@@ -59,6 +59,12 @@ test('an unknown example is an error naming the known ones, from the CLI too', (
   assert.is(r.status, 2, r.stderr);
   assert.match(r.stderr, /no example "dogs": use one of cats, books, tensorflow/);
   assert.ok(imagesDir().endsWith('/images/'));
+  // A cluster that does not exist: named, before anything is built.
+  for (const cmd of ['run', 'delete']) {
+    const r2 = spawnSync(process.execPath, [BIN, 'example', cmd, 'cats', '--name', `t-none-${process.pid}`], { encoding: 'utf8' });
+    assert.is(r2.status, 82, r2.stderr);
+    assert.match(r2.stderr, new RegExp(`no cluster named "t-none-${process.pid}"`));
+  }
 });
 
 test('example list without a cluster: every example, what it shows, "no cluster"', () => {
@@ -67,6 +73,9 @@ test('example list without a cluster: every example, what it shows, "no cluster"
   const rows = JSON.parse(r.stdout) as { name: string; status: string; summary: string }[];
   assert.equal(rows.map((x) => [x.name, x.status]), [['cats', 'no cluster'], ['books', 'no cluster'], ['tensorflow', 'no cluster']]);
   assert.ok(rows.every((x) => x.summary.length > 20));
+  const text = spawnSync(process.execPath, [BIN, 'example', 'list', '--name', `t-none-${process.pid}`], { encoding: 'utf8' });
+  assert.match(text.stdout, /no cluster t-none-\d+: `sifkube init --name t-none-\d+` makes one/);
+  assert.match(text.stdout, /^tensorflow {2}no cluster$/m);
 });
 
 test.run();
