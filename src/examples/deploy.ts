@@ -52,7 +52,9 @@ function waitRollout(state: ClusterState, example: Example, deployment: string, 
       kubectl(state, ['rollout', 'status', `deployment/${deployment}`, `--timeout=${slice}s`]);
       return;
     } catch (err) {
-      if (Date.now() >= deadline) throw new ExampleNotReadyError(example.name, `deployment/${deployment} after ${seconds} s: ${(err as Error).message}`);
+      const message = (err as Error).message;
+      // Only running out of time is worth another slice; anything else (no such Deployment) is final.
+      if (Date.now() >= deadline || !/timed out|ETIMEDOUT/.test(message)) throw new ExampleNotReadyError(example.name, `deployment/${deployment} after ${seconds} s: ${message}`);
     }
   }
 }

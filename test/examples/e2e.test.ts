@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { clusterLeftovers, deleteCluster, readClusterState } from '../../src/cluster/index.js';
 import { clusterExampleDir } from '../../src/examples/index.js';
-import { noChromium, uploadInPage } from '../helpers/browser.js';
+import { noChromium, rowMatches, uploadInPage } from '../helpers/browser.js';
 import { skimagePhotos } from '../helpers/examples.js';
 import { kubeSets, missing } from '../helpers/kube-sets.js';
 import { diffSnapshots, hostSnapshot } from '../helpers/leaks.js';
@@ -94,7 +94,10 @@ if (sets.length > 0) {
       assert.equal(await call('POST', `/books/${emma.id}:delete`), { status: 200, body: emma });
       const old = k('get', 'pods', '-l', 'app=books', '-o', 'jsonpath={.items[0].metadata.name}');
       k('delete', 'pod', old, '--wait=true');
-      k('rollout', 'status', 'deployment/books', '--timeout=120s');
+      const rollout = sifkube(['kubectl', '--name', name, '--', 'rollout', 'status', 'deployment/books', '--timeout=240s']);
+      // On a miss, what the new pod went through, so the failure says why.
+      const newPod = rollout.status === 0 ? '' : `${sifkube(['kubectl', '--name', name, '--', 'describe', 'pods', '-l', 'app=books']).stdout}\n${sifkube(['kubectl', '--name', name, '--', 'logs', '-l', 'app=books', '--tail=30']).stdout}`;
+      assert.is(rollout.status, 0, `${rollout.stderr}\n${newPod}`);
       const after = (await (await fetchOk(`${books}?q=dune`)).json()) as { id: string; description: string }[];
       assert.equal(after, [{ ...dune.body, description: 'Spice.' }]);
       assert.not.match(k('get', 'pods', '-l', 'app=books', '-o', 'name'), new RegExp(old));
@@ -102,7 +105,7 @@ if (sets.length > 0) {
       // tensorflow: POST /classify, the host folders, the page.
       const tf = run('tensorflow');
       const moto = readFileSync(join(photos, 'motorcycle_left.png'));
-      const result = (await (await fetchOk(`${tf}classify`, { method: 'POST', body: moto })).json()) as { labels: { label: string; score: number }[]; device: string; model: string };
+      const result = (await (await fetchOk(`${tf}classify`, { method: 'POST', body: moto })).json()) as { labels: { label: string; score: number; box: number[] }[]; device: string; model: string };
       assert.is(result.labels[0].label, 'motorcycle', JSON.stringify(result));
       assert.ok(result.labels[0].score > 0.3, JSON.stringify(result.labels[0]));
       console.log(`tensorflow in the cluster: ${result.labels[0].label} ${result.labels[0].score} on ${result.device}`);
@@ -118,11 +121,19 @@ if (sets.length > 0) {
       else {
         const page = await uploadInPage(tf, join(photos, 'motorcycle_left.png'));
         assert.match(page.labels[0] ?? '', /^motorcycle — /, page.status);
-        assert.ok(page.screenshot.length > 10_000);
+        // The first box's top edge, drawn in red on the canvas (the best row around it).
+        const [bx, by, bw] = result.labels[0].box;
+        const best = Math.max(...[-2, -1, 0, 1, 2].map((d) => rowMatches(page.screenshot, by + d, bx + 5, bx + bw - 5, [255, 0, 0]).matching));
+        assert.ok(best > 0.85 * (bw - 9), `the box drawn on the page: ${best} red pixels of ${bw - 9}`);
       }
 
       const list = JSON.parse(ok(sifkube(['example', 'list', '--name', name, '--json']))) as { name: string; status: string; url?: string }[];
       assert.equal(list.map((e) => [e.name, e.status, e.url]), [['cats', 'ready', cats], ['books', 'ready', books], ['tensorflow', 'ready', tf]]);
+      // --gpu asks for one nvidia.com/gpu; this cluster has none to give: the rollout fails, saying so.
+      const gpu = sifkube(['example', 'run', 'tensorflow', '--gpu', '--timeout', '15', '--name', name]);
+      assert.is(gpu.status, 106, gpu.stdout + gpu.stderr);
+      assert.match(gpu.stderr, /example tensorflow did not become ready: deployment\/tensorflow after 15 s/);
+      assert.match(k('get', 'deployment', 'tensorflow', '-o', 'jsonpath={.spec.template.spec.containers[0].resources.limits}'), /"nvidia.com\/gpu":"1"/);
       for (const e of ['cats', 'books', 'tensorflow']) ok(sifkube(['example', 'delete', e, '--name', name]));
       assert.equal(JSON.parse(ok(sifkube(['example', 'list', '--name', name, '--json']))).map((e: { status: string }) => e.status), ['not running', 'not running', 'not running']);
       ok(sifkube(['delete', '--name', name, '--kubeconfig', kubeconfig]));
