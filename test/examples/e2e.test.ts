@@ -92,6 +92,9 @@ if (sets.length > 0) {
       assert.is(bad.status, 400);
       assert.match(bad.body.error, /title is required/);
       assert.equal(await call('POST', `/books/${emma.id}:delete`), { status: 200, body: emma });
+      // Cluster DNS from a pod on the control-plane node (the database's), where the DNS server runs.
+      const booksIp = k('get', 'service', 'books', '-o', 'jsonpath={.spec.clusterIP}');
+      assert.match(k('exec', 'deploy/books-db', '--', 'getent', 'hosts', 'books.default.svc.cluster.local'), new RegExp(`^${booksIp.replaceAll('.', '\\.')}\\s+books\\.default\\.svc\\.cluster\\.local`));
       const old = k('get', 'pods', '-l', 'app=books', '-o', 'jsonpath={.items[0].metadata.name}');
       k('delete', 'pod', old, '--wait=true');
       const rollout = sifkube(['kubectl', '--name', name, '--', 'rollout', 'status', 'deployment/books', '--timeout=240s']);
