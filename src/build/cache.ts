@@ -8,16 +8,16 @@ import { createHash } from 'node:crypto';
 import { constants, copyFileSync, existsSync, mkdirSync, readdirSync, renameSync, rmSync, statSync, utimesSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Definition } from './definition.js';
-import { AGENT_IMPLEMENTATIONS } from './agents/index.js';
+import { loadAgent } from './agents/index.js';
 import type { CriConfig } from '../cri/index.js';
-import { hashTree } from './inputs.js';
-import { expandGlob } from './files.js';
+import { expandGlob, GLOB, hashTree } from './inputs.js';
 
 export const DEFAULT_CACHE_DIR = '/var/lib/sifkube/build-cache';
 /** Bumped when the builder's output changes for the same inputs. */
 const FORMAT = 1;
-/** Entries beyond this many, least recently used first, are removed. */
+/** Entries beyond this many, or beyond this many bytes in all, are removed least recently used first (the newest is always kept). */
 const KEEP = 20;
+const KEEP_BYTES = 10 * 2 ** 30;
 
 export interface CacheKeyInput {
   definition: Definition;
@@ -31,12 +31,12 @@ export interface CacheKeyInput {
 export async function cacheKey(k: CacheKeyInput): Promise<string> {
   const parts: unknown[] = [FORMAT, k.definition.text, k.deterministic, k.compression];
   for (const stage of k.definition.stages) {
-    parts.push(await AGENT_IMPLEMENTATIONS[stage.agent].inputs(stage, { file: k.definition.file, dir: k.dir, registry: k.registry }));
+    parts.push(await (await loadAgent(stage.agent)).inputs(stage, { file: k.definition.file, dir: k.dir, registry: k.registry }));
     for (const f of stage.files) {
       if (f.from !== undefined) continue;
       for (const c of f.copies) {
         const path = resolve(k.dir, c.src);
-        const found = /[*?[]/.test(c.src) ? expandGlob(path) : existsSync(path) ? [path] : [];
+        const found = GLOB.test(c.src) ? expandGlob(path) : existsSync(path) ? [path] : [];
         for (const p of found) parts.push([p, await hashTree(p)]);
       }
     }
@@ -74,7 +74,14 @@ export class BuildCache {
     const tmp = `${this.entry(key)}.${process.pid}.tmp`;
     copyFileSync(image, tmp, constants.COPYFILE_FICLONE);
     renameSync(tmp, this.entry(key));
-    const entries = readdirSync(this.dir).filter((f) => f.endsWith('.sif')).map((f) => ({ f, used: statSync(join(this.dir, f)).atimeMs })).sort((a, b) => b.used - a.used);
-    for (const e of entries.slice(KEEP)) rmSync(join(this.dir, e.f), { force: true });
+    const entries = readdirSync(this.dir)
+      .filter((f) => f.endsWith('.sif'))
+      .map((f) => ({ f, st: statSync(join(this.dir, f)) }))
+      .sort((a, b) => b.st.atimeMs - a.st.atimeMs);
+    let bytes = 0;
+    entries.forEach((e, i) => {
+      bytes += e.st.size;
+      if (i > 0 && (i >= KEEP || bytes > KEEP_BYTES)) rmSync(join(this.dir, e.f), { force: true });
+    });
   }
 }

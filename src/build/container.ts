@@ -6,7 +6,8 @@
  */
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, realpathSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { runContainer, runtimeDefaultSeccomp } from '../runtime/index.js';
+import { constants } from 'node:os';
+import { killContainer, runContainer, runtimeDefaultSeccomp } from '../runtime/index.js';
 
 /** Docker's default set without NET_RAW and NET_BIND_SERVICE: a build shares the host's network. */
 const CAPABILITIES = ['CAP_CHOWN', 'CAP_DAC_OVERRIDE', 'CAP_FSETID', 'CAP_FOWNER', 'CAP_MKNOD', 'CAP_SETGID', 'CAP_SETUID', 'CAP_SETFCAP', 'CAP_SETPCAP', 'CAP_SYS_CHROOT', 'CAP_KILL', 'CAP_AUDIT_WRITE'];
@@ -25,6 +26,8 @@ export interface ScriptRun {
   log: string;
   /** Called with the last output line while it runs. */
   onOutput?: (line: string) => void;
+  /** Kills the container (the script runs as PID 1 of its namespace, which ignores SIGINT and SIGTERM). */
+  signal?: AbortSignal;
 }
 
 const bindFile = (source: string, destination: string) => ({ destination, type: 'bind', source: realpathSync(source), options: ['rbind', 'ro', 'nosuid', 'nodev'] });
@@ -81,11 +84,20 @@ export async function runScript(run: ScriptRun): Promise<number> {
   writeFileSync(join(bundle, 'config.json'), JSON.stringify(buildSpec(run)));
   const fd = openSync(run.log, 'a');
   const timer = run.onOutput ? setInterval(() => run.onOutput!(lastLine(run.log)), 250) : undefined;
+  const kill = () => {
+    try {
+      killContainer(run.id, constants.signals.SIGKILL, { root });
+    } catch {
+      // not created yet, or gone already
+    }
+  };
+  run.signal?.addEventListener('abort', kill);
   try {
     const { exitCode } = await runContainer(run.id, { root, bundle, stdio: ['ignore', fd, fd] });
     return exitCode ?? 255;
   } finally {
     if (timer) clearInterval(timer);
+    run.signal?.removeEventListener('abort', kill);
     closeSync(fd);
     rmSync(bundle, { recursive: true, force: true });
   }

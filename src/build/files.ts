@@ -5,40 +5,15 @@
  * inside a root filesystem resolve its links as if it were `/`, so nothing lands outside it.
  */
 import { execFile } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { existsSync, mkdirSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { secureJoin } from '../cri/index.js';
 import type { FileCopy, FilesSection } from './definition.js';
 import { BuildStepError, DefinitionError } from './errors.js';
+import { expandGlob, GLOB } from './inputs.js';
 
 const run = promisify(execFile);
-const GLOB = /[*?[]/;
-
-function globRegex(pattern: string): RegExp {
-  const body = pattern.replace(/[.+^${}()|\\]/g, '\\$&').replace(/\*/g, '[^/]*').replace(/\?/g, '[^/]');
-  return new RegExp(`^${body}$`);
-}
-
-/** Expands `*`, `?` and `[...]` in each component of an absolute path (hidden names only when asked for). */
-export function expandGlob(path: string): string[] {
-  let found = ['/'];
-  for (const part of path.split('/').filter(Boolean)) {
-    if (!GLOB.test(part)) {
-      found = found.map((p) => join(p, part));
-      continue;
-    }
-    const re = globRegex(part);
-    found = found.flatMap((p) => {
-      try {
-        return readdirSync(p).filter((n) => re.test(n) && (part.startsWith('.') || !n.startsWith('.'))).sort().map((n) => join(p, n));
-      } catch {
-        return [];
-      }
-    });
-  }
-  return found.filter((p) => existsSync(p));
-}
 
 /** The host paths a source names; `root` is the stage's root filesystem for `from STAGE`. */
 function sources(copy: FileCopy, file: string, dir: string, root: string | undefined): string[] {

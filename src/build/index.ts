@@ -2,25 +2,19 @@
  * `sifkube build`: a SIF image from a Singularity definition file. The public API of the build
  * layer: `buildImage` and the step plan the CLI shows as progress.
  */
-import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
-import { arch } from 'node:os';
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
 import type { CriConfig } from '../cri/index.js';
-import { buildSif, DEFAULT_COMPRESSION, loadSigningKey, signSif, type Compression, type SignResult } from '../sif/index.js';
-import { AGENT_IMPLEMENTATIONS, type BaseImage } from './agents/index.js';
+import { DEFAULT_COMPRESSION, loadSigningKey, signSif, type Compression, type SignResult } from '../sif/index.js';
 import { substituteArgs } from './args.js';
 import { BuildCache, cacheKey, DEFAULT_CACHE_DIR } from './cache.js';
-import { parseDefinition, type Definition, type Stage } from './definition.js';
+import { parseDefinition, type Definition } from './definition.js';
 import { BuildInputError, BuildStepError } from './errors.js';
-import { copyFiles } from './files.js';
-import { prepareMetadata, writeMetadata } from './metadata.js';
-import { runPost, runSetup, runTest } from './sections.js';
-import { makeWorkspace, removeWorkspace } from './workspace.js';
 
 export { parseDefinition, AGENTS, SECTIONS, type Definition, type Stage, type Agent } from './definition.js';
 export { substituteArgs } from './args.js';
 export { DefinitionError, BuildInputError, BuildStepError } from './errors.js';
-export { DEFAULT_CACHE_DIR } from './cache.js';
+export { BuildCache, DEFAULT_CACHE_DIR } from './cache.js';
 export { DEFAULT_WORK_DIR } from './workspace.js';
 
 export interface BuildImageOptions {
@@ -43,6 +37,8 @@ export interface BuildImageOptions {
   cacheDir?: string;
   /** Parent of the build's scratch folder. */
   workDir?: string;
+  /** Names what the build makes on the host (scratch folder `sifkube-build-NAME-…`, cgroups `/sifkube-build-NAME-…`); random by default. */
+  name?: string;
   /** Mirrors, credentials and plain-HTTP hosts for Docker base images (the CRI configuration's registry section). */
   registry?: CriConfig['registry'];
   compression?: Compression;
@@ -108,17 +104,6 @@ export function planSteps(definition: Definition, opts: Pick<BuildImageOptions, 
   return steps;
 }
 
-function extraLabels(stage: Stage, deterministic: boolean): Record<string, string> {
-  const goArch: Record<string, string> = { x64: 'amd64', arm64: 'arm64' };
-  return {
-    'org.label-schema.schema-version': '1.0',
-    ...(deterministic ? {} : { 'org.label-schema.build-date': new Date().toISOString() }),
-    'org.label-schema.build-arch': goArch[arch()] ?? arch(),
-    'org.label-schema.usage.singularity.deffile.bootstrap': stage.agent,
-    ...(stage.header.from ? { 'org.label-schema.usage.singularity.deffile.from': stage.header.from } : {}),
-  };
-}
-
 function checkOutput(out: string, force: boolean | undefined): void {
   if (!existsSync(dirname(out))) throw new BuildInputError(out, 'its folder does not exist: create it first');
   if (existsSync(out)) {
@@ -166,49 +151,10 @@ export async function buildImage(opts: BuildImageOptions): Promise<BuildResult> 
     if (cache.restore(key, out)) return { out, cached: true, key, signatures: await sign(), warnings, ms: Date.now() - t0 };
   }
 
-  const work = makeWorkspace(opts.workDir);
-  try {
-    const roots = new Map<string, string>();
-    let base: BaseImage = { labels: {} };
-    let rootfs = '';
-    for (const [i, stage] of definition.stages.entries()) {
-      rootfs = join(work, `stage-${i}`, 'rootfs');
-      mkdirSync(rootfs, { recursive: true, mode: 0o755 });
-      const sectionCtx = { work, onOutput, signal: opts.signal };
-      step(`${i}:bootstrap`);
-      base = await AGENT_IMPLEMENTATIONS[stage.agent].bootstrap(stage, { file, dir, rootfs, work, registry, onOutput, signal: opts.signal });
-      if (stage.scripts.setup) {
-        step(`${i}:setup`);
-        await runSetup(stage.scripts.setup, rootfs, dir, sectionCtx);
-      }
-      if (stage.files.length > 0) {
-        step(`${i}:files`);
-        for (const f of stage.files) await copyFiles(f, { file, dir, rootfs, stages: roots });
-      }
-      prepareMetadata(rootfs);
-      if (stage.scripts.post) {
-        step(`${i}:post`);
-        await runPost(stage.scripts.post, rootfs, base.imageConfig?.env ?? [], sectionCtx);
-      }
-      if (stage.name !== undefined) roots.set(stage.name, rootfs);
-    }
-    const last = definition.stages[definition.stages.length - 1];
-    step('metadata');
-    const sectionCtx = { work, onOutput, signal: opts.signal };
-    const meta = writeMetadata(rootfs, last, base, definition.text, extraLabels(last, !!opts.deterministic));
-    if (last.scripts.test && !opts.noTest) {
-      step('test');
-      await runTest(last.scripts.test, rootfs, sectionCtx);
-    }
-    step('sif');
-    try {
-      buildSif({ rootfs, out, definition: definition.text, runscript: meta.runscript, environment: meta.environment, labels: meta.labels, imageConfig: meta.imageConfig, deterministic: opts.deterministic, compression });
-    } catch (err) {
-      throw new BuildStepError('writing the SIF', (err as Error).message);
-    }
-    if (cache && key) cache.store(key, out);
-    return { out, cached: false, key, signatures: await sign(), warnings, ms: Date.now() - t0 };
-  } finally {
-    removeWorkspace(work);
-  }
+  // The builder proper (runtime, registry client) is loaded only when there is something to build:
+  // a cache hit costs no more than reading the inputs.
+  const { executeBuild } = await import('./execute.js');
+  await executeBuild(definition, { file, dir, out, registry, compression, step, onOutput, opts });
+  if (cache && key) cache.store(key, out);
+  return { out, cached: false, key, signatures: await sign(), warnings, ms: Date.now() - t0 };
 }

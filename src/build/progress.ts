@@ -4,8 +4,12 @@
  * done when a later one starts or the build ends; steps never reached (a cache hit) are skipped.
  */
 import { Listr } from 'listr2';
-import { setLogSink } from '../runtime/index.js';
 import { buildImage, planBuild, type BuildImageOptions, type BuildResult } from './index.js';
+
+async function quietRuntime(show: (line: string) => void): Promise<void> {
+  const { setLogSink } = await import('../runtime/index.js');
+  setLogSink((level, message) => level !== 'debug' && show(`runtime: ${message}`));
+}
 
 export async function buildWithProgress(opts: BuildImageOptions): Promise<BuildResult> {
   const steps = planBuild(opts);
@@ -22,12 +26,6 @@ export async function buildWithProgress(opts: BuildImageOptions): Promise<BuildR
   const until = async (cond: () => boolean) => {
     while (!cond()) await changed;
   };
-  // The runtime's warnings (seccomp rules this kernel lacks) belong to the step's output, not the screen.
-  setLogSink((level, message) => {
-    if (level === 'debug') return;
-    line = `runtime: ${message}`;
-    signal();
-  });
   // Ctrl-C or SIGTERM stops the build where it is; it still removes everything it made.
   const interrupt = new AbortController();
   const abort = () => interrupt.abort();
@@ -37,6 +35,12 @@ export async function buildWithProgress(opts: BuildImageOptions): Promise<BuildR
     ...opts,
     signal: interrupt.signal,
     onStep: (id) => {
+      // The runtime's warnings (seccomp rules this kernel lacks) belong to the step's output, not the
+      // screen. The runtime is loaded only once there is something to build (not on a cache hit).
+      if (id !== 'cache' && at <= 0) void quietRuntime((l) => {
+        line = l;
+        signal();
+      });
       at = Math.max(at, steps.findIndex((s) => s.id === id));
       line = '';
       signal();
@@ -67,11 +71,13 @@ export async function buildWithProgress(opts: BuildImageOptions): Promise<BuildR
           if (line) task.output = line;
           await changed;
         }
-        if (outcome.err && at === i) throw outcome.err;
+        // The list shows the failure's first line; the command prints it whole (with the output) once.
+        if (outcome.err && at === i) throw new Error(String((outcome.err as Error).message ?? outcome.err).split('\n')[0]);
         if (s.id === 'cache' && outcome.result?.cached) task.title = `${s.title}: the same definition and inputs were built before, image taken from the cache`;
       },
     })),
-    { exitOnError: true, rendererOptions: { collapseErrors: false } },
+    // Ctrl-C is the build's to handle (it cleans up), not listr2's (which exits at once).
+    { exitOnError: true, registerSignalListeners: false, rendererOptions: { collapseErrors: false } },
   );
   await list.run().catch(() => undefined);
   await build;

@@ -8,7 +8,7 @@ import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { closeSync, openSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { runScript } from './container.js';
+import { runScript, type ScriptRun } from './container.js';
 import type { Script } from './definition.js';
 import { BuildStepError } from './errors.js';
 import { POST_ENVIRONMENT, POST_LABELS } from './metadata.js';
@@ -18,6 +18,8 @@ const PATH = 'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'
 const TAIL = 25;
 
 export interface SectionContext {
+  /** The build's name: its containers are NAME-N. */
+  name: string;
   /** Folder for logs, bundles and the runtime's state. */
   work: string;
   onOutput: (line: string) => void;
@@ -29,8 +31,9 @@ function argv(s: Script): string[] {
   return [s.interpreter ?? '/bin/sh', '-e', '-x', '-c', s.body];
 }
 
-function failure(section: string, s: Script, code: number, log: string): BuildStepError {
+function failure(section: string, s: Script, code: number, log: string, signal?: AbortSignal): BuildStepError {
   const out = readFileSync(log, 'utf8').trimEnd().split('\n');
+  if (signal?.aborted) return new BuildStepError(`${section} (line ${s.line})`, 'interrupted', out.slice(-TAIL).join('\n'));
   const failed = [...out].reverse().find((l) => l.startsWith('+ '));
   const why = `exited with ${code}${failed ? ` at "${failed.slice(2)}"` : ''}`;
   return new BuildStepError(`${section} (line ${s.line})`, why, out.slice(-TAIL).join('\n'));
@@ -50,11 +53,17 @@ export async function runSetup(s: Script, rootfs: string, dir: string, ctx: Sect
   } finally {
     closeSync(fd);
   }
-  if (code !== 0) throw failure('%setup', s, code, log);
+  if (code !== 0) throw failure('%setup', s, code, log, ctx.signal);
 }
 
-function containerId(): string {
-  return `b${randomBytes(6).toString('hex')}`;
+/** Runs a section's container; a container that cannot start (no shell in the image) names the section. */
+async function inContainer(section: string, s: Script, run: Omit<ScriptRun, 'id'>, name: string): Promise<number> {
+  try {
+    return await runScript({ ...run, id: `${name}-${randomBytes(3).toString('hex')}` });
+  } catch (err) {
+    const interp = s.interpreter ?? '/bin/sh';
+    throw new BuildStepError(`${section} (line ${s.line})`, `cannot run it in the image: ${(err as Error).message}: the image needs ${interp} (copy one in with %files, or start from a base that has it)`);
+  }
 }
 
 /** %post: inside `rootfs`, as root, with the host's network. */
@@ -69,8 +78,8 @@ export async function runPost(s: Script, rootfs: string, baseEnv: string[], ctx:
     `SINGULARITY_ENVIRONMENT=${POST_ENVIRONMENT}`,
     `SINGULARITY_LABELS=${POST_LABELS}`,
   ];
-  const code = await runScript({ id: containerId(), rootfs, args: argv(s), env, work: ctx.work, log, onOutput: ctx.onOutput });
-  if (code !== 0) throw failure('%post', s, code, log);
+  const code = await inContainer('%post', s, { rootfs, args: argv(s), env, work: ctx.work, log, onOutput: ctx.onOutput, signal: ctx.signal }, ctx.name);
+  if (code !== 0) throw failure('%post', s, code, log, ctx.signal);
 }
 
 /** %test: in the finished root filesystem, read-only, with the image's environment sourced. */
@@ -78,6 +87,6 @@ export async function runTest(s: Script, rootfs: string, ctx: SectionContext): P
   const log = join(ctx.work, `test-${randomBytes(4).toString('hex')}.log`);
   const sourced = 'for f in /.singularity.d/env/*.sh; do [ -f "$f" ] && . "$f"; done; exec "$@"';
   const args = ['/bin/sh', '-c', sourced, 'sh', s.interpreter ?? '/bin/sh', '-e', '-x', '/.singularity.d/test'];
-  const code = await runScript({ id: containerId(), rootfs, args, env: [PATH, 'HOME=/root'], readonly: true, work: ctx.work, log, onOutput: ctx.onOutput });
-  if (code !== 0) throw failure('%test', s, code, log);
+  const code = await inContainer('%test', s, { rootfs, args, env: [PATH, 'HOME=/root'], readonly: true, work: ctx.work, log, onOutput: ctx.onOutput, signal: ctx.signal }, ctx.name);
+  if (code !== 0) throw failure('%test', s, code, log, ctx.signal);
 }

@@ -10,9 +10,9 @@ import { join } from 'node:path';
 
 export const DEFAULT_WORK_DIR = '/var/lib/sifkube/build';
 
-export function makeWorkspace(parent = DEFAULT_WORK_DIR): string {
+export function makeWorkspace(name: string, parent = DEFAULT_WORK_DIR): string {
   mkdirSync(parent, { recursive: true, mode: 0o700 });
-  return mkdtempSync(join(parent, 'sifkube-build-'));
+  return mkdtempSync(join(parent, `sifkube-build-${name}-`));
 }
 
 /** Mount points at or under `dir`, deepest first (octal escapes of mountinfo undone). */

@@ -3,7 +3,6 @@ import { keyValues } from '../cli/args.js';
 import { SifkubeCommand } from '../cli/command.js';
 import { requireRoot } from '../errors.js';
 import { buildWithProgress } from '../build/progress.js';
-import { loadCriConfig } from '../cri/index.js';
 import { COMPRESSIONS, DEFAULT_COMPRESSION, type Compression } from '../sif/index.js';
 
 export default class Build extends SifkubeCommand {
@@ -21,6 +20,7 @@ export default class Build extends SifkubeCommand {
     sign: Flags.string({ multiple: true, multipleNonGreedy: true, description: 'sign the image with this private key (sifkube key new); repeatable' }),
     'no-cache': Flags.boolean({ description: 'build from scratch, neither reading nor filling the build cache' }),
     'cache-dir': Flags.string({ description: 'build cache folder', default: '/var/lib/sifkube/build-cache' }),
+    tmpdir: Flags.string({ description: 'folder for the build\'s scratch files (stage root filesystems, logs)', default: '/var/lib/sifkube/build' }),
     'registry-config': Flags.string({ description: 'CRI configuration file whose registry section (mirrors, auths, plainHttp) Docker base images are pulled with' }),
     compression: Flags.string({ options: [...COMPRESSIONS], default: DEFAULT_COMPRESSION, description: 'squashfs compression' }),
   };
@@ -30,8 +30,8 @@ export default class Build extends SifkubeCommand {
     requireRoot('sifkube build');
     const r = await buildWithProgress({
       out: args.out, definition: args.definition, buildArgs: keyValues('--build-arg', flags['build-arg']), noTest: flags.notest,
-      deterministic: flags.deterministic, force: flags.force, sign: flags.sign, noCache: flags['no-cache'], cacheDir: flags['cache-dir'],
-      registry: flags['registry-config'] ? loadCriConfig(flags['registry-config']).registry : undefined, compression: flags.compression as Compression,
+      deterministic: flags.deterministic, force: flags.force, sign: flags.sign, noCache: flags['no-cache'], cacheDir: flags['cache-dir'], workDir: flags.tmpdir,
+      registry: flags['registry-config'] ? (await import('../cri/index.js')).loadCriConfig(flags['registry-config']).registry : undefined, compression: flags.compression as Compression,
     });
     for (const w of r.warnings) this.warn(w);
     this.log(`${r.out}: ${r.cached ? 'from the build cache' : 'built'} in ${(r.ms / 1000).toFixed(1)} s${r.signatures.length ? `, ${r.signatures.length} signature(s)` : ''}`);

@@ -8,6 +8,8 @@ import { existsSync, lstatSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { BuildInputError, BuildStepError } from '../../src/build/index.js';
 import { DataType, loadKeys, newKey, primaryPartition, readImageConfig, readObject, readSif, verifySif } from '../../src/sif/index.js';
+import { spawn } from 'node:child_process';
+import { readdirSync } from 'node:fs';
 import { run } from '../helpers/run.js';
 import { buildDir, leftBehind, runImage, workIsEmpty } from './helpers.js';
 
@@ -165,6 +167,9 @@ test('a failing %test fails the build; --notest skips it', async () => {
     assert.match((err as BuildStepError).output, /testing/);
     assert.not.ok(existsSync(join(b.dir, 't.sif')));
     await b.build('t.def', 't.sif', { noTest: true });
+    b.write('nosh.def', 'Bootstrap: scratch\n%post\n    true\n');
+    const nosh = await b.build('nosh.def', 'nosh.sif').catch((e: unknown) => e);
+    assert.match(String(nosh), /%post \(line 2\): cannot run it in the image: .*: the image needs \/bin\/sh/);
     assert.ok(existsSync(join(b.dir, 't.sif')));
     assert.ok(workIsEmpty(b));
   } finally {
@@ -250,6 +255,33 @@ test('the command: progress per step, a cache hit said so, a bad definition name
     assert.is(bad.status, 100);
     assert.is(bad.stderr, `sifkube: ${join(b.dir, 'bad.def')}:5: %postt is not a section: use one of %arguments %setup %files %post %environment %runscript %startscript %labels %help %test\n`);
     assert.not.ok(existsSync(join(b.dir, 'c.sif')));
+  } finally {
+    b.done();
+  }
+});
+
+test('Ctrl-C during %post stops the build at once and removes everything it made', async () => {
+  const b = buildDir();
+  try {
+    b.write('slow.def', 'Bootstrap: scratch\n%files\n    busybox /bin/sh\n    busybox /bin/busybox\n%post\n    /bin/busybox echo started\n    /bin/busybox sleep 60\n');
+    const t0 = Date.now();
+    const leaks = await leftBehind(b, async () => {
+      const child = spawn(process.execPath, [SIFKUBE, 'build', '--tmpdir', b.work, '--no-cache', join(b.dir, 'slow.sif'), join(b.dir, 'slow.def')]);
+      let out = '';
+      child.stdout.on('data', (d: Buffer) => (out += d));
+      child.stderr.on('data', (d: Buffer) => (out += d));
+      // The container runs once its output reaches the build's log.
+      const log = () => readdirSync(b.work).flatMap((w) => readdirSync(join(b.work, w)).filter((f) => f.startsWith('post-')).map((f) => readFileSync(join(b.work, w, f), 'utf8')));
+      while (!log().some((l) => l.includes('sleep 60'))) await new Promise((r) => setTimeout(r, 100));
+      child.kill('SIGINT');
+      const code = await new Promise<number | null>((r) => child.once('close', r));
+      assert.is(code, 102, out);
+      assert.match(out, /%post \(line 5\): interrupted/);
+    });
+    assert.ok(Date.now() - t0 < 30_000, 'it did not wait for the sleep');
+    assert.equal(leaks, []);
+    assert.ok(workIsEmpty(b));
+    assert.not.ok(existsSync(join(b.dir, 'slow.sif')));
   } finally {
     b.done();
   }

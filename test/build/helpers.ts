@@ -14,6 +14,7 @@ export interface BuildDir {
   dir: string;
   cache: string;
   work: string;
+  name: string;
   write(name: string, text: string): string;
   build(def: string, out: string, opts?: Partial<BuildImageOptions>): Promise<BuildResult>;
   done(): void;
@@ -24,6 +25,8 @@ export function buildDir(): BuildDir {
   setLogSink((level, message) => level === 'error' && process.stderr.write(`runtime: ${message}\n`));
   const dir = mkdtempSync(join(tmpdir(), 'sifkube-build-test-'));
   const cache = join(dir, 'cache');
+  // What the builds make on the host carries this name, so a leak check counts only this test's.
+  const name = `t${Math.random().toString(36).slice(2, 10)}`;
   const work = join(dir, 'work');
   mkdirSync(work);
   copyFileSync('/bin/busybox', join(dir, 'busybox'));
@@ -36,7 +39,8 @@ export function buildDir(): BuildDir {
       writeFileSync(f, text);
       return f;
     },
-    build: (def, out, opts = {}) => buildImage({ definition: join(dir, def), out: join(dir, out), cacheDir: cache, workDir: work, ...opts }),
+    name,
+    build: (def, out, opts = {}) => buildImage({ definition: join(dir, def), out: join(dir, out), cacheDir: cache, workDir: work, name, ...opts }),
     done: () => rmSync(dir, { recursive: true, force: true }),
   };
 }
@@ -69,7 +73,7 @@ const REPO = new URL('../../..', import.meta.url).pathname.replace(/\/$/, '');
 
 /**
  * Runs `fn` and returns what it left on the host that is a build's: mounts, cgroups and processes
- * naming a build (`sifkube-build`) or the test's folder, and processes run from this checkout (its
+ * naming this test's builds (`sifkube-build-NAME`) or its folder, and processes run from this checkout (its
  * native helper). Other
  * engineers' clusters and registries on the same host come and go meanwhile and are not counted;
  * scripts/test.mjs still checks the whole host around each file.
@@ -77,6 +81,6 @@ const REPO = new URL('../../..', import.meta.url).pathname.replace(/\/$/, '');
 export async function leftBehind(b: BuildDir, fn: () => Promise<unknown>): Promise<string[]> {
   const before = hostSnapshot();
   await fn();
-  const ours = (x: string) => x.includes('sifkube-build') || x.includes(b.dir) || (x.startsWith('process ') && x.split(' ')[2].startsWith(`${REPO}/`));
+  const ours = (x: string) => x.includes(`sifkube-build-${b.name}`) || x.includes(b.dir) || (x.startsWith('process ') && x.split(' ')[2].startsWith(`${REPO}/`));
   return diffSnapshots(before, hostSnapshot()).filter(ours);
 }

@@ -1,16 +1,19 @@
 import type { Agent } from '../definition.js';
 import type { BootstrapAgent } from './agent.js';
-import { debootstrapAgent } from './debootstrap.js';
-import { dockerAgent } from './docker.js';
-import { localimageAgent } from './localimage.js';
-import { scratchAgent } from './scratch.js';
 
 export type { AgentContext, BaseImage, BootstrapAgent } from './agent.js';
 
-export const AGENT_IMPLEMENTATIONS: Record<Agent, BootstrapAgent> = {
-  localimage: localimageAgent,
-  scratch: scratchAgent,
-  docker: dockerAgent,
-  oci: dockerAgent,
-  debootstrap: debootstrapAgent,
-};
+/** An agent's implementation, loaded when a stage uses it (the docker agent brings the registry client). */
+export async function loadAgent(agent: Agent): Promise<BootstrapAgent> {
+  switch (agent) {
+    case 'localimage':
+      return (await import('./localimage.js')).localimageAgent;
+    case 'scratch':
+      return (await import('./scratch.js')).scratchAgent;
+    case 'docker':
+    case 'oci':
+      return (await import('./docker.js')).dockerAgent;
+    case 'debootstrap':
+      return (await import('./debootstrap.js')).debootstrapAgent;
+  }
+}
