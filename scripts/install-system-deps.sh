@@ -19,6 +19,8 @@ packages=(
   qemu-system-x86 linux-image-amd64  # a pure cgroup v2 VM for the cgroup v2 tests
   xz-utils zstd                    # scripts/vm/run.sh unpacks the kernel image (faster boot without KVM)
   debootstrap                      # `sifkube build`'s debootstrap agent (and its test)
+  postgresql                       # the books example's tests run its database server on the host
+  chromium                         # the TensorFlow example's page, driven headless by its tests
 )
 # kubectl: take Debian's only where none is installed (some images ship their own).
 command -v kubectl >/dev/null 2>&1 || packages+=(kubernetes-client)

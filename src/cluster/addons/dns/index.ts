@@ -74,7 +74,11 @@ export async function runClusterDns(state: ClusterState, opts: { port?: number; 
       rebuild();
     }),
   ];
-  const dns = await serveDns(records, { host: '0.0.0.0', port: opts.port ?? DNS_PORT, upstreams: upstreamResolvers('/etc/resolv.conf', [plan.dnsIP]) });
+  // Bound to the address the kube-dns EndpointSlice names, not 0.0.0.0: a UDP answer from a wildcard
+  // socket leaves from the address the route picks (the pod bridge's gateway for a pod on this node),
+  // which the pod's conntrack entry for the Service does not expect, so the pod never sees it.
+  const cp = plan.nodes.find((n) => n.role === 'control-plane')!;
+  const dns = await serveDns(records, { host: cp.address, port: opts.port ?? DNS_PORT, upstreams: upstreamResolvers('/etc/resolv.conf', [plan.dnsIP]) });
   let published = false;
   const health = createServer((_req, res) => res.writeHead(published && services && slices ? 200 : 503).end());
   await new Promise<void>((resolve) => health.listen(opts.healthPort ?? DNS_HEALTH_PORT, '127.0.0.1', resolve));

@@ -1,0 +1,33 @@
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { copyFileSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { skimagePhotos, startApp } from '../helpers/examples.js';
+import { freePort } from '../helpers/registry.js';
+
+// The cats example's server on the host, serving the cat photograph of Debian's python3-skimage.
+test('cats: / says what it is, /cats/good lists and serves the real photograph, bad paths get 404/405', async () => {
+  const photos = skimagePhotos(['chelsea.png']);
+  const cats = mkdtempSync(join(tmpdir(), 'sk-cats-'));
+  copyFileSync(join(photos, 'chelsea.png'), join(cats, 'chelsea.png'));
+  const app = await startApp('cats/app/server.mjs', { PORT: String(await freePort()), CATS_DIR: cats });
+  try {
+    const about = await fetch(`${app.url}/`);
+    assert.is(about.status, 200);
+    assert.match(await about.text(), /sifkube example.*cat photographs/s);
+    assert.equal(await (await fetch(`${app.url}/cats/good`, { headers: { accept: 'application/json' } })).json(), ['/cats/good/chelsea.png']);
+    assert.match(await (await fetch(`${app.url}/cats/good`)).text(), /<img src="\/cats\/good\/chelsea\.png"/);
+    const photo = await fetch(`${app.url}/cats/good/chelsea.png`);
+    assert.is(photo.headers.get('content-type'), 'image/png');
+    assert.ok(Buffer.from(await photo.arrayBuffer()).equals(readFileSync(join(photos, 'chelsea.png'))), 'the bytes of the package file');
+    for (const bad of ['/cats/good/..%2f..%2fetc%2fpasswd', '/cats/good/missing.png', '/dogs']) assert.is((await fetch(`${app.url}${bad}`)).status, 404, bad);
+    assert.is((await fetch(`${app.url}/cats/good`, { method: 'POST' })).status, 405);
+  } finally {
+    await app.stop();
+    rmSync(photos, { recursive: true, force: true });
+    rmSync(cats, { recursive: true, force: true });
+  }
+});
+
+test.run();
