@@ -21,7 +21,9 @@ out=${1:-${OUT:-$repo/gpu-check-out}}
 mkdir -p "$out"
 exec > >(tee "$out/gpu-check.log") 2>&1
 gpu_root=${GPU_ROOT:-/}
-work=$(mktemp -d /var/tmp/sifkube-gpu-check-XXXXXX)
+# Lowercase only: the kubelet path names a SIF under it in an image reference.
+work=/var/tmp/sifkube-gpu-check-$$
+mkdir -m 700 "$work" || exit 1
 summary=()
 result() { summary+=("$1 $2"); echo "== $1: $2"; }
 finish() {
@@ -31,12 +33,13 @@ finish() {
   exit 0
 }
 cleanup() {
-  [ -n "${kubelet_pid:-}" ] && kill "$kubelet_pid" 2>/dev/null
-  [ -n "${plugin_pid:-}" ] && kill "$plugin_pid" 2>/dev/null
-  [ -n "${cri_pid:-}" ] && kill "$cri_pid" 2>/dev/null
-  wait 2>/dev/null
   for c in $(node "$repo/bin/sifkube-oci.js" --root "$work/state" list -q 2>/dev/null); do node "$repo/bin/sifkube-oci.js" --root "$work/state" delete --force "$c"; done
   grep -o " $work[^ ]*" /proc/self/mountinfo | sort -r | xargs -r -n1 umount -l 2>/dev/null
+  # The standalone kubelet's pod cgroups (the kubelet path), deepest first, once their last processes are gone.
+  for _ in 1 2 3; do
+    find /sys/fs/cgroup -depth -type d -path '*/sifkube-gpu-check*' -exec rmdir {} + 2>/dev/null && break
+    sleep 1
+  done
   rm -rf "$work"
 }
 trap cleanup EXIT
@@ -75,7 +78,7 @@ copy_with_libs() {
   install -D -m 755 "$1" "$rootfs$2"
   ldd "$1" 2>/dev/null | grep -o '/[^ ]*' | grep -vE 'nvidia|libcuda' | while read -r lib; do
     [ -e "$rootfs$lib" ] || install -D -m 755 "$(readlink -f "$lib")" "$rootfs$lib"
-  done
+  done || true
 }
 smi=$(ls "$gpu_root"/usr/bin/nvidia-smi 2>/dev/null || command -v nvidia-smi)
 [ -n "$smi" ] && copy_with_libs "$smi" /check/smi-libs-from
@@ -87,6 +90,8 @@ if command -v cc >/dev/null && cc -O2 -o "$work/cuda-check" scripts/gpu-check/cu
   copy_with_libs "$work/cuda-check" /check/cuda-check
   have_cuda=yes
 fi
+# The kubelet path's image, made before any container run adds mount points to the folder.
+if [ -d node_modules ]; then node bin/sifkube.js sif create --rootfs "$rootfs" --deterministic "$work/gpu.sif" >/dev/null || rm -f "$work/gpu.sif"; fi
 spec() {
   node -e '
     const caps = ["CAP_AUDIT_WRITE", "CAP_KILL", "CAP_NET_BIND_SERVICE"];
@@ -95,34 +100,36 @@ spec() {
       mounts: [{ destination: "/proc", type: "proc", source: "proc" }, { destination: "/dev", type: "tmpfs", source: "tmpfs", options: ["nosuid", "mode=755"] }, { destination: "/tmp", type: "tmpfs", source: "tmpfs" }],
       linux: { namespaces: [{ type: "pid" }, { type: "network" }, { type: "ipc" }, { type: "uts" }, { type: "mount" }] } }));' -- "$@" > "$work/bundle/config.json"
 }
-run_case() { # NAME EXPECT(ok|fail) FLAGS... -- ARGS...
-  local name=$1 expect=$2 flags=() t0 rc
-  shift 2
+run_case() { # ID WHAT EXPECT FLAGS... -- ARGS...   (EXPECT: ok, or a pattern the failing output must match)
+  local id=$1 what=$2 expect=$3 flags=() t0 t1 rc
+  shift 3
   while [ "$1" != -- ]; do flags+=("$1"); shift; done
   shift
   spec "$@"
-  echo "\$ sifkube-oci run ${flags[*]} ($*)"
-  t0=$(date +%s.%N)
-  oci run "${flags[@]}" --bundle "$work/bundle" "gpu-check-$name-$$"
+  echo "\$ sifkube-oci run ${flags[*]} --bundle BUNDLE $id   # process: $*"
+  t0=$(date +%s%N)
+  oci run "${flags[@]}" --bundle "$work/bundle" "gpu-check-$id-$$" > "$work/run.out" 2>&1
   rc=$?
-  echo "(exit $rc, $(echo "$(date +%s.%N) - $t0" | bc 2>/dev/null || echo '?') s)"
-  if { [ "$expect" = ok ] && [ $rc = 0 ]; } || { [ "$expect" = fail ] && [ $rc != 0 ]; }; then result PASS "runtime: $name"; else result FAIL "runtime: $name (exit $rc)"; fi
+  t1=$(date +%s%N)
+  cat "$work/run.out"
+  echo "(exit $rc, $(( (t1 - t0) / 1000000 )) ms)"
+  if { [ "$expect" = ok ] && [ $rc = 0 ]; } || { [ "$expect" != ok ] && [ $rc != 0 ] && grep -q "$expect" "$work/run.out"; }; then result PASS "runtime: $what"; else result FAIL "runtime: $what (exit $rc)"; fi
 }
 nv=(--nv --gpu-root "$gpu_root")
 if [ -n "$smi" ]; then
-  run_case "nvidia-smi in a --nv container" ok "${nv[@]}" -- /usr/bin/nvidia-smi
-  run_case "nvidia-smi -L in a --nv container" ok "${nv[@]}" -- /usr/bin/nvidia-smi -L
+  run_case smi "nvidia-smi in a --nv container" ok "${nv[@]}" -- /usr/bin/nvidia-smi
+  run_case smi-l "nvidia-smi -L in a --nv container" ok "${nv[@]}" -- /usr/bin/nvidia-smi -L
 else
   result SKIP "runtime: nvidia-smi (not on this host)"
 fi
 if [ "$have_cuda" = yes ]; then
-  run_case "CUDA driver-API program (allocate, kernel, copy back) in a --nv container" ok "${nv[@]}" -- /check/cuda-check
-  run_case "the same program without --nv finds no libcuda" fail -- /check/cuda-check
+  run_case cuda "CUDA driver-API program (allocate, kernel, copy back) in a --nv container" ok "${nv[@]}" -- /check/cuda-check
+  run_case no-nv "the same program without --nv finds no libcuda" 'cannot open libcuda.so.1' -- /check/cuda-check
 else
   result SKIP "runtime: CUDA program (no cc here to compile scripts/gpu-check/cuda-check.c)"
 fi
 if [ "$have_busybox" = yes ]; then
-  run_case "--gpus 0: /dev has nvidia0 and the driver nodes only" ok --gpus 0 --gpu-root "$gpu_root" -- /bin/sh -c 'ls /dev; [ -e /dev/nvidia0 ] && ! ls /dev | grep -q "nvidia[1-9]"'
+  run_case gpus0 "--gpus 0: /dev has nvidia0 and the driver nodes only" ok --gpus 0 --gpu-root "$gpu_root" -- /bin/sh -c 'ls /dev; [ -e /dev/nvidia0 ] && ! ls /dev | grep -q "nvidia[1-9]"'
 fi
 
 echo "## kubelet path"
@@ -131,5 +138,5 @@ if [ ! -d node_modules ] || [ -z "$kubelet" ]; then
   result SKIP "kubelet path: needs node_modules (the CRI server's gRPC) and a kubelet binary (KUBELET=PATH): $([ -d node_modules ] || echo 'no node_modules ')$([ -n "$kubelet" ] || echo 'no kubelet')"
   finish
 fi
-bash scripts/gpu-check/kubelet-path.sh "$work" "$gpu_root" "$kubelet" "$rootfs" && result PASS "kubelet: a static pod asking for nvidia.com/gpu ran nvidia-smi -L" || result FAIL "kubelet: static pod with nvidia.com/gpu (see the output above)"
+bash scripts/gpu-check/kubelet-path.sh "$work" "$gpu_root" "$kubelet" "$work/gpu.sif" && result PASS "kubelet: a static pod asking for nvidia.com/gpu ran nvidia-smi -L" || result FAIL "kubelet: static pod with nvidia.com/gpu (see the output above)"
 finish

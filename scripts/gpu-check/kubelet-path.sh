@@ -2,14 +2,14 @@
 # The kubelet path of scripts/gpu-check.sh: in a private mount namespace (a tmpfs over /var/lib/kubelet,
 # /var/log/pods and /run/sifkube, so the host's are untouched), sifkube's CRI server (gpuRoot set), the
 # GPU device plugin on /var/lib/kubelet/device-plugins and a standalone kubelet (no API server) whose
-# static pod asks for nvidia.com/gpu: 1 and runs nvidia-smi -L from a SIF of ROOTFS.
-# Usage: kubelet-path.sh WORK GPU_ROOT KUBELET ROOTFS (exit 0: the pod's container printed a GPU)
+# static pod asks for nvidia.com/gpu: 1 and runs nvidia-smi -L from SIF (a root filesystem with the host's libc).
+# Usage: kubelet-path.sh WORK GPU_ROOT KUBELET SIF (exit 0: the pod's container printed a GPU)
 set -euo pipefail
-work=$1 gpu_root=$2 kubelet=$3 rootfs=$4
+work=$1 gpu_root=$2 kubelet=$3 sif=$4
 repo=$PWD
 k=$work/kube
 mkdir -p "$k/manifests"
-node bin/sifkube.js sif create --rootfs "$rootfs" --deterministic "$k/gpu.sif" >/dev/null
+[ -f "$sif" ] || { echo "no image $sif (sifkube sif create needs mksquashfs)"; exit 1; }
 cat > "$k/cri.yaml" <<YAML
 stateDir: $k/cri-state
 runDir: /run/sifkube/gpu-check-cri
@@ -42,7 +42,7 @@ spec:
   hostNetwork: true
   containers:
   - name: smi
-    image: local.file$k/gpu.sif
+    image: local.file$sif
     command: [/usr/bin/nvidia-smi, -L]
     resources: {limits: {nvidia.com/gpu: 1}}
 YAML
@@ -59,15 +59,19 @@ node --input-type=module -e "
   await runGpuDevicePlugin({ dir: '/var/lib/kubelet/device-plugins', host, gpus: host.gpus, log: (l) => console.log(l), healthPort: 0 });
 " > "$k/plugin.log" 2>&1 &
 plugin=$!
+for _ in $(seq 1 60); do [ -S /run/sifkube/gpu-check-cri.sock ] && break; sleep 0.5; done
+# The kubelet's cgroupRoot must exist in every hierarchy (gpu-check.sh removes it afterwards).
+if [ -f /sys/fs/cgroup/cgroup.controllers ]; then mkdir -p /sys/fs/cgroup/sifkube-gpu-check
+else for h in /sys/fs/cgroup/*/; do [ -L "${h%/}" ] || mkdir -p "${h}sifkube-gpu-check"; done; fi
 "$kubelet" --config="$k/kubelet.yaml" --root-dir=/var/lib/kubelet --hostname-override=gpu-check > "$k/kubelet.log" 2>&1 &
 kl=$!
 rc=1
 for _ in $(seq 1 120); do
-  log=$(ls /var/log/pods/*/smi/0.log 2>/dev/null | head -1)
+  log=$(grep -l "GPU 0" /var/log/pods/*/smi/*.log 2>/dev/null | head -1)
   if [ -n "$log" ] && grep -q 'GPU 0' "$log"; then cat "$log"; rc=0; break; fi
   sleep 1
 done
-[ $rc = 0 ] || { echo "no GPU line from the static pod in 120 s:"; tail -5 "$k/plugin.log" "$k/kubelet.log" "$k/cri.log"; }
+[ $rc = 0 ] || { echo "no GPU line from the static pod in 120 s:"; tail -n 8 "$k/plugin.log" "$k/kubelet.log" "$k/cri.log"; for f in /var/log/pods/*/*/*.log; do echo "== $f"; cat "$f"; done; }
 kill "$kl"; wait "$kl" 2>/dev/null
 for c in $(node "$repo/bin/sifkube-oci.js" --root /run/sifkube/gpu-check-cri/runtime list -q 2>/dev/null); do node "$repo/bin/sifkube-oci.js" --root /run/sifkube/gpu-check-cri/runtime delete --force "$c"; done
 kill "$plugin" "$cri"; wait 2>/dev/null

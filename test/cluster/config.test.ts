@@ -1,6 +1,10 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { ClusterConfigError, NotSupportedYetError, SubnetClashError, defaultClusterConfig, parseClusterConfig, planCluster } from '../../src/cluster/index.js';
+import { fakeNvidiaTree } from '../helpers/fake-nvidia.js';
 
 const HEAD = 'apiVersion: sifkube.io/v1alpha1\nkind: Cluster\n';
 
@@ -125,6 +129,31 @@ test('registry: mirrors, auths and plain-HTTP hosts for every node; --registry-m
 
 test('--nodes out of range is a clear error', () => {
   assert.throws(() => defaultClusterConfig('x', 0), /--nodes: nodes: 0 is out of range: use 1 to 50 nodes/);
+});
+
+test('GPU nodes: gpu: true and --gpu share the GPUs of the driver tree out; no GPU, too few GPUs or a bad root are errors naming the field', () => {
+  const tree = fakeNvidiaTree(tmpdir());
+  const empty = mkdtempSync(join(tmpdir(), 'sk-nogpu-'));
+  try {
+    const c = parseClusterConfig(`${HEAD}gpuRoot: ${tree.root}\nnodes: [{role: control-plane}, {role: worker, gpu: true}, {role: worker, gpu: true}]\n`, 'c.yaml');
+    assert.equal(c.nodes.map((n) => n.gpu), [false, true, true]);
+    const plan = planCluster(c, []);
+    assert.equal(plan.nodes.map((n) => n.gpu), [undefined, { share: 0, of: 2 }, { share: 1, of: 2 }]);
+    assert.is(plan.gpuRoot, tree.root);
+    const flag = defaultClusterConfig('g', 3, undefined, undefined, undefined, { gpu: true, gpuRoot: tree.root });
+    assert.equal(flag.nodes.map((n) => n.gpu), [false, true, true], '--gpu: the nodes that take workloads');
+    assert.equal(defaultClusterConfig('g', 1, undefined, undefined, undefined, { gpu: true, gpuRoot: tree.root }).nodes[0].gpu, true, 'a lone control-plane node takes workloads');
+    assert.is(planCluster(defaultClusterConfig('g', 2), []).gpuRoot, undefined, 'no GPU node: no GPU root in the plan');
+    fails(`${HEAD}gpuRoot: ${empty}\nnodes: [{role: control-plane, gpu: true}]\n`, new RegExp(`nodes\\[0\\]\\.gpu: this host has no NVIDIA GPU \\(no ${empty}/dev/nvidia\\[0-9\\]\\*\\)`));
+    fails(`${HEAD}gpuRoot: ${tree.root}\nnodes: [{role: control-plane}, {role: worker, gpu: true}, {role: worker, gpu: true}, {role: worker, gpu: true}]\n`, /nodes: 3 GPU nodes share 2 GPU\(s\): mark at most one node per GPU/);
+    fails(`${HEAD}gpuRoot: relative/dir\n`, /gpuRoot: relative\/dir is not an absolute path/);
+    fails(`${HEAD}gpuRoot: ${join(empty, 'missing')}\nnodes: [{role: control-plane, gpu: true}]\n`, /gpuRoot: GPU root .*missing: is not a folder/);
+    fails(`${HEAD}nodes: [{role: control-plane, gpu: yes}]\n`, /nodes\[0\]\.gpu: expected true or false/);
+    assert.throws(() => defaultClusterConfig('g', 1, undefined, undefined, undefined, { gpu: true, gpuRoot: empty }), /--gpu: this host has no NVIDIA GPU/);
+  } finally {
+    tree.remove();
+    rmSync(empty, { recursive: true });
+  }
 });
 
 test.run();

@@ -28,8 +28,9 @@ export function discoverGpus(root: string = DEFAULT_GPU_ROOT): GpuHost {
   const { gpus: nodes, control } = nvidiaDevices(dir);
   const version = driverVersion(dir);
   const proc = procGpuInfo(dir);
-  // nvidia-smi numbers GPUs as the minors go where /proc does not say (a tree without gpus/).
-  const smi = nodes.length > 0 ? nvidiaSmiList(dir) : [];
+  // nvidia-smi (slow: it loads NVML) only where /proc does not say (a tree without gpus/); it
+  // numbers GPUs as the minors go.
+  const smi = nodes.some((d) => !proc.some((i) => i.minor === d.minor && i.uuid)) ? nvidiaSmiList(dir) : [];
   const gpus = nodes.map((device) => {
     const p = proc.find((i) => i.minor === device.minor);
     const s = smi.find((i) => (p?.uuid ? i.uuid === p.uuid : i.index === device.minor));
