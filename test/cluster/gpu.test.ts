@@ -12,13 +12,12 @@ import { kubeSets, missing } from '../helpers/kube-sets.js';
 import { diffSnapshots, hostSnapshot } from '../helpers/leaks.js';
 import { BIN, makeRootfs } from '../helpers/sif.js';
 
-// The GPU device plugin driven by the real kubelet of the newest shared set, on a fake NVIDIA tree
-// (two GPUs): node capacity, allocation into pods, a pod that must wait, a kubelet restart.
+// The GPU device plugin driven by the real kubelet of every shared set, on a fake NVIDIA tree (two
+// GPUs): node capacity, allocation into pods, a pod that must wait, a kubelet restart.
 const sets = kubeSets();
-const dir = sets.at(-1);
 const title = (v: string) => `gpu ${v}: a gpu: true node on a fake NVIDIA tree → capacity nvidia.com/gpu 2 → two pods get one GPU each (one device node, the driver files read-only, NVIDIA_VISIBLE_DEVICES) → a third stays Pending → kubelet restart → the plugin registers again and the third gets the freed GPU → delete, host as before`;
 
-if (dir === undefined) {
+if (sets.length === 0) {
   const why = missing('SIFKUBE_KUBE_SETS');
   console.log(`skipped: ${title('(no set)')}: ${why}`);
   test.skip(title('(no set)'), () => undefined);
@@ -39,7 +38,7 @@ spec:
 
 const PROBE = `ls /dev | grep nvidia | tr "\\n" " "; echo; echo "env $NVIDIA_VISIBLE_DEVICES"; ls ${LIB_DIR} | tr "\\n" " "; echo; nvidia-smi -L | head -1; echo x > ${LIB_DIR}/libcuda.so.1 2>/dev/null && echo WROTE || echo refused`;
 
-if (dir !== undefined) {
+for (const dir of sets) {
   test(title(basename(dir)), async () => {
     const name = `t-gpu-${randomBytes(3).toString('hex')}`;
     const node = `${name}-control-plane`;

@@ -123,7 +123,16 @@ test('cri serve: a bad configuration file is a one-line startup error naming the
     writeFileSync(file, 'stateDir: /tmp/x\nlogLevl: debug\n');
     let r = cli(['cri', 'serve', '--socket', join(dir, 's.sock'), '--config', file]);
     assert.is(r.status, 71);
-    assert.is(r.stderr.trim(), `sifkube: ${file}: unknown key logLevl: use one of stateDir, runDir, imageDir, cni, registry, streaming, seccompDefault, cgroupParent, logLevel, requireSigned`);
+    assert.is(r.stderr.trim(), `sifkube: ${file}: unknown key logLevl: use one of stateDir, runDir, imageDir, cni, registry, streaming, seccompDefault, cgroupParent, logLevel, requireSigned, gpuRoot, gpus`);
+    for (const [text, want] of [
+      ['gpuRoot: relative\n', /gpuRoot must be an absolute path, not relative/],
+      ['gpuRoot: /\ngpus: [0, -1]\n', /gpus must be a list of GPU indexes \(the N of \/dev\/nvidiaN\)/],
+    ] as const) {
+      writeFileSync(file, text);
+      const bad = cli(['cri', 'serve', '--socket', join(dir, 's.sock'), '--config', file]);
+      assert.is(bad.status, 71);
+      assert.match(bad.stderr, want);
+    }
     writeFileSync(file, 'cni: [1, 2\n');
     r = cli(['cri', 'serve', '--config', file]);
     assert.is(r.status, 71);

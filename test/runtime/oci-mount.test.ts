@@ -5,6 +5,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { busyboxBundle, oci, runc, uniqueId, type Bundle } from '../helpers/bundle.js';
 import { buildSif } from '../../src/sif/index.js';
+import { FAKE_GPUS, fakeNvidiaTree, LIB_DIR } from '../helpers/fake-nvidia.js';
 
 const sifkube = new URL('../../../bin/sifkube.js', import.meta.url).pathname;
 const cli = (args: string[]) => spawnSync(process.execPath, [sifkube, ...args], { encoding: 'utf8' });
@@ -75,6 +76,36 @@ test('oci mount refuses a missing image and a non-empty bundle; oci umount refus
     assert.not.equal(notSif.status, 0);
     assert.not.ok(existsSync(join(work.dir, 'b2')), 'a failed mount leaves no bundle');
   } finally {
+    work.remove();
+  }
+});
+
+test('oci mount --gpus writes the GPU injection into config.json (runc runs it as ours does); a GPU the host lacks fails with nothing made', () => {
+  const { work, sif } = busyboxSif();
+  const tree = fakeNvidiaTree(work.dir);
+  const bundle = join(work.dir, 'gpu-bundle');
+  try {
+    const bad = cli(['oci', 'mount', sif, bundle, '--gpus', '7', '--gpu-root', tree.root]);
+    assert.is(bad.status, 20, bad.stderr);
+    assert.match(bad.stderr, /GPU "7": no such GPU on this host/);
+    assert.not.ok(existsSync(bundle));
+    const m = cli(['oci', 'mount', sif, bundle, '--gpus', '1', '--gpu-root', tree.root]);
+    assert.is(m.status, 0, m.stderr);
+    const config = JSON.parse(readFileSync(join(bundle, 'config.json'), 'utf8'));
+    assert.equal(config.linux.devices.map((d: { path: string }) => d.path), ['/dev/nvidiactl', '/dev/nvidia-uvm', '/dev/nvidia-uvm-tools', '/dev/nvidia1']);
+    assert.ok(config.process.env.includes(`NVIDIA_VISIBLE_DEVICES=${FAKE_GPUS[1].uuid}`));
+    const driver = config.mounts.filter((x: { source: string }) => x.source.startsWith(tree.root));
+    assert.equal(driver.map((x: { destination: string }) => x.destination).sort(), ['/usr/bin/nvidia-smi', `${LIB_DIR}/libcuda.so.1`, `${LIB_DIR}/libnvidia-ml.so.1`, `${LIB_DIR}/libnvidia-ptxjitcompiler.so.1`]);
+    assert.ok(driver.every((x: { options: string[] }) => x.options.includes('ro')));
+    const b: Bundle = { ...work, dir: bundle };
+    const ours = oci(b, ['run', '--bundle', bundle, uniqueId('gpu')]);
+    assert.is(ours.status, 0, ours.stderr);
+    const theirs = runc(b, ['run', '--bundle', bundle, uniqueId('gpu')]);
+    assert.is(theirs.status, 0, theirs.stderr);
+    assert.is(theirs.stdout, ours.stdout);
+  } finally {
+    if (existsSync(join(bundle, '.sifkube-oci'))) cli(['oci', 'umount', bundle]);
+    tree.remove();
     work.remove();
   }
 });
