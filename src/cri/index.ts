@@ -13,6 +13,7 @@ export { parseReference, taggedName } from './images/reference.js';
 export { pullEndpoints } from './images/endpoints.js';
 export { RegistryClient, type Credentials, type Manifest } from './images/registry.js';
 export { applyLayer } from './images/unpack.js';
+export { sifImageConfig } from './images/pull.js';
 export type { OciImageConfig } from './images/store.js';
 export { secureJoin } from './images/unpack.js';
 export { listenUnix, type UnixGrpcListener } from './grpc/unix-server.js';

@@ -1,7 +1,6 @@
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { applyLayer, parseReference, pullEndpoints, RegistryClient, type Manifest, type OciImageConfig } from '../../cri/index.js';
-import type { ImageConfig } from '../../sif/index.js';
+import { applyLayer, parseReference, pullEndpoints, RegistryClient, sifImageConfig, type Manifest, type OciImageConfig } from '../../cri/index.js';
 import { BuildStepError, DefinitionError } from '../errors.js';
 import type { Stage } from '../definition.js';
 import type { AgentContext, BootstrapAgent } from './agent.js';
@@ -38,18 +37,6 @@ async function resolveImage(stage: Stage, ctx: Pick<AgentContext, 'file' | 'regi
   throw new BuildStepError(`From: ${stage.header.from}`, `cannot pull the base image (mirrors and auths come from --registry-config, as the CRI's registry section)`, errors.join('\n'));
 }
 
-/** The OCI config's runtime part, in the form buildSif stores. */
-function imageConfig(c: OciImageConfig): ImageConfig {
-  const cfg = c.config ?? {};
-  return {
-    ...(cfg.Entrypoint ? { entrypoint: cfg.Entrypoint } : {}),
-    ...(cfg.Cmd ? { cmd: cfg.Cmd } : {}),
-    ...(cfg.Env ? { env: cfg.Env } : {}),
-    ...(cfg.User ? { user: cfg.User } : {}),
-    ...(cfg.WorkingDir ? { workingDir: cfg.WorkingDir } : {}),
-  };
-}
-
 /**
  * `Bootstrap: docker` (or `oci`), `From: REFERENCE`: pulled with the CRI's registry client (the
  * configured mirrors, credentials and plain-HTTP hosts), its layers applied in order.
@@ -73,6 +60,6 @@ export const dockerAgent: BootstrapAgent = {
         rmSync(file, { force: true });
       }
     }
-    return { imageConfig: imageConfig(config), labels: config.config?.Labels ?? {} };
+    return { imageConfig: sifImageConfig(config), labels: config.config?.Labels ?? {} };
   },
 };

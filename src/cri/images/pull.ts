@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, renameSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { buildSif } from '../../sif/index.js';
+import { buildSif, type ImageConfig } from '../../sif/index.js';
 import { CriOperationError, NotFoundError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { formatReference, repository, taggedName, type ImageRef } from './reference.js';
@@ -16,7 +16,7 @@ export interface PullSource {
 }
 
 /** The image config's runtime section in the form buildSif stores inside the SIF. */
-function sifImageConfig(c: OciImageConfig) {
+export function sifImageConfig(c: OciImageConfig): ImageConfig {
   const cfg = c.config ?? {};
   return {
     ...(cfg.Entrypoint ? { entrypoint: cfg.Entrypoint } : {}),
