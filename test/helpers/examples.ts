@@ -14,14 +14,19 @@ export const IMAGES = new URL('../../../images/', import.meta.url).pathname;
  */
 export function skimagePhotos(names: string[]): string {
   const dir = mkdtempSync(join(tmpdir(), 'sk-photos-'));
-  const get = spawnSync('apt-get', ['download', 'python3-skimage'], { cwd: dir, encoding: 'utf8', timeout: 180_000 });
-  if (get.status !== 0) throw new Error(`apt-get download python3-skimage failed (run apt-get update first): ${get.stderr}`);
-  const deb = join(dir, readdirSync(dir).find((f) => f.endsWith('.deb'))!);
-  const members = names.map((n) => `./usr/lib/python3/dist-packages/skimage/data/${n}`);
-  const x = spawnSync('bash', ['-o', 'pipefail', '-c', 'dpkg-deb --fsys-tarfile "$1" | tar -x --strip-components=7 -C "$2" "${@:3}"', 'bash', deb, dir, ...members], { encoding: 'utf8' });
-  if (x.status !== 0) throw new Error(`extracting ${names.join(', ')} from ${deb}: ${x.stderr}`);
-  rmSync(deb);
-  for (const n of names) if (!existsSync(join(dir, n))) throw new Error(`${n} is not in python3-skimage`);
+  try {
+    const get = spawnSync('apt-get', ['download', 'python3-skimage'], { cwd: dir, encoding: 'utf8', timeout: 180_000 });
+    if (get.status !== 0) throw new Error(`apt-get download python3-skimage failed (run apt-get update first): ${get.stderr}`);
+    const deb = join(dir, readdirSync(dir).find((f) => f.endsWith('.deb'))!);
+    const members = names.map((n) => `./usr/lib/python3/dist-packages/skimage/data/${n}`);
+    const x = spawnSync('bash', ['-o', 'pipefail', '-c', 'dpkg-deb --fsys-tarfile "$1" | tar -x --strip-components=7 -C "$2" "${@:3}"', 'bash', deb, dir, ...members], { encoding: 'utf8' });
+    if (x.status !== 0) throw new Error(`extracting ${names.join(', ')} from ${deb}: ${x.stderr}`);
+    rmSync(deb);
+    for (const n of names) if (!existsSync(join(dir, n))) throw new Error(`${n} is not in python3-skimage`);
+  } catch (err) {
+    rmSync(dir, { recursive: true, force: true });
+    throw err;
+  }
   return dir;
 }
 

@@ -3,7 +3,7 @@ import * as assert from 'uvu/assert';
 import { copyFileSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { skimagePhotos, startApp } from '../helpers/examples.js';
+import { skimagePhotos, startApp, type AppServer } from '../helpers/examples.js';
 import { freePort } from '../helpers/registry.js';
 
 // The cats example's server on the host, serving the cat photograph of Debian's python3-skimage.
@@ -11,8 +11,9 @@ test('cats: / says what it is, /cats/good lists and serves the real photograph, 
   const photos = skimagePhotos(['chelsea.png']);
   const cats = mkdtempSync(join(tmpdir(), 'sk-cats-'));
   copyFileSync(join(photos, 'chelsea.png'), join(cats, 'chelsea.png'));
-  const app = await startApp('cats/app/server.mjs', { PORT: String(await freePort()), CATS_DIR: cats });
+  let started: AppServer | undefined;
   try {
+    const app = (started = await startApp('cats/app/server.mjs', { PORT: String(await freePort()), CATS_DIR: cats }));
     const about = await fetch(`${app.url}/`);
     assert.is(about.status, 200);
     assert.match(await about.text(), /sifkube example.*cat photographs/s);
@@ -24,7 +25,7 @@ test('cats: / says what it is, /cats/good lists and serves the real photograph, 
     for (const bad of ['/cats/good/..%2f..%2fetc%2fpasswd', '/cats/good/missing.png', '/dogs']) assert.is((await fetch(`${app.url}${bad}`)).status, 404, bad);
     assert.is((await fetch(`${app.url}/cats/good`, { method: 'POST' })).status, 405);
   } finally {
-    await app.stop();
+    await started?.stop();
     rmSync(photos, { recursive: true, force: true });
     rmSync(cats, { recursive: true, force: true });
   }

@@ -4,7 +4,7 @@ import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync,
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { noChromium, pngSize, rowMatches, uploadInPage } from '../helpers/browser.js';
-import { exampleModules, skimagePhotos, startApp } from '../helpers/examples.js';
+import { exampleModules, skimagePhotos, startApp, type AppServer } from '../helpers/examples.js';
 import { freePort } from '../helpers/registry.js';
 
 // The TensorFlow example's server on the host: the CenterNet COCO model from @vladmandic/human on
@@ -23,8 +23,9 @@ test('tensorflow: POST /classify (raw and multipart) finds the motorcycle and th
   const [inDir, outDir] = [join(folders, 'in'), join(folders, 'out')];
   mkdirSync(inDir);
   mkdirSync(outDir);
-  const app = await startApp('tensorflow/app/server.mjs', { PORT: String(await freePort()), IN_DIR: inDir, OUT_DIR: outDir }, 120_000);
+  let started: AppServer | undefined;
   try {
+    const app = (started = await startApp('tensorflow/app/server.mjs', { PORT: String(await freePort()), IN_DIR: inDir, OUT_DIR: outDir }, 120_000));
     const moto = readFileSync(join(photos, 'motorcycle_left.png'));
     const raw = await fetch(`${app.url}/classify`, { method: 'POST', headers: { 'content-type': 'image/png' }, body: moto });
     assert.is(raw.status, 200);
@@ -91,7 +92,7 @@ test('tensorflow: POST /classify (raw and multipart) finds the motorcycle and th
       assert.ok(best > 0.85 * (bw - 9), `the box drawn on the page: ${best} red pixels of ${bw - 9}`);
     }
   } finally {
-    await app.stop();
+    await started?.stop();
     rmSync(photos, { recursive: true, force: true });
     rmSync(folders, { recursive: true, force: true });
   }
