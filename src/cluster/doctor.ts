@@ -166,6 +166,8 @@ const REQUIREMENTS: Requirement[] = [
   })),
   program('etcd', 'etcd-server (or pass --kube-bin-dir with etcd in it)', false),
   program('kubectl', 'kubernetes-client (or pass --kube-bin-dir with kubectl in it)', false),
+  // Only `sifkube build`'s debootstrap agent (and so the examples' base image) needs it.
+  program('debootstrap', 'debootstrap', false),
 ];
 
 /** Runs every check; never throws. */

@@ -5,7 +5,7 @@ import { gpuChecks, kernelRelease, kubernetesBinariesCheck, runHostChecks } from
 export default class Doctor extends SifkubeCommand {
   static summary = 'Check this host for everything sifkube needs';
   static description =
-    'One row per requirement (root, namespaces, overlayfs, squashfs, loop or FUSE, bridge/veth, cgroups, helper programs, CNI plugins, the default Kubernetes release in the cache or downloadable, and for GPU passthrough the NVIDIA devices, driver version, GPUs and driver files) with the fix for each miss. Exits 1 when something `sifkube init` needs is missing.';
+    'One row per requirement (root, namespaces, overlayfs, squashfs, loop or FUSE, bridge/veth, cgroups, helper programs, CNI plugins, debootstrap for `sifkube build`, the default Kubernetes release in the cache or downloadable, and for GPU passthrough the NVIDIA devices, driver version, GPUs and driver files) with the fix for each miss. Exits 1 when something `sifkube init` needs is missing.';
   static flags = {
     json: Flags.boolean({ description: 'print the checks as JSON' }),
     'gpu-root': Flags.string({ description: 'root of the NVIDIA driver tree to look for GPUs under', default: '/' }),

@@ -37,6 +37,8 @@ test('doctor reports every requirement on this host and passes', () => {
   }
   const missing = report.checks.filter((c) => c.status === 'missing');
   assert.equal(missing, [], 'the test host has everything');
+  // Optional (only `sifkube build`'s debootstrap agent needs it), but install-system-deps.sh installs it.
+  assert.equal(report.checks.find((c) => c.name === 'debootstrap'), { name: 'debootstrap', status: 'ok', detail: '/usr/sbin/debootstrap' });
   assert.equal(status, 0);
   assert.ok(report.ok);
 });
