@@ -36,7 +36,7 @@ spec:
     resources: {limits: {nvidia.com/gpu: 1}}
 `;
 
-const PROBE = `ls /dev | grep nvidia | tr "\\n" " "; echo; echo "env $NVIDIA_VISIBLE_DEVICES"; ls ${LIB_DIR} | tr "\\n" " "; echo; nvidia-smi -L | head -1; echo x > ${LIB_DIR}/libcuda.so.1 2>/dev/null && echo WROTE || echo refused`;
+const PROBE = `ls /dev | grep nvidia | tr "\\n" " "; echo; echo "env $NVIDIA_VISIBLE_DEVICES"; ls ${LIB_DIR} | tr "\\n" " "; echo; nvidia-smi -L | head -1; (echo x > ${LIB_DIR}/libcuda.so.1) 2>/dev/null && echo WROTE || echo refused`;
 
 for (const dir of sets) {
   test(title(basename(dir)), async () => {

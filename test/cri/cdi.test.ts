@@ -58,7 +58,7 @@ async function runToExit(config: Record<string, unknown>): Promise<string> {
   throw new Error(`container ${containerId} did not exit`);
 }
 
-const PROBE = `ls /dev | grep nvidia | tr "\\n" " "; echo; stat -c "%n %t:%T" /dev/nvidia*; echo "env $NVIDIA_VISIBLE_DEVICES"; ls ${LIB_DIR}; echo x > ${LIB_DIR}/libcuda.so.1 2>/dev/null && echo WROTE || echo refused`;
+const PROBE = `ls /dev | grep nvidia | tr "\\n" " "; echo; stat -c "%n %t:%T" /dev/nvidia*; echo "env $NVIDIA_VISIBLE_DEVICES"; ls ${LIB_DIR}; (echo x > ${LIB_DIR}/libcuda.so.1) 2>/dev/null && echo WROTE || echo refused`;
 
 test('CreateContainer with CDI nvidia.com/gpu=UUID gets that GPU, the driver nodes, the files read-only and NVIDIA_VISIBLE_DEVICES', async () => {
   const out = await runToExit(ctr([`nvidia.com/gpu=${FAKE_GPUS[1].uuid}`], PROBE));
