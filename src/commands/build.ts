@@ -2,7 +2,7 @@ import { Args, Flags } from '@oclif/core';
 import { keyValues } from '../cli/args.js';
 import { SifkubeCommand } from '../cli/command.js';
 import { requireRoot } from '../errors.js';
-import { buildWithProgress } from '../build/progress.js';
+import { buildWithProgress } from '../cli/build-progress.js';
 import { COMPRESSIONS, DEFAULT_COMPRESSION, type Compression } from '../sif/index.js';
 
 export default class Build extends SifkubeCommand {

@@ -56,7 +56,7 @@ export default class Init extends SifkubeCommand {
     const waitMs = parseDuration('--wait', flags.wait);
     requireRoot('sifkube init');
     const started = Date.now();
-    await withSteps(INIT_STEPS, TITLES, (onStep) => initCluster({ config, kubeBinDir: flags['kube-bin-dir'], persistentDir: flags.persistent, waitMs, kubeconfig: flags.kubeconfig, retain: flags.retain, onStep }));
+    await withSteps(INIT_STEPS.map((id) => ({ id, title: TITLES[id] })), (onStep) => initCluster({ config, kubeBinDir: flags['kube-bin-dir'], persistentDir: flags.persistent, waitMs, kubeconfig: flags.kubeconfig, retain: flags.retain, onStep }));
     this.log(`cluster ${name} is up in ${((Date.now() - started) / 1000).toFixed(1)} s: kubectl --context ${contextName(name)} get nodes (or sifkube kubectl --name ${name} -- get nodes)`);
   }
 }

@@ -1,6 +1,6 @@
 import { Args, Flags } from '@oclif/core';
 import { SifkubeCommand } from '../../cli/command.js';
-import { buildWithProgress } from '../../build/progress.js';
+import { buildWithProgress } from '../../cli/build-progress.js';
 import { checkClusterName, readClusterState } from '../../cluster/index.js';
 import { clusterExampleDir, findExample, runExample } from '../../examples/index.js';
 import { requireRoot } from '../../errors.js';
