@@ -182,7 +182,13 @@ for (const dir of sets) {
         push(layout, 'v1', `${mirror}/test/pulled:v1`);
         ok(k('run', 'pulled', '--image=registry.invalid/test/pulled:v1', '--restart=Never', '--overrides', JSON.stringify({ spec: { nodeName: `${name}-worker3` } })));
         ok(k('wait', '--for=condition=Ready', 'pod/pulled', '--timeout=90s'));
-        assert.match(ok(k('logs', 'pulled')), /pulled through the mirror/);
+        // Ready means the shell started, not that its echo ran yet (a loaded CI machine showed the gap).
+        let logs = '';
+        for (let i = 0; i < 100 && !/pulled through the mirror/.test(logs); i++) {
+          if (i > 0) await new Promise((r) => setTimeout(r, 200));
+          logs = ok(k('logs', 'pulled'));
+        }
+        assert.match(logs, /pulled through the mirror/);
         ok(k('delete', 'pod', 'pulled', '--grace-period=1'));
       } finally {
         await reg.stop();
