@@ -7,27 +7,44 @@ import { join } from 'node:path';
 export const IMAGES = new URL('../../../images/', import.meta.url).pathname;
 
 /**
- * Photographs from Debian's python3-skimage package (scikit-image's sample data): the .deb is
- * fetched from the Debian mirror with apt-get download and the files taken out of it, into a
- * folder the caller removes. chelsea.png is a cat, motorcycle_left.png a motorcycle, astronaut.png
- * a person.
+ * Files from a Debian package, as the examples take them: the .deb is fetched from the Debian
+ * mirror with apt-get download and `files` (name to give it → path in the package) taken out of it,
+ * into `dir` or a new folder the caller removes.
  */
-export function skimagePhotos(names: string[]): string {
-  const dir = mkdtempSync(join(tmpdir(), 'sk-photos-'));
+export function debianFiles(pkg: string, files: Record<string, string>, dir = mkdtempSync(join(tmpdir(), 'sk-photos-'))): string {
+  const work = mkdtempSync(join(dir, '.deb-'));
   try {
-    const get = spawnSync('apt-get', ['download', 'python3-skimage'], { cwd: dir, encoding: 'utf8', timeout: 180_000 });
-    if (get.status !== 0) throw new Error(`apt-get download python3-skimage failed (run apt-get update first): ${get.stderr}`);
-    const deb = join(dir, readdirSync(dir).find((f) => f.endsWith('.deb'))!);
-    const members = names.map((n) => `./usr/lib/python3/dist-packages/skimage/data/${n}`);
-    const x = spawnSync('bash', ['-o', 'pipefail', '-c', 'dpkg-deb --fsys-tarfile "$1" | tar -x --strip-components=7 -C "$2" "${@:3}"', 'bash', deb, dir, ...members], { encoding: 'utf8' });
-    if (x.status !== 0) throw new Error(`extracting ${names.join(', ')} from ${deb}: ${x.stderr}`);
-    rmSync(deb);
-    for (const n of names) if (!existsSync(join(dir, n))) throw new Error(`${n} is not in python3-skimage`);
+    const get = spawnSync('apt-get', ['download', pkg], { cwd: work, encoding: 'utf8', timeout: 180_000 });
+    if (get.status !== 0) throw new Error(`apt-get download ${pkg} failed (run apt-get update first): ${get.stderr}`);
+    const deb = join(work, readdirSync(work).find((f) => f.endsWith('.deb'))!);
+    for (const [name, path] of Object.entries(files)) {
+      const x = spawnSync('bash', ['-o', 'pipefail', '-c', 'dpkg-deb --fsys-tarfile "$1" | tar -x -O "./$2" >"$3"', 'bash', deb, path, join(dir, name)], { encoding: 'utf8' });
+      if (x.status !== 0) throw new Error(`/${path} is not in ${pkg} (${deb}): ${x.stderr}`);
+    }
   } catch (err) {
     rmSync(dir, { recursive: true, force: true });
     throw err;
+  } finally {
+    rmSync(work, { recursive: true, force: true });
   }
   return dir;
+}
+
+/**
+ * Photographs from Debian's python3-skimage package (scikit-image's sample data), into a folder the
+ * caller removes: chelsea.png is a cat, motorcycle_left.png a motorcycle, astronaut.png a person.
+ */
+export function skimagePhotos(names: string[], dir?: string): string {
+  return debianFiles('python3-skimage', Object.fromEntries(names.map((n) => [n, `usr/lib/python3/dist-packages/skimage/data/${n}`])), dir);
+}
+
+/**
+ * The cats example's photographs that Debian 12 and 13 both ship with the same bytes (its
+ * kitten.jpg comes from labelme-examples, which only Debian 12 has), by the names it serves them as.
+ */
+export function catPhotos(): string {
+  const dir = skimagePhotos(['chelsea.png']);
+  return debianFiles('r-cran-emayili', { 'cats-of-wikimedia-commons.jpg': 'usr/lib/R/site-library/emayili/cats.jpg' }, dir);
 }
 
 /** Installs an example's npm packages (its package-lock.json) where they are missing. */
