@@ -61,7 +61,7 @@ export async function createContainer(id: string, opts: CreateOptions): Promise<
   }
   if (!isDir) throw new InvalidConfigError(resolve(bundle, 'config.json'), 'root.path', `${rootfs} is not a directory: create the root filesystem there or fix the path`);
   if (!makeContainerDir(root, id)) throw new ContainerExistsError(id, root);
-  const record: ContainerRecord = { id, bundle, rootfs, created: rfc3339Nano(), owner: '', annotations: spec.annotations, cgroupsPath: cgroupsPathOf(spec, id) };
+  const record: ContainerRecord = { id, bundle, rootfs, created: rfc3339Nano(), owner: '', annotations: spec.annotations, cgroupsPath: cgroupsPathOf(spec, id), creatorPid: process.pid, creatorStartTime: processStartTime(process.pid) };
   let cgroup: CgroupManager | undefined;
   const state = (status: string, pid?: number): HookState => ({ ociVersion: OCI_VERSION, id, status, pid, bundle, annotations: spec.annotations });
   try {

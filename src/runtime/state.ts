@@ -18,6 +18,9 @@ export interface ContainerRecord {
   owner: string;
   annotations?: Record<string, string>;
   monitorPid?: number;
+  /** The process running `create` and its start time: until the monitor's pid is recorded, it says the container is still being created. */
+  creatorPid?: number;
+  creatorStartTime?: string;
   initPid?: number;
   /** /proc/PID/stat start time of the init: tells a live init from a reused pid. */
   initStartTime?: string;
@@ -132,6 +135,10 @@ export function monitorAlive(rec: ContainerRecord): boolean {
   return !!rec.monitorPid && processStartTime(rec.monitorPid) !== undefined;
 }
 
+function creatorAlive(rec: ContainerRecord): boolean {
+  return !!rec.creatorPid && processStartTime(rec.creatorPid) === rec.creatorStartTime;
+}
+
 function frozen(rec: ContainerRecord): boolean {
   try {
     return !!rec.cgroupsPath && new CgroupManager(rec.cgroupsPath).state() === 'frozen';
@@ -142,7 +149,9 @@ function frozen(rec: ContainerRecord): boolean {
 
 /** The container's status, from its processes, files and freezer rather than from what was last written. */
 export function statusOf(root: string, rec: ContainerRecord): Status {
-  if (!rec.createdDone) return monitorAlive(rec) ? 'creating' : 'stopped';
+  // Between the clone and the monitor's pid being recorded only the creator says the create goes on:
+  // without it a concurrent reader saw "stopped" and could kill the init it had just made.
+  if (!rec.createdDone) return monitorAlive(rec) || creatorAlive(rec) ? 'creating' : 'stopped';
   if (!initAlive(rec)) return 'stopped';
   if (existsSync(join(root, rec.id, 'exec.fifo'))) return 'created';
   return frozen(rec) ? 'paused' : 'running';

@@ -72,6 +72,16 @@ for (const dir of sets) {
       assert.is(r.status, 0, `exit ${r.status}\n${r.stdout}${r.stderr}`);
       return r.stdout;
     };
+    // rollout status; on a miss, the pods, their events and the tail of each node's kubelet and CRI
+    // logs, so that a failure in CI says why.
+    const rollout = (what: string) => {
+      const r = k('rollout', 'status', what, '--timeout=120s');
+      if (r.status === 0) return;
+      const plan = readClusterState(name).plan;
+      const tail = (f: string) => (existsSync(f) ? readFileSync(f, 'utf8').split('\n').slice(-25).join('\n') : `(no ${f})`);
+      const logs = plan.nodes.map((n) => ['kubelet', 'cri'].map((l) => `--- ${n.name} ${l}.log\n${tail(join(nodeLayout(plan, n).logs, `${l}.log`))}`).join('\n')).join('\n');
+      assert.unreachable(`rollout status ${what}: ${r.stdout}${r.stderr}\n${k('get', 'pods', '-A', '-o', 'wide').stdout}\n${k('describe', 'pods', '-l', 'app=web').stdout}\n${logs}`);
+    };
     const before = hostSnapshot();
     try {
       // No --kubernetes-version: the folder's release is the cluster's. A fixed node subnet, so the
@@ -91,7 +101,7 @@ for (const dir of sets) {
       ok(sifkube(['image', 'load', '--name', name, sif, '--tag', 'example.org/web:v1']));
       writeFileSync(join(work, 'web.yaml'), DAEMONSET);
       ok(k('apply', '-f', join(work, 'web.yaml')));
-      ok(k('rollout', 'status', 'daemonset/web', '--timeout=120s'));
+      rollout('daemonset/web');
       // rollout status can answer before the controller has counted the nodes: wait for the pods too.
       let pods: string[][] = [];
       for (let i = 0; i < 240 && !(pods.length === 3 && pods.every((p) => p[2] === 'Running')); i++) {
@@ -203,7 +213,7 @@ for (const dir of sets) {
       ok(sifkube(['stop', '--name', name]));
       ok(sifkube(['start', '--name', name, '--wait', '2m']));
       assert.is(await fetchText(`http://${worker.address}:30080/motd`, 600), 'hello from sifkube\n');
-      ok(k('rollout', 'status', 'daemonset/web', '--timeout=120s'));
+      rollout('daemonset/web');
 
       ok(sifkube(['delete', '--name', name, '--kubeconfig', kubeconfig]));
     } finally {

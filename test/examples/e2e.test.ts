@@ -18,7 +18,7 @@ import { BIN } from '../helpers/sif.js';
 // then the printed URL from the host. The photographs come from Debian's python3-skimage.
 const sets = kubeSets();
 const title = (v: string) =>
-  `examples e2e ${v}: example run cats → /cats/good serves the packages' cat photographs; books → create/read/update/search/delete through the NodePort, surviving the API pod's deletion; tensorflow → a motorcycle found, the host folders, the page in chromium; example list; example delete; host as before`;
+  `examples e2e ${v}: example run cats → /cats/good serves the packages' cat photographs; books → create/read/update/search/delete through the NodePort, surviving the API pod's deletion; tensorflow → a motorcycle and the cats example's kitten found, the host folders, the page in chromium; example list; example delete; host as before`;
 
 if (sets.length === 0) {
   console.log(`skipped: ${title('(no set)')}: ${missing('SIFKUBE_KUBE_SETS')}`);
@@ -117,6 +117,9 @@ if (sets.length > 0) {
       assert.is(result.labels[0].label, 'motorcycle', JSON.stringify(result));
       assert.ok(result.labels[0].score > 0.3, JSON.stringify(result.labels[0]));
       console.log(`tensorflow in the cluster: ${result.labels[0].label} ${result.labels[0].score} on ${result.device}`);
+      // The cats example's kitten, as the cats Service serves it, classified by the tensorflow one.
+      const kittenLabels = (await (await fetchOk(`${tf}classify`, { method: 'POST', body: kitten })).json()) as { labels: { label: string; score: number }[] };
+      assert.is(kittenLabels.labels[0]?.label, 'cat', JSON.stringify(kittenLabels));
       const notImage = await fetch(`${tf}classify`, { method: 'POST', body: 'plain text' });
       assert.is(notImage.status, 400);
       const folders = clusterExampleDir(readClusterState(name), 'tensorflow');

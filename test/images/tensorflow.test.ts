@@ -4,11 +4,12 @@ import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync,
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { noChromium, pngSize, rowMatches, uploadInPage } from '../helpers/browser.js';
-import { exampleModules, skimagePhotos, startApp, type AppServer } from '../helpers/examples.js';
+import { catPhotos, exampleModules, skimagePhotos, startApp, type AppServer } from '../helpers/examples.js';
 import { freePort } from '../helpers/registry.js';
 
 // The TensorFlow example's server on the host: the CenterNet COCO model from @vladmandic/human on
-// TensorFlow.js, classifying photographs of Debian's python3-skimage (a motorcycle, an astronaut).
+// TensorFlow.js, classifying photographs of Debian's python3-skimage (a motorcycle, an astronaut)
+// and r-cran-emayili (six cats, a JPEG).
 exampleModules('tensorflow');
 
 interface Label {
@@ -17,8 +18,8 @@ interface Label {
   box: [number, number, number, number];
 }
 
-test('tensorflow: POST /classify (raw and multipart) finds the motorcycle and the person; 400 for what is not a picture; the folders; the page in chromium', async () => {
-  const photos = skimagePhotos(['motorcycle_left.png', 'astronaut.png']);
+test('tensorflow: POST /classify (raw and multipart) finds the motorcycle, the person and six cats; 400 for what is not a picture; the folders; the page in chromium', async () => {
+  const photos = skimagePhotos(['motorcycle_left.png', 'astronaut.png'], catPhotos());
   const folders = mkdtempSync(join(tmpdir(), 'sk-tf-'));
   const [inDir, outDir] = [join(folders, 'in'), join(folders, 'out')];
   mkdirSync(inDir);
@@ -44,6 +45,13 @@ test('tensorflow: POST /classify (raw and multipart) finds the motorcycle and th
     form.append('picture', new Blob([readFileSync(join(photos, 'astronaut.png'))], { type: 'image/png' }), 'astronaut.png');
     const multi = (await (await fetch(`${app.url}/classify`, { method: 'POST', body: form })).json()) as { labels: Label[] };
     assert.is(multi.labels[0].label, 'person', JSON.stringify(multi));
+
+    // A JPEG: Wikimedia Commons' poster of six cats (400x263), each found as a cat in its own part.
+    const poster = (await (await fetch(`${app.url}/classify`, { method: 'POST', headers: { 'content-type': 'image/jpeg' }, body: readFileSync(join(photos, 'cats-of-wikimedia-commons.jpg')) })).json()) as { labels: Label[] };
+    const cats = poster.labels.filter((l) => l.label === 'cat');
+    assert.is(poster.labels[0].label, 'cat', JSON.stringify(poster));
+    assert.ok(cats.length >= 5, JSON.stringify(poster));
+    for (const { box: [cx, cy, cw, ch] } of cats) assert.ok(cx >= 0 && cy >= 0 && cw > 40 && ch > 40 && cx + cw <= 400 && cy + ch <= 263, JSON.stringify(cats));
 
     for (const [body, re] of [
       ['hello, not a picture', /not a JPEG or PNG picture/],

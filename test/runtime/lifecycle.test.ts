@@ -82,6 +82,30 @@ test('the library records the exit code and the killing signal', withBundle(['sh
   assert.is(st.exit?.exitCode, 137);
 }));
 
+test('while create runs, its container is "creating" to any reader, never "stopped" (a reader took it for exited and killed its init)', withBundle(['sleep', '30'], async (b) => {
+  const root = b.root;
+  const seen = new Set<string>();
+  for (let i = 0; i < 10; i++) {
+    const id = `creating${i}`;
+    let done = false;
+    const watch = (async () => {
+      while (!done) {
+        try {
+          seen.add(rt.containerState(id, { root }).status);
+        } catch {
+          // not recorded yet
+        }
+        await new Promise((r) => setImmediate(r));
+      }
+    })();
+    await rt.createContainer(id, { root, bundle: b.dir }).finally(() => (done = true));
+    await watch;
+    assert.is(rt.containerState(id, { root }).status, 'created');
+  }
+  assert.ok(seen.has('creating'), [...seen].join(', '));
+  assert.not.ok(seen.has('stopped'), [...seen].join(', '));
+}));
+
 test('wrong-status operations fail with runc-like messages and exit 1', withBundle(['sleep', '30'], (b) => {
   const id = uniqueId('st');
   assert.is(oci(b, ['run', '-d', '--bundle', b.dir, id]).status, 0);
