@@ -1,5 +1,6 @@
-import { closeSync, existsSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, readlinkSync, realpathSync, renameSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, readlinkSync, realpathSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { isAbsolute, join } from 'node:path';
+import { withLockFile } from '../../lock-file.js';
 import { checkPersistentDir, preparePersistentDir, stateIn } from './persistent.js';
 import { ClusterExistsError, ClusterNotFoundError, ClusterStateError, ClusterConfigError, HostPortInUseError, PersistentDirError } from '../errors.js';
 import { portsInUse } from '../network/host-ports.js';
@@ -113,32 +114,8 @@ export function createClusterState(config: ClusterConfig, persistentDir?: string
 function withClustersLock<T>(fn: () => T): T {
   mkdirSync(stateRoot(), { recursive: true, mode: 0o700 });
   const lock = join(stateRoot(), 'clusters.lock');
-  const deadline = Date.now() + 30_000;
-  for (;;) {
-    try {
-      closeSync(openSync(lock, 'wx'));
-      break;
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-      const age = Date.now() - (statOrUndefined(lock)?.mtimeMs ?? Date.now());
-      if (age > 60_000) rmSync(lock, { force: true });
-      else if (Date.now() > deadline) throw new ClusterConfigError(lock, 'lock', 'another sifkube is creating a cluster', 'wait for it, or remove the file if no sifkube runs');
-      else Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 20);
-    }
-  }
-  try {
-    return fn();
-  } finally {
-    rmSync(lock, { force: true });
-  }
-}
-
-function statOrUndefined(path: string) {
-  try {
-    return statSync(path);
-  } catch {
-    return undefined;
-  }
+  const timedOut = () => new ClusterConfigError(lock, 'lock', 'another sifkube is creating a cluster', 'wait for it, or remove the file if no sifkube runs');
+  return withLockFile(lock, { staleMs: 60_000, waitMs: 30_000, pollMs: 20, timedOut }, fn);
 }
 
 function createUnlocked(config: ClusterConfig, persistentDir?: string): ClusterState {
