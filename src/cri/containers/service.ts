@@ -199,8 +199,6 @@ export class ContainerService {
   /** The CRI state, recording the exit the first time it is seen. */
   state(c: ContainerRecord): CriContainerState {
     if (c.finishedAt) return 'CONTAINER_EXITED';
-    // Until CreateContainer returns, nothing of it may be taken for leftovers of an exited container.
-    if (c.creating) return 'CONTAINER_CREATED';
     const st = this.runtimeState(c);
     if (!st) return c.startedAt ? 'CONTAINER_UNKNOWN' : 'CONTAINER_CREATED';
     if (st.status === 'created' || st.status === 'creating') return 'CONTAINER_CREATED';
